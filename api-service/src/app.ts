@@ -1,0 +1,121 @@
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import {
+  CANARY_ECHO_HEADER,
+  CANARY_ERROR_HEADER,
+  canaryFastifyPlugin,
+  SERVED_BY_HEADER,
+  type ServiceIdentity,
+} from 'canary-context';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'service-kit';
+import { installErrorHandler } from './errors.ts';
+import { itemRoutes } from './items/routes.ts';
+import { ErrorJson, ItemJson } from './items/schemas.ts';
+import type { Store } from './store-client.ts';
+
+export interface AppOptions {
+  readonly identity: ServiceIdentity;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly corsOrigins: string;
+  readonly readyDeadlineMs: number;
+  /** Bench-only switch: validate and echo X-Canary but propagate nothing. */
+  readonly propagateCanary?: boolean;
+}
+
+export interface ApiApp {
+  readonly app: FastifyInstance;
+  /** From now on /readyz answers 503 (used while draining on SIGTERM). */
+  markNotReady(): void;
+}
+
+/** Builds the API without listening: tests call it in-process, main.ts serves it. */
+export async function buildApp(options: AppOptions): Promise<ApiApp> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // Fastify's own request lines are replaced by one line per request (onResponse below).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+    // Requests that arrive on kept-alive connections while draining are still served.
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
+    },
+  });
+  let ready = true;
+
+  installErrorHandler(app);
+  app.addSchema(ItemJson);
+  app.addSchema(ErrorJson);
+  await app.register(canaryFastifyPlugin, {
+    identity: options.identity,
+    propagate: options.propagateCanary ?? true,
+  });
+  await app.register(cors, {
+    origin: options.corsOrigins === '*' ? '*' : options.corsOrigins.split(',').map((o) => o.trim()),
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowedHeaders: [
+      'content-type',
+      'x-canary',
+      'x-tenant-id',
+      'x-user-id',
+      'if-match',
+      'idempotency-key',
+      'baggage',
+      'traceparent',
+      'tracestate',
+    ],
+    exposedHeaders: [
+      SERVED_BY_HEADER,
+      CANARY_ECHO_HEADER,
+      CANARY_ERROR_HEADER,
+      'etag',
+      'location',
+      'idempotent-replayed',
+    ],
+    maxAge: 600,
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'api-service',
+        version: options.identity.version,
+        description: 'Items REST API. Send X-Canary: <PR number> to reach that PR’s canaries at every hop.',
+      },
+    },
+  });
+
+  // One line per request: no bodies, no headers, the route template rather than the raw path.
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+    done();
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    const storeServing = ready && (await options.store.isServing(options.readyDeadlineMs));
+    return reply
+      .code(storeServing ? 200 : 503)
+      .send({ status: storeServing ? 'ready' : 'not ready', store: storeServing });
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(itemRoutes(options.store));
+
+  return {
+    app,
+    markNotReady() {
+      ready = false;
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import { identityEnv, parseEnv, port } from 'service-kit';
+import { z } from 'zod';
+
+const shape = {
+  ...identityEnv,
+  PORT: port(8080),
+  BIND_HOST: z.string().default('0.0.0.0'),
+  /** The store as pods reach it: through the mesh, by the stable Service in `apps`. */
+  STORE_ADDRESS: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, 'must be host:port')
+    .default('store-service.apps.svc.cluster.local:8080'),
+  /** Deadline of every store call, and of the readiness check. */
+  STORE_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  READY_DEADLINE_MS: z.coerce.number().int().min(50).max(10_000).default(1000),
+  /** Allowed browser origins: `*` or a comma-separated list. */
+  CORS_ORIGINS: z.string().default('*'),
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(20_000),
+};
+
+export type ApiConfig = ReturnType<typeof loadApiConfig>;
+
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env) {
+  return parseEnv(shape, env);
+}

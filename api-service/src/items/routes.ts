@@ -1,0 +1,259 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { ApiError } from '../errors.ts';
+import type { Store } from '../store-client.ts';
+import { categoryToProto, itemToJson, statusToProto } from './mapper.ts';
+import {
+  CreateBody,
+  ErrorRef,
+  InventoryBody,
+  InventoryJson,
+  ItemParams,
+  ItemRef,
+  ListJson,
+  ListQuery,
+  PatchBody,
+  ReplaceBody,
+  TenantHeaders,
+} from './schemas.ts';
+
+const errors = { 400: ErrorRef, 404: ErrorRef, 409: ErrorRef, 503: ErrorRef };
+
+/** The version a write expects: `If-Match: "3"` (or W/"3", 3) or body `version`; one is required. */
+function expectedVersion(ifMatch: string | undefined, bodyVersion: number | undefined): number {
+  let header: number | undefined;
+  if (ifMatch !== undefined) {
+    const match = /^(?:W\/)?"?([1-9][0-9]{0,14})"?$/.exec(ifMatch.trim());
+    if (match?.[1] === undefined) {
+      throw new ApiError(
+        400,
+        'invalid_argument',
+        'If-Match: must be an item version such as "3"',
+        'if-match',
+      );
+    }
+    header = Number(match[1]);
+  }
+  if (header !== undefined && bodyVersion !== undefined && header !== bodyVersion) {
+    throw new ApiError(400, 'invalid_argument', 'version: differs from If-Match', 'version');
+  }
+  const version = header ?? bodyVersion;
+  if (version === undefined) {
+    throw new ApiError(
+      428,
+      'precondition_required',
+      'send the version you read, as If-Match or body "version"',
+    );
+  }
+  return version;
+}
+
+export function itemRoutes(store: Store): FastifyPluginAsync {
+  return async (app) => {
+    app.post<{ Body: CreateBody; Headers: TenantHeaders }>(
+      '/v1/items',
+      {
+        schema: {
+          summary: 'Create an item (idempotent with Idempotency-Key or request_id)',
+          headers: TenantHeaders,
+          body: CreateBody,
+          response: { 200: ItemRef, 201: ItemRef, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const { body, headers } = request;
+        const key = headers['idempotency-key'];
+        if (key !== undefined && body.request_id !== undefined && key !== body.request_id) {
+          throw new ApiError(
+            400,
+            'invalid_argument',
+            'request_id: differs from Idempotency-Key',
+            'request_id',
+          );
+        }
+        const { item, created } = await store.createItem({
+          tenantId: headers['x-tenant-id'],
+          requestId: key ?? body.request_id ?? '',
+          name: body.name,
+          description: body.description ?? '',
+          priceCents: body.price_cents,
+          category: categoryToProto(body.category),
+          sku: body.sku ?? '',
+          inventoryCount: body.inventory_count ?? 0,
+          tags: body.tags ?? [],
+          userId: headers['x-user-id'] ?? '',
+        });
+        const json = itemToJson(item);
+        if (!created) reply.header('idempotent-replayed', 'true');
+        return reply
+          .code(created ? 201 : 200)
+          .header('location', `/v1/items/${json.id}`)
+          .header('etag', `"${json.version}"`)
+          .send(json);
+      },
+    );
+
+    app.get<{ Querystring: ListQuery; Headers: TenantHeaders }>(
+      '/v1/items',
+      {
+        schema: {
+          summary: 'List items by category, status and search text, page by page',
+          headers: TenantHeaders,
+          querystring: ListQuery,
+          response: { 200: ListJson, ...errors },
+        },
+      },
+      async (request) => {
+        const { query, headers } = request;
+        const page = await store.listItems({
+          tenantId: headers['x-tenant-id'],
+          category: categoryToProto(query.category),
+          status: statusToProto(query.status),
+          search: query.search ?? '',
+          pageSize: query.page_size === undefined ? 0 : Number(query.page_size),
+          pageToken: query.page_token ?? '',
+        });
+        return { items: page.items.map(itemToJson), next_page_token: page.nextPageToken };
+      },
+    );
+
+    app.get<{ Params: { id: string }; Headers: TenantHeaders }>(
+      '/v1/items/:id',
+      {
+        schema: {
+          summary: 'Get one item',
+          headers: TenantHeaders,
+          params: ItemParams,
+          response: { 200: ItemRef, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const { item } = await store.getItem({
+          tenantId: request.headers['x-tenant-id'],
+          id: request.params.id,
+        });
+        const json = itemToJson(item);
+        return reply.header('etag', `"${json.version}"`).send(json);
+      },
+    );
+
+    const update = async (
+      tenantId: string,
+      userId: string | undefined,
+      id: string,
+      version: number,
+      fields: PatchBody,
+      replace: boolean,
+    ) => {
+      const { item } = await store.updateItem({
+        tenantId,
+        id,
+        expectedVersion: version,
+        userId: userId ?? '',
+        name: fields.name,
+        description: replace ? (fields.description ?? '') : fields.description,
+        priceCents: fields.price_cents,
+        category: fields.category === undefined ? undefined : categoryToProto(fields.category),
+        status: fields.status === undefined ? undefined : statusToProto(fields.status),
+        sku: replace ? (fields.sku ?? '') : fields.sku,
+        tags: fields.tags ?? [],
+        updateTags: replace || fields.tags !== undefined,
+      });
+      return itemToJson(item);
+    };
+
+    app.put<{ Params: { id: string }; Body: ReplaceBody; Headers: TenantHeaders }>(
+      '/v1/items/:id',
+      {
+        schema: {
+          summary: 'Replace an item’s editable fields (needs If-Match or version)',
+          headers: TenantHeaders,
+          params: ItemParams,
+          body: ReplaceBody,
+          response: { 200: ItemRef, ...errors, 428: ErrorRef },
+        },
+      },
+      async (request, reply) => {
+        const { headers, body } = request;
+        const version = expectedVersion(headers['if-match'], body.version);
+        const json = await update(
+          headers['x-tenant-id'],
+          headers['x-user-id'],
+          request.params.id,
+          version,
+          body,
+          true,
+        );
+        return reply.header('etag', `"${json.version}"`).send(json);
+      },
+    );
+
+    app.patch<{ Params: { id: string }; Body: PatchBody; Headers: TenantHeaders }>(
+      '/v1/items/:id',
+      {
+        schema: {
+          summary: 'Change some of an item’s fields (needs If-Match or version)',
+          headers: TenantHeaders,
+          params: ItemParams,
+          body: PatchBody,
+          response: { 200: ItemRef, ...errors, 428: ErrorRef },
+        },
+      },
+      async (request, reply) => {
+        const { headers, body } = request;
+        const version = expectedVersion(headers['if-match'], body.version);
+        const json = await update(
+          headers['x-tenant-id'],
+          headers['x-user-id'],
+          request.params.id,
+          version,
+          body,
+          false,
+        );
+        return reply.header('etag', `"${json.version}"`).send(json);
+      },
+    );
+
+    app.delete<{ Params: { id: string }; Headers: TenantHeaders }>(
+      '/v1/items/:id',
+      {
+        schema: {
+          summary: 'Discontinue an item (soft delete)',
+          headers: TenantHeaders,
+          params: ItemParams,
+          response: { 204: { type: 'null' }, ...errors },
+        },
+      },
+      async (request, reply) => {
+        await store.deleteItem({
+          tenantId: request.headers['x-tenant-id'],
+          id: request.params.id,
+          userId: request.headers['x-user-id'] ?? '',
+        });
+        return reply.code(204).send();
+      },
+    );
+
+    app.post<{ Params: { id: string }; Body: InventoryBody; Headers: TenantHeaders }>(
+      '/v1/items/:id/inventory',
+      {
+        schema: {
+          summary: 'Change stock atomically (409 when it would go below zero)',
+          headers: TenantHeaders,
+          params: ItemParams,
+          body: InventoryBody,
+          response: { 200: InventoryJson, ...errors },
+        },
+      },
+      async (request) => {
+        const { item, previousCount } = await store.updateInventory({
+          tenantId: request.headers['x-tenant-id'],
+          id: request.params.id,
+          quantityChange: request.body.quantity_change,
+          reason: request.body.reason ?? '',
+          userId: request.headers['x-user-id'] ?? '',
+        });
+        return { item: itemToJson(item), previous_count: previousCount };
+      },
+    );
+  };
+}

@@ -1,0 +1,101 @@
+import * as grpc from '@grpc/grpc-js';
+import { canaryClientInterceptor } from 'canary-context';
+import { service as healthService } from 'grpc-health-check';
+import {
+  type CreateItemRequest,
+  type CreateItemResponse,
+  type DeleteItemRequest,
+  type DeleteItemResponse,
+  type GetItemRequest,
+  type GetItemResponse,
+  type ListItemsRequest,
+  type ListItemsResponse,
+  StoreServiceClient,
+  type UpdateInventoryRequest,
+  type UpdateInventoryResponse,
+  type UpdateItemRequest,
+  type UpdateItemResponse,
+} from 'store-service/proto';
+
+/** The store as the API's handlers see it: promises, one deadline per call. */
+export interface Store {
+  createItem(request: CreateItemRequest): Promise<CreateItemResponse>;
+  getItem(request: GetItemRequest): Promise<GetItemResponse>;
+  updateItem(request: UpdateItemRequest): Promise<UpdateItemResponse>;
+  deleteItem(request: DeleteItemRequest): Promise<DeleteItemResponse>;
+  listItems(request: ListItemsRequest): Promise<ListItemsResponse>;
+  updateInventory(request: UpdateInventoryRequest): Promise<UpdateInventoryResponse>;
+  /** True when the store's grpc.health.v1 answers SERVING within the deadline. */
+  isServing(deadlineMs: number): Promise<boolean>;
+  close(): void;
+}
+
+// Reconnect quickly after the store restarts (grpc-js defaults back off up to 120 s).
+const channelOptions: grpc.ChannelOptions = {
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 1000,
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+};
+
+type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: grpc.Metadata,
+  options: Partial<grpc.CallOptions>,
+  callback: (error: grpc.ServiceError | null, response: Res) => void,
+) => grpc.ClientUnaryCall;
+
+export function connectStore(address: string, deadlineMs: number): Store {
+  const client = new StoreServiceClient(address, grpc.credentials.createInsecure(), {
+    ...channelOptions,
+    interceptors: [canaryClientInterceptor],
+  });
+  const HealthClient = grpc.makeGenericClientConstructor(healthService, 'grpc.health.v1.Health');
+  const health = new HealthClient(
+    address,
+    grpc.credentials.createInsecure(),
+    channelOptions,
+  ) as unknown as grpc.Client & {
+    check(
+      request: { service: string },
+      options: Partial<grpc.CallOptions>,
+      callback: (error: grpc.ServiceError | null, response?: { status?: unknown }) => void,
+    ): grpc.ClientUnaryCall;
+  };
+
+  function unary<Req, Res>(method: UnaryMethod<Req, Res>): (request: Req) => Promise<Res> {
+    return (request) =>
+      new Promise<Res>((resolve, reject) => {
+        method.call(
+          client,
+          request,
+          new grpc.Metadata(),
+          { deadline: Date.now() + deadlineMs },
+          (error, response) => (error ? reject(error) : resolve(response)),
+        );
+      });
+  }
+
+  return {
+    createItem: unary(client.createItem),
+    getItem: unary(client.getItem),
+    updateItem: unary(client.updateItem),
+    deleteItem: unary(client.deleteItem),
+    listItems: unary(client.listItems),
+    updateInventory: unary(client.updateInventory),
+    isServing: (healthDeadlineMs) =>
+      new Promise<boolean>((resolve) => {
+        health.check(
+          { service: 'store.v1.StoreService' },
+          { deadline: Date.now() + healthDeadlineMs },
+          // proto-loader decodes the enum as its name or its number, depending on options.
+          (error, response) =>
+            resolve(error === null && (response?.status === 'SERVING' || response?.status === 1)),
+        );
+      }),
+    close() {
+      client.close();
+      health.close();
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (this file is localdev/src/paths.ts). */
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Entry points of the services, relative to a checkout's root. */
+export const serviceEntries = {
+  'store-service': 'store-service/src/main.ts',
+  'api-service': 'api-service/src/main.ts',
+} as const;
+
+export type ServiceName = keyof typeof serviceEntries;

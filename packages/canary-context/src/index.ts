@@ -1,0 +1,30 @@
+export { BAGGAGE_CANARY_MEMBER, BAGGAGE_HEADER, canaryBaggage, canaryFromBaggage } from './baggage.ts';
+export {
+  type CanaryContext,
+  createCanaryContext,
+  currentCanaryContext,
+  currentCanaryKey,
+  runWithCanaryContext,
+} from './context.ts';
+export { type CanaryFastifyOptions, canaryFastifyPlugin } from './fastify.ts';
+export { canaryClientInterceptor } from './grpc-client.ts';
+export { canaryServerInterceptor } from './grpc-server.ts';
+export {
+  isValidTrack,
+  parseServedBy,
+  SERVED_BY_HEADER,
+  SERVED_BY_METADATA_KEY,
+  type ServiceIdentity,
+  servedByEntry,
+  trackPr,
+} from './identity.ts';
+export {
+  CANARY_ECHO_HEADER,
+  CANARY_ERROR_HEADER,
+  CANARY_HEADER,
+  CANARY_METADATA_KEY,
+  type CanaryKeyError,
+  MAX_RAW_KEY_LENGTH,
+  type ParsedCanaryKey,
+  parseCanaryKey,
+} from './key.ts';

@@ -1,0 +1,29 @@
+import { booleanFlag, identityEnv, parseEnv, port } from 'service-kit';
+import { z } from 'zod';
+
+const shape = {
+  ...identityEnv,
+  PORT: port(8080),
+  BIND_HOST: z.string().default('0.0.0.0'),
+  TABLE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
+    .default('store-items'),
+  /** Set for DynamoDB Local or the lab's embedded store; unset in AWS. */
+  DYNAMODB_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  AWS_REGION: z.string().default('us-east-1'),
+  STORE_CREATE_TABLE: booleanFlag(false),
+  /** Per-attempt timeout of one DynamoDB request, and attempts per operation (with backoff). */
+  DYNAMODB_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  DYNAMODB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  /** After SIGTERM: report NOT_SERVING this long before closing (lets endpoints update). */
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  /** Longest wait for in-flight calls to finish before they are cancelled. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(20_000),
+};
+
+export type StoreConfig = ReturnType<typeof loadStoreConfig>;
+
+export function loadStoreConfig(env: NodeJS.ProcessEnv = process.env) {
+  return parseEnv(shape, env);
+}

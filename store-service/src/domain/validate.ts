@@ -1,0 +1,131 @@
+import { invalidArgument } from './errors.ts';
+
+/** Tenants and users are ids chosen by the caller's platform: short, printable, no separators. */
+const TENANT = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const USER = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
+const ITEM_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const SKU = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const TAG = /^[a-z0-9][a-z0-9_-]{0,49}$/;
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+export const LIMITS = Object.freeze({
+  nameLength: 200,
+  descriptionLength: 2000,
+  maxPriceCents: 1_000_000_000_000,
+  maxInventory: 1_000_000_000,
+  maxTags: 20,
+  reasonLength: 200,
+  maxPageSize: 100,
+  defaultPageSize: 25,
+  searchLength: 100,
+});
+
+export function tenantId(value: string, field = 'tenant_id'): string {
+  if (!TENANT.test(value)) throw invalidArgument(field, 'must be 1-64 letters, digits, _ or -');
+  return value;
+}
+
+export function userId(value: string, field = 'user_id'): string {
+  if (value === '') return 'anonymous';
+  if (!USER.test(value)) throw invalidArgument(field, 'must be 1-128 letters, digits, . _ @ or -');
+  return value;
+}
+
+export function itemId(value: string, field = 'id'): string {
+  if (!ITEM_ID.test(value)) throw invalidArgument(field, 'must be a UUID in lower-case hex');
+  return value;
+}
+
+export function name(value: string, field = 'name'): string {
+  const trimmed = value.trim();
+  if (trimmed === '') throw invalidArgument(field, 'must not be empty');
+  if (trimmed.length > LIMITS.nameLength)
+    throw invalidArgument(field, `must be at most ${LIMITS.nameLength} characters`);
+  if (CONTROL.test(trimmed)) throw invalidArgument(field, 'must not contain control characters');
+  return trimmed;
+}
+
+export function description(value: string, field = 'description'): string {
+  if (value.length > LIMITS.descriptionLength) {
+    throw invalidArgument(field, `must be at most ${LIMITS.descriptionLength} characters`);
+  }
+  return value;
+}
+
+export function priceCents(value: number, field = 'price_cents'): number {
+  if (!Number.isSafeInteger(value) || value < 0 || value > LIMITS.maxPriceCents) {
+    throw invalidArgument(field, `must be a whole number from 0 to ${LIMITS.maxPriceCents}`);
+  }
+  return value;
+}
+
+export function sku(value: string, field = 'sku'): string {
+  if (value !== '' && !SKU.test(value))
+    throw invalidArgument(field, 'must be 1-64 letters, digits, . _ or -');
+  return value;
+}
+
+export function inventoryCount(value: number, field = 'inventory_count'): number {
+  if (!Number.isSafeInteger(value) || value < 0 || value > LIMITS.maxInventory) {
+    throw invalidArgument(field, `must be a whole number from 0 to ${LIMITS.maxInventory}`);
+  }
+  return value;
+}
+
+export function tags(values: readonly string[], field = 'tags'): string[] {
+  if (values.length > LIMITS.maxTags)
+    throw invalidArgument(field, `must hold at most ${LIMITS.maxTags} tags`);
+  for (const tag of values) {
+    if (!TAG.test(tag))
+      throw invalidArgument(field, 'each tag must be 1-50 lower-case letters, digits, _ or -');
+  }
+  return [...new Set(values)];
+}
+
+export function requestId(value: string, field = 'request_id'): string | undefined {
+  if (value === '') return undefined;
+  if (!REQUEST_ID.test(value)) throw invalidArgument(field, 'must be 1-128 printable ASCII characters');
+  return value;
+}
+
+export function expectedVersion(value: number, field = 'expected_version'): number {
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw invalidArgument(field, 'must be the item version (1 or more)');
+  return value;
+}
+
+export function quantityChange(value: number, field = 'quantity_change'): number {
+  if (!Number.isSafeInteger(value) || value === 0 || Math.abs(value) > LIMITS.maxInventory) {
+    throw invalidArgument(
+      field,
+      `must be a non-zero whole number from -${LIMITS.maxInventory} to ${LIMITS.maxInventory}`,
+    );
+  }
+  return value;
+}
+
+export function reason(value: string, field = 'reason'): string {
+  if (value.length > LIMITS.reasonLength)
+    throw invalidArgument(field, `must be at most ${LIMITS.reasonLength} characters`);
+  if (CONTROL.test(value)) throw invalidArgument(field, 'must not contain control characters');
+  return value;
+}
+
+export function pageSize(value: number, field = 'page_size'): number {
+  if (value === 0) return LIMITS.defaultPageSize;
+  if (!Number.isSafeInteger(value) || value < 1 || value > LIMITS.maxPageSize) {
+    throw invalidArgument(field, `must be from 1 to ${LIMITS.maxPageSize}`);
+  }
+  return value;
+}
+
+export function search(value: string, field = 'search'): string | undefined {
+  const trimmed = value.trim().toLowerCase();
+  if (trimmed === '') return undefined;
+  if (trimmed.length > LIMITS.searchLength)
+    throw invalidArgument(field, `must be at most ${LIMITS.searchLength} characters`);
+  if (CONTROL.test(trimmed)) throw invalidArgument(field, 'must not contain control characters');
+  return trimmed;
+}

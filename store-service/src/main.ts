@@ -1,0 +1,44 @@
+import {
+  createLogger,
+  createRegistry,
+  exitOnBootFailure,
+  handleShutdownSignals,
+  logReady,
+  startMetricsServer,
+} from 'service-kit';
+import { loadStoreConfig } from './config.ts';
+import { DynamoItemRepository } from './data/dynamo-repository.ts';
+import { ensureTable } from './data/table.ts';
+import { ItemService } from './domain/items.ts';
+import { createDynamoClient } from './dynamodb.ts';
+import { bindServer, createStoreServer } from './server.ts';
+
+const SERVICE = 'store-service';
+
+async function main(): Promise<void> {
+  const config = loadStoreConfig();
+  const identity = { service: SERVICE, track: config.DEPLOYMENT_TRACK, version: config.APP_VERSION };
+  const logger = createLogger(identity, config.LOG_LEVEL);
+  const metrics = await startMetricsServer(createRegistry(identity), config.METRICS_PORT, config.BIND_HOST);
+
+  const dynamo = createDynamoClient(config);
+  if (config.STORE_CREATE_TABLE) {
+    await ensureTable(dynamo, config.TABLE_NAME);
+    logger.info({ table: config.TABLE_NAME }, 'table ready');
+  }
+  const repository = new DynamoItemRepository(dynamo, config.TABLE_NAME);
+  const store = createStoreServer({ identity, items: new ItemService(repository), repository, logger });
+  const port = await bindServer(store.server, config.BIND_HOST, config.PORT);
+  store.startHealthMonitor(2000);
+
+  handleShutdownSignals(logger, async () => {
+    store.setServing(false);
+    if (config.SHUTDOWN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, config.SHUTDOWN_DELAY_MS));
+    await store.shutdown(config.SHUTDOWN_TIMEOUT_MS);
+    await metrics.close();
+    dynamo.destroy();
+  });
+  logReady(logger, { port, metrics_port: metrics.port });
+}
+
+main().catch((err: unknown) => exitOnBootFailure(SERVICE, err));

@@ -1,0 +1,93 @@
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { canaryServerInterceptor, type ServiceIdentity } from 'canary-context';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Logger } from 'pino';
+import { StoreServiceService } from '../proto/gen/store.ts';
+import type { ItemRepository } from './data/repository.ts';
+import type { ItemService } from './domain/items.ts';
+import { storeHandlers } from './grpc/handlers.ts';
+
+export const STORE_SERVICE_NAME = 'store.v1.StoreService';
+const protoPath = fileURLToPath(new URL('../proto/store.proto', import.meta.url));
+
+export interface StoreServer {
+  readonly server: grpc.Server;
+  /** Marks the service SERVING or NOT_SERVING in grpc.health.v1. */
+  setServing(serving: boolean): void;
+  /** Pings the data store every interval and reports the result as health. */
+  startHealthMonitor(intervalMs: number): void;
+  /** Stops accepting calls, lets in-flight calls finish (cancelling them after timeoutMs). */
+  shutdown(timeoutMs: number): Promise<void>;
+}
+
+export function createStoreServer(deps: {
+  identity: ServiceIdentity;
+  items: ItemService;
+  repository: ItemRepository;
+  logger: Logger;
+}): StoreServer {
+  const server = new grpc.Server({ interceptors: [canaryServerInterceptor(deps.identity)] });
+  server.addService(StoreServiceService, storeHandlers(deps.items, deps.logger));
+
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [STORE_SERVICE_NAME]: 'NOT_SERVING' });
+  health.addToServer(server);
+  new ReflectionService(loadSync(protoPath, { keepCase: true })).addToServer(server);
+
+  let monitor: NodeJS.Timeout | undefined;
+  let stopping = false;
+  const setServing = (serving: boolean) => {
+    const value = serving && !stopping ? 'SERVING' : 'NOT_SERVING';
+    health.setStatus('', value);
+    health.setStatus(STORE_SERVICE_NAME, value);
+  };
+  return {
+    server,
+    setServing,
+    startHealthMonitor(intervalMs) {
+      let healthy: boolean | undefined;
+      const probe = () =>
+        deps.repository.ping().then(
+          () => {
+            if (healthy !== true) deps.logger.info('data store reachable');
+            healthy = true;
+            setServing(true);
+          },
+          (err: unknown) => {
+            if (healthy !== false) deps.logger.warn({ err }, 'data store unreachable');
+            healthy = false;
+            setServing(false);
+          },
+        );
+      void probe();
+      monitor = setInterval(probe, intervalMs);
+      monitor.unref();
+    },
+    shutdown(timeoutMs) {
+      stopping = true;
+      if (monitor !== undefined) clearInterval(monitor);
+      setServing(false);
+      return new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          deps.logger.warn({ timeoutMs }, 'in-flight calls did not finish in time: cancelling them');
+          server.forceShutdown();
+          resolve();
+        }, timeoutMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+export function bindServer(server: grpc.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    );
+  });
+}
