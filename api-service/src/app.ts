@@ -47,6 +47,8 @@ export async function buildApp(options: AppOptions): Promise<ApiApp> {
   let ready = true;
 
   installErrorHandler(app);
+  // JSON only: any other body type is 415, not a string the schema then rejects.
+  app.removeContentTypeParser('text/plain');
   app.addSchema(ItemJson);
   app.addSchema(ErrorJson);
   await app.register(canaryFastifyPlugin, {
@@ -100,6 +102,13 @@ export async function buildApp(options: AppOptions): Promise<ApiApp> {
       'request',
     );
     done();
+  });
+
+  // While draining, each response closes its connection, so keep-alive clients move to
+  // another instance and the server can finish closing.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (!ready) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

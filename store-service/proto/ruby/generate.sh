@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the Ruby gem's code from ../store.proto with Debian's protoc and
-# grpc_ruby_plugin (packages protobuf-compiler, protobuf-compiler-grpc and libprotobuf-dev for the
-# well-known types), the versions
-# that match Debian's ruby-google-protobuf and ruby-grpc.
+# grpc_ruby_plugin (packages protobuf-compiler, protobuf-compiler-grpc, and
+# libprotobuf-dev for the well-known types): the versions that match Debian's
+# ruby-google-protobuf and ruby-grpc.
 # Usage: generate.sh [OUT_DIR]   (default: lib/ beside this script)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,6 +15,7 @@ for tool in protoc grpc_ruby_plugin; do
 done
 mkdir -p "$out"
 protoc --proto_path="$here/.." \
+  --proto_path=/usr/include \
   --ruby_out="$out" \
   --grpc_out="$out" \
   --plugin=protoc-gen-grpc="$(command -v grpc_ruby_plugin)" \

@@ -1,4 +1,4 @@
-import type { handleUnaryCall, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import { type handleUnaryCall, type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { StoreServiceServer } from '../../proto/gen/store.ts';
 import type { ItemService } from '../domain/items.ts';
@@ -7,11 +7,29 @@ import { toServiceError } from './status.ts';
 
 type Handler<Req, Res> = (request: Req) => Promise<Res>;
 
-function unary<Req, Res>(logger: Logger, handler: Handler<Req, Res>): handleUnaryCall<Req, Res> {
+/** Wraps a domain call: one log line per call (method, code, duration; never the payload). */
+function unary<Req, Res>(
+  logger: Logger,
+  method: string,
+  handler: Handler<Req, Res>,
+): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    const started = performance.now();
+    const done = (code: status) =>
+      logger.info(
+        { rpc: method, code: status[code], duration_ms: Math.round((performance.now() - started) * 10) / 10 },
+        'call',
+      );
     handler(call.request).then(
-      (response) => callback(null, response),
-      (err: unknown) => callback(toServiceError(err, logger)),
+      (response) => {
+        done(status.OK);
+        callback(null, response);
+      },
+      (err: unknown) => {
+        const error = toServiceError(err, logger);
+        done(error.code ?? status.UNKNOWN);
+        callback(error);
+      },
     );
   };
 }
@@ -19,7 +37,7 @@ function unary<Req, Res>(logger: Logger, handler: Handler<Req, Res>): handleUnar
 /** gRPC handlers: decode the request, call the domain, encode the answer. No logic of their own. */
 export function storeHandlers(items: ItemService, logger: Logger): StoreServiceServer {
   return {
-    createItem: unary(logger, async (r) => {
+    createItem: unary(logger, 'CreateItem', async (r) => {
       const { item, created } = await items.create({
         tenantId: r.tenantId,
         requestId: r.requestId,
@@ -34,8 +52,10 @@ export function storeHandlers(items: ItemService, logger: Logger): StoreServiceS
       });
       return { item: itemToProto(item), created };
     }),
-    getItem: unary(logger, async (r) => ({ item: itemToProto(await items.get(r.tenantId, r.id)) })),
-    updateItem: unary(logger, async (r) => {
+    getItem: unary(logger, 'GetItem', async (r) => ({
+      item: itemToProto(await items.get(r.tenantId, r.id)),
+    })),
+    updateItem: unary(logger, 'UpdateItem', async (r) => {
       const category = categoryFromProto(r.category);
       const status = statusFromProto(r.status);
       const item = await items.update({
@@ -55,10 +75,10 @@ export function storeHandlers(items: ItemService, logger: Logger): StoreServiceS
       });
       return { item: itemToProto(item) };
     }),
-    deleteItem: unary(logger, async (r) => ({
+    deleteItem: unary(logger, 'DeleteItem', async (r) => ({
       item: itemToProto(await items.delete(r.tenantId, r.id, r.userId)),
     })),
-    listItems: unary(logger, async (r) => {
+    listItems: unary(logger, 'ListItems', async (r) => {
       const page = await items.list({
         tenantId: r.tenantId,
         category: categoryFromProto(r.category),
@@ -69,7 +89,7 @@ export function storeHandlers(items: ItemService, logger: Logger): StoreServiceS
       });
       return { items: page.items.map(itemToProto), nextPageToken: page.nextPageToken };
     }),
-    updateInventory: unary(logger, async (r) => {
+    updateInventory: unary(logger, 'UpdateInventory', async (r) => {
       const { item, previousCount } = await items.adjustInventory(
         r.tenantId,
         r.id,

@@ -1,0 +1,124 @@
+// Failure behaviour with real processes: the store going away and coming back, and
+// SIGTERM to either service while requests are in flight.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
+import { type ServiceProcess, startService } from 'localdev/process';
+import { httpClient } from 'localdev/testing/http';
+import { startTcpProxy, type TcpProxy } from 'localdev/testing/tcp-proxy';
+
+const local = { METRICS_PORT: '0', BIND_HOST: '127.0.0.1' };
+const startStore = (dynamo: { endpoint: string } | string, port = 0) =>
+  startService('store-service', {
+    env: {
+      ...local,
+      PORT: String(port),
+      DYNAMODB_ENDPOINT: typeof dynamo === 'string' ? dynamo : dynamo.endpoint,
+      STORE_CREATE_TABLE: 'true',
+    },
+  });
+const startApi = (storePort: number, env: Record<string, string> = {}) =>
+  startService('api-service', {
+    env: { ...local, PORT: '0', STORE_ADDRESS: `127.0.0.1:${storePort}`, ...env },
+  });
+
+describe('resilience', () => {
+  const cleanup: Array<() => Promise<unknown>> = [];
+  after(async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+  });
+  const track = <T extends { stop?: () => Promise<unknown>; close?: () => Promise<unknown> }>(
+    thing: T,
+  ): T => {
+    cleanup.push(() => (thing.stop ? thing.stop() : (thing.close?.() ?? Promise.resolve())));
+    return thing;
+  };
+
+  it('store stopped: 503 within the deadline and /readyz 503; store back: the API recovers by itself', async () => {
+    const dynamo: EmbeddedDynamo = track(await startEmbeddedDynamo());
+    let store: ServiceProcess = track(await startStore(dynamo));
+    const storePort = store.ports.port ?? 0;
+    const api = track(await startApi(storePort, { STORE_DEADLINE_MS: '1000', READY_DEADLINE_MS: '500' }));
+    const http = httpClient(`http://127.0.0.1:${api.ports.port}`, { 'x-tenant-id': 'res' });
+    const created = await http('POST', '/v1/items', {
+      body: { name: 'Kept', price_cents: 1, category: 'home' },
+    });
+    assert.equal(created.status, 201);
+    const id = (created.body as { id: string }).id;
+
+    assert.equal(await store.stop(), 0);
+    for (let i = 0; i < 5; i += 1) {
+      const started = Date.now();
+      const r = await http('GET', `/v1/items/${id}`);
+      const elapsed = Date.now() - started;
+      assert.equal(r.status, 503, r.text);
+      assert.equal((r.body as { error: { code: string } }).error.code, 'unavailable');
+      // The contract is "503 within the store deadline (1 s)", not a speed target.
+      assert.ok(elapsed < 1000 + 500, `answered after ${elapsed} ms`);
+    }
+    assert.equal((await http('GET', '/readyz')).status, 503);
+    assert.equal((await http('GET', '/healthz')).status, 200, 'liveness does not depend on the store');
+
+    store = track(await startStore(dynamo, storePort));
+    let recovered: number | undefined;
+    for (let i = 0; i < 100 && recovered === undefined; i += 1) {
+      const r = await http('GET', `/v1/items/${id}`);
+      if (r.status === 200) recovered = i;
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.notEqual(recovered, undefined, 'API answered 200 again without a restart');
+    assert.equal((await http('GET', '/readyz')).status, 200);
+  });
+
+  it('SIGTERM to api-service during a burst: every in-flight request completes', async () => {
+    const dynamo = track(await startEmbeddedDynamo());
+    const store = track(await startStore(dynamo));
+    const slow: TcpProxy = track(await startTcpProxy(store.ports.port ?? 0));
+    const api = track(await startApi(slow.port));
+    const http = httpClient(`http://127.0.0.1:${api.ports.port}`, { 'x-tenant-id': 'drain' });
+    assert.equal((await http('GET', '/v1/items')).status, 200);
+
+    slow.delayMs = 400;
+    const burst = Array.from({ length: 40 }, () => http('GET', '/v1/items'));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const exit = api.stop('SIGTERM');
+    const results = await Promise.allSettled(burst);
+    const failures = results.filter((r) => r.status === 'rejected' || r.value.status !== 200);
+    assert.equal(failures.length, 0, JSON.stringify(failures.slice(0, 3)));
+    assert.equal(await exit, 0, 'api-service exits cleanly after draining');
+    assert.ok(api.logs.some((l) => l.includes('"msg":"draining"')));
+  });
+
+  it('SIGTERM to store-service during a burst of writes: every call completes and every write is kept', async () => {
+    const dynamo = track(await startEmbeddedDynamo());
+    const slowDb: TcpProxy = track(await startTcpProxy(dynamo.port));
+    const store = track(await startStore(`http://127.0.0.1:${slowDb.port}`));
+    const api = track(await startApi(store.ports.port ?? 0));
+    const http = httpClient(`http://127.0.0.1:${api.ports.port}`, { 'x-tenant-id': 'drain-store' });
+    assert.equal((await http('GET', '/v1/items')).status, 200);
+
+    slowDb.delayMs = 300;
+    const burst = Array.from({ length: 30 }, (_, i) =>
+      http('POST', '/v1/items', { body: { name: `w${i}`, price_cents: i, category: 'food' } }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const exit = store.stop('SIGTERM');
+    const results = await Promise.allSettled(burst);
+    const statuses = results.map((r) => (r.status === 'fulfilled' ? r.value.status : 'rejected'));
+    assert.deepEqual(
+      statuses.filter((s) => s !== 201),
+      [],
+      'every write accepted before SIGTERM completes',
+    );
+    assert.equal(await exit, 0, 'store-service exits cleanly after draining');
+
+    slowDb.delayMs = 0;
+    const again = track(await startStore(dynamo));
+    const api2 = track(await startApi(again.ports.port ?? 0));
+    const list = await httpClient(`http://127.0.0.1:${api2.ports.port}`, { 'x-tenant-id': 'drain-store' })(
+      'GET',
+      '/v1/items?page_size=100',
+    );
+    assert.equal((list.body as { items: unknown[] }).items.length, 30, 'every acknowledged write is stored');
+  });
+});

@@ -1,0 +1,84 @@
+import { connect } from 'node:net';
+
+export interface HttpResult {
+  readonly status: number;
+  readonly headers: Headers;
+  /** Parsed JSON body, or undefined for an empty one. */
+  readonly body: unknown;
+  readonly text: string;
+}
+
+/** A small JSON client for one base URL (tests and the CLI's explain). */
+export function httpClient(baseUrl: string, defaults: Record<string, string> = {}) {
+  return async function request(
+    method: string,
+    path: string,
+    options: { headers?: Record<string, string>; body?: unknown; rawBody?: string; timeoutMs?: number } = {},
+  ): Promise<HttpResult> {
+    const headers: Record<string, string> = { ...defaults, ...options.headers };
+    let body: string | undefined;
+    if (options.rawBody !== undefined) body = options.rawBody;
+    else if (options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined && headers['content-type'] === undefined)
+      headers['content-type'] = 'application/json';
+    const response = await fetch(new URL(path, baseUrl), {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+    });
+    const text = await response.text();
+    let parsed: unknown;
+    if (text !== '') {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    return { status: response.status, headers: response.headers, body: parsed, text };
+  };
+}
+
+export interface RawResult {
+  readonly status: number;
+  /** Header names lower-cased; repeated headers joined with ", ". */
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/**
+ * Sends bytes exactly as given (header values fetch would refuse: CR/LF, raw non-ASCII
+ * bytes, repeated lines) on a fresh connection and parses the response.
+ */
+export function rawHttp(port: number, request: Buffer | string, timeoutMs = 5000): Promise<RawResult> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('raw request timed out'));
+    }, timeoutMs);
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.on('end', () => {
+      clearTimeout(timer);
+      const text = Buffer.concat(chunks).toString('latin1');
+      const [head = '', ...rest] = text.split('\r\n\r\n');
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        if (colon < 0) continue;
+        const name = line.slice(0, colon).trim().toLowerCase();
+        const value = line.slice(colon + 1).trim();
+        headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
+    });
+    socket.write(request);
+  });
+}
