@@ -160,20 +160,21 @@ describe('X-Canary end to end with the real store', () => {
 
   it('the store receives the key in its request context and both hops answer with their track', async () => {
     const http = httpClient(stack.apiUrl);
+    const isList = (l: Record<string, unknown>) => l.rpc === 'ListItems';
+    let from = stack.store.logs.length;
     const r = await http('GET', '/v1/items', { headers: { 'x-tenant-id': 't1', 'x-canary': '123' } });
     assert.equal(r.status, 200);
     assert.equal(
       r.headers.get('x-served-by'),
       'api-service@pr-123 (sha abcdef1), store-service@pr-123 (sha abcdef1)',
     );
-    const storeCall = stack.store.logs
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((l) => l.rpc === 'ListItems');
-    assert.equal(storeCall.at(-1)?.canary, '123');
-    assert.equal(storeCall.at(-1)?.track, 'pr-123');
+    const call = await stack.store.waitForLog(isList, { from });
+    assert.equal(call.canary, '123');
+    assert.equal(call.track, 'pr-123');
 
+    from = stack.store.logs.length;
     await http('GET', '/v1/items', { headers: { 'x-tenant-id': 't1', 'x-canary': 'pr-1' } });
-    const last = JSON.parse(stack.store.logs.filter((l) => l.includes('"rpc":"ListItems"')).at(-1) ?? '{}');
+    const last = await stack.store.waitForLog(isList, { from });
     assert.equal(last.canary, undefined, 'an invalid key never reaches the store');
   });
 });

@@ -12,6 +12,11 @@ export interface ServiceProcess {
   readonly child: ChildProcess;
   /** Resolves with the exit code once the process has exited. */
   readonly exited: Promise<number | null>;
+  /** Resolves with the first log line (parsed JSON) after `from` that matches; rejects after timeoutMs. */
+  waitForLog(
+    match: (line: Record<string, unknown>) => boolean,
+    options?: { from?: number; timeoutMs?: number },
+  ): Promise<Record<string, unknown>>;
   /** Sends SIGTERM (or the given signal) and waits for exit. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
@@ -85,6 +90,7 @@ export function startService(service: ServiceName, options: StartOptions): Promi
         logs,
         child,
         exited,
+        waitForLog: (match, { from = 0, timeoutMs = 5000 } = {}) => waitForLog(logs, match, from, timeoutMs),
         stop: (signal = 'SIGTERM', timeoutMs = 20_000) => {
           if (child.exitCode !== null || child.signalCode !== null) return exited;
           child.kill(signal);
@@ -103,4 +109,26 @@ export function startService(service: ServiceName, options: StartOptions): Promi
       );
     });
   });
+}
+
+async function waitForLog(
+  logs: readonly string[],
+  match: (line: Record<string, unknown>) => boolean,
+  from: number,
+  timeoutMs: number,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  let next = from;
+  for (;;) {
+    for (; next < logs.length; next += 1) {
+      try {
+        const parsed = JSON.parse(logs[next] ?? '') as Record<string, unknown>;
+        if (match(parsed)) return parsed;
+      } catch {
+        // not a JSON line
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no matching log line within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
