@@ -1,5 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { RULES } from './gitops/rules.ts';
 import { DEFAULT_DATA_DIR, labUp } from './lab-up.ts';
+import { CANARY_ENVIRONMENT, DEFAULT_LABELS, renderCommand } from './render-command.ts';
+import { verifyCommand } from './verify-command.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 const HELP = `canary — PR-scoped canary deployments
 
@@ -11,6 +17,17 @@ Usage:
         --data-dir DIR  where the embedded store keeps its data (default .data/dynalite)
         --in-memory     keep data in memory only
         --verbose       print the services' JSON logs
+  canary render --pr N [--head-sha SHA] [--labels L1,L2] [--env ENV] [--out DIR] [--repo DIR]
+      Print (or write to DIR, one file per Application) what Argo CD would create for
+      PR N: instantiates the environment's PR ApplicationSets, applies each generated
+      Application's kustomize options and builds it with kubectl kustomize.
+        --head-sha SHA  the PR head commit (default: this checkout's HEAD)
+        --labels        PR labels (default: ${DEFAULT_LABELS.join(',')})
+        --env ENV       environment with the ApplicationSets (default: ${CANARY_ENVIRONMENT})
+  canary verify [--repo DIR]
+      Render every environment and sample PRs; validate every object against its schema
+      and check the GitOps rules. Exits 1 on any finding. Rules:
+${RULES.map((r) => `        ${r.name.padEnd(32)} ${r.description}`).join('\n')}
   canary help
       Show this help.
 `;
@@ -41,6 +58,42 @@ export async function run(argv: string[]): Promise<number> {
       dataDir: values['in-memory'] ? undefined : (values['data-dir'] ?? DEFAULT_DATA_DIR),
       verbose: values.verbose,
     });
+  }
+  if (group === 'render') {
+    const { values } = parseArgs({
+      args: argv.slice(1),
+      options: {
+        pr: { type: 'string' },
+        'head-sha': { type: 'string' },
+        labels: { type: 'string' },
+        env: { type: 'string', default: CANARY_ENVIRONMENT },
+        out: { type: 'string' },
+        repo: { type: 'string', default: REPO_ROOT },
+      },
+      strict: true,
+    });
+    if (values.pr === undefined || !/^[1-9][0-9]{0,9}$/.test(values.pr)) {
+      throw new UsageError(`--pr: expected a PR number, got ${JSON.stringify(values.pr ?? '')}`);
+    }
+    if (values['head-sha'] !== undefined && !/^[0-9a-f]{40}$/.test(values['head-sha'])) {
+      throw new UsageError('--head-sha: expected a full 40-character commit sha');
+    }
+    return renderCommand({
+      repoRoot: values.repo,
+      pr: Number(values.pr),
+      headSha: values['head-sha'],
+      labels: values.labels === undefined ? DEFAULT_LABELS : values.labels.split(',').filter((l) => l !== ''),
+      environment: values.env,
+      out: values.out,
+    });
+  }
+  if (group === 'verify') {
+    const { values } = parseArgs({
+      args: argv.slice(1),
+      options: { repo: { type: 'string', default: REPO_ROOT } },
+      strict: true,
+    });
+    return verifyCommand(values.repo);
   }
   throw new UsageError(`unknown command: ${argv.join(' ')}`);
 }
