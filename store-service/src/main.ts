@@ -10,7 +10,7 @@ import { loadStoreConfig } from './config.ts';
 import { DynamoItemRepository } from './data/dynamo-repository.ts';
 import { ensureTable } from './data/table.ts';
 import { ItemService } from './domain/items.ts';
-import { createDynamoClient } from './dynamodb.ts';
+import { createDynamoClients } from './dynamodb.ts';
 import { bindServer, createStoreServer } from './server.ts';
 
 const SERVICE = 'store-service';
@@ -21,9 +21,9 @@ async function main(): Promise<void> {
   const logger = createLogger(identity, config.LOG_LEVEL);
   const metrics = await startMetricsServer(createRegistry(identity), config.METRICS_PORT, config.BIND_HOST);
 
-  const dynamo = createDynamoClient(config);
+  const dynamo = createDynamoClients(config);
   if (config.STORE_CREATE_TABLE) {
-    await ensureTable(dynamo, config.TABLE_NAME);
+    await ensureTable(dynamo.reads, config.TABLE_NAME);
     logger.info({ table: config.TABLE_NAME }, 'table ready');
   }
   const repository = new DynamoItemRepository(dynamo, config.TABLE_NAME);

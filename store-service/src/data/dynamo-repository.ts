@@ -29,10 +29,14 @@ const attributeNames: Record<keyof ItemChanges, string> = {
 /** ItemRepository on one DynamoDB table (see item-row.ts for the layout). */
 export class DynamoItemRepository implements ItemRepository {
   readonly #db: DynamoDBDocumentClient;
+  readonly #writes: DynamoDBDocumentClient;
   readonly #table: string;
 
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.#db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  /** `writes` must not retry ambiguous failures (see dynamodb.ts); `reads` may. */
+  constructor(clients: { reads: DynamoDBClient; writes: DynamoDBClient }, tableName: string) {
+    const options = { marshallOptions: { removeUndefinedValues: true } };
+    this.#db = DynamoDBDocumentClient.from(clients.reads, options);
+    this.#writes = DynamoDBDocumentClient.from(clients.writes, options);
     this.#table = tableName;
   }
 
@@ -53,7 +57,7 @@ export class DynamoItemRepository implements ItemRepository {
 
   async createIfAbsent(item: Item, requestHash: string | undefined) {
     try {
-      await this.#db.send(
+      await this.#writes.send(
         new PutCommand({
           TableName: this.#table,
           Item: toRow(item, requestHash),
@@ -106,7 +110,7 @@ export class DynamoItemRepository implements ItemRepository {
       sets.push(`#${field} = :${field}`);
     }
     try {
-      const { Attributes } = await this.#db.send(
+      const { Attributes } = await this.#writes.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { PK: keys.pk(tenantId), SK: keys.sk(id) },
@@ -137,7 +141,7 @@ export class DynamoItemRepository implements ItemRepository {
     at: string,
   ): Promise<InventoryOutcome> {
     try {
-      const { Attributes } = await this.#db.send(
+      const { Attributes } = await this.#writes.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { PK: keys.pk(tenantId), SK: keys.sk(id) },

@@ -35,9 +35,18 @@ export function toServiceError(err: unknown, logger: Logger): Partial<ServiceErr
   }
   const name = err instanceof Error ? err.name : '';
   const networkCode = (err as { code?: unknown } | null)?.code;
-  if (TRANSIENT.has(name) || networkCode === 'ECONNREFUSED' || networkCode === 'ECONNRESET') {
+  if (
+    TRANSIENT.has(name) ||
+    networkCode === 'ECONNREFUSED' ||
+    networkCode === 'ECONNRESET' ||
+    networkCode === 'EPIPE'
+  ) {
     logger.warn({ err }, 'data store unavailable');
-    return { code: status.UNAVAILABLE, details: 'data store unavailable, retry later' };
+    return {
+      code: status.UNAVAILABLE,
+      details:
+        'data store unavailable or did not answer in time; a change may or may not have been applied: re-read before retrying',
+    };
   }
   logger.error({ err }, 'unexpected error');
   return { code: status.INTERNAL, details: 'internal error' };
