@@ -8,9 +8,10 @@ import { httpClient } from 'localdev/testing/http';
 import { startTcpProxy, type TcpProxy } from 'localdev/testing/tcp-proxy';
 
 const local = { METRICS_PORT: '0', BIND_HOST: '127.0.0.1' };
-const startStore = (dynamo: { endpoint: string } | string, port = 0) =>
+const startStore = (dynamo: { endpoint: string } | string, port = 0, extra: Record<string, string> = {}) =>
   startService('store-service', {
     env: {
+      ...extra,
       ...local,
       PORT: String(port),
       DYNAMODB_ENDPOINT: typeof dynamo === 'string' ? dynamo : dynamo.endpoint,
@@ -74,7 +75,9 @@ describe('resilience', () => {
     const dynamo = track(await startEmbeddedDynamo());
     const store = track(await startStore(dynamo));
     const slow: TcpProxy = track(await startTcpProxy(store.ports.port ?? 0));
-    const api = track(await startApi(slow.port));
+    // As deployed: after SIGTERM the listener stays open for SHUTDOWN_DELAY_MS while
+    // readiness fails, so requests still connecting when the signal lands are served too.
+    const api = track(await startApi(slow.port, { SHUTDOWN_DELAY_MS: '1000' }));
     const http = httpClient(`http://127.0.0.1:${api.ports.port}`, { 'x-tenant-id': 'drain' });
     assert.equal((await http('GET', '/v1/items')).status, 200);
 
@@ -92,7 +95,9 @@ describe('resilience', () => {
   it('SIGTERM to store-service during a burst of writes: every call completes and every write is kept', async () => {
     const dynamo = track(await startEmbeddedDynamo());
     const slowDb: TcpProxy = track(await startTcpProxy(dynamo.port));
-    const store = track(await startStore(`http://127.0.0.1:${slowDb.port}`));
+    const store = track(
+      await startStore(`http://127.0.0.1:${slowDb.port}`, 0, { SHUTDOWN_DELAY_MS: '1000' }),
+    );
     const api = track(await startApi(store.ports.port ?? 0));
     const http = httpClient(`http://127.0.0.1:${api.ports.port}`, { 'x-tenant-id': 'drain-store' });
     assert.equal((await http('GET', '/v1/items')).status, 200);

@@ -1,0 +1,174 @@
+import { BlockList, isIPv4 } from 'node:net';
+import { type HttpRequestView, type Matcher, matches, parseRule, RuleError } from './traefik-rule.ts';
+
+/** A Kubernetes object as the lab reads it. */
+export interface LabObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+  readonly spec?: unknown;
+}
+
+export type EdgeMiddleware =
+  | {
+      readonly kind: 'headers';
+      readonly name: string;
+      readonly set: Readonly<Record<string, string>>;
+      readonly remove: readonly string[];
+    }
+  | {
+      readonly kind: 'ipAllowList';
+      readonly name: string;
+      readonly ranges: readonly string[];
+      readonly allow: BlockList;
+    };
+
+export interface BackendRef {
+  readonly name: string;
+  readonly namespace: string;
+  readonly port: string | number;
+}
+
+export interface EdgeRoute {
+  /** `IngressRoute ns/name routes[i]`, for status, errors and explain. */
+  readonly id: string;
+  readonly entryPoints: readonly string[];
+  readonly rule: string;
+  readonly matchers: readonly Matcher[];
+  readonly priority: number;
+  readonly explicitPriority: boolean;
+  readonly middlewares: readonly EdgeMiddleware[];
+  readonly backend: BackendRef;
+}
+
+export class UnsupportedRouteError extends Error {
+  override name = 'UnsupportedRouteError';
+}
+
+const objectName = (o: LabObject) => `${o.kind} ${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
+
+function onlyKeys(value: unknown, allowed: readonly string[], where: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null)
+    throw new UnsupportedRouteError(`${where}: expected an object`);
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) throw new UnsupportedRouteError(`${where}.${key}: not supported by the lab`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function buildMiddleware(object: LabObject): EdgeMiddleware {
+  const where = `${objectName(object)} spec`;
+  const spec = onlyKeys(object.spec, ['headers', 'ipAllowList'], where);
+  if (spec.headers !== undefined) {
+    const headers = onlyKeys(spec.headers, ['customRequestHeaders'], `${where}.headers`);
+    const custom = (headers.customRequestHeaders ?? {}) as Record<string, string>;
+    return {
+      kind: 'headers',
+      name: objectName(object),
+      set: Object.fromEntries(
+        Object.entries(custom)
+          .filter(([, v]) => v !== '')
+          .map(([k, v]) => [k.toLowerCase(), v]),
+      ),
+      remove: Object.entries(custom)
+        .filter(([, v]) => v === '')
+        .map(([k]) => k.toLowerCase()),
+    };
+  }
+  if (spec.ipAllowList !== undefined) {
+    const list = onlyKeys(spec.ipAllowList, ['sourceRange'], `${where}.ipAllowList`);
+    const ranges = (list.sourceRange ?? []) as string[];
+    const allow = new BlockList();
+    for (const range of ranges) {
+      const [address = '', bits] = range.split('/');
+      const type = isIPv4(address) ? 'ipv4' : 'ipv6';
+      if (bits === undefined) allow.addAddress(address, type);
+      else allow.addSubnet(address, Number(bits), type);
+    }
+    return { kind: 'ipAllowList', name: objectName(object), ranges, allow };
+  }
+  throw new UnsupportedRouteError(`${where}: empty middleware`);
+}
+
+/**
+ * Builds the edge routing table from IngressRoutes and the Middlewares they use, as the
+ * manifests render them. Every field the lab does not implement is an error naming the
+ * object and field.
+ */
+export function buildEdgeTable(objects: readonly LabObject[]): EdgeRoute[] {
+  const middlewares = new Map<string, LabObject>();
+  for (const o of objects) {
+    if (o.kind === 'Middleware') middlewares.set(`${o.metadata.namespace}/${o.metadata.name}`, o);
+  }
+  const routes: EdgeRoute[] = [];
+  for (const object of objects) {
+    if (object.kind !== 'IngressRoute') continue;
+    if (object.apiVersion !== 'traefik.io/v1alpha1') {
+      throw new UnsupportedRouteError(
+        `${objectName(object)}: apiVersion ${object.apiVersion} (Traefik v3 uses traefik.io/v1alpha1)`,
+      );
+    }
+    const where = `${objectName(object)} spec`;
+    const spec = onlyKeys(object.spec, ['entryPoints', 'routes', 'tls'], where);
+    const entryPoints = (spec.entryPoints ?? []) as string[];
+    if (entryPoints.length === 0)
+      throw new UnsupportedRouteError(`${where}.entryPoints: required by the lab`);
+    ((spec.routes ?? []) as unknown[]).forEach((raw, i) => {
+      const at = `${where}.routes[${i}]`;
+      const route = onlyKeys(raw, ['kind', 'match', 'priority', 'middlewares', 'services'], at);
+      if (route.kind !== undefined && route.kind !== 'Rule')
+        throw new UnsupportedRouteError(`${at}.kind: ${String(route.kind)}`);
+      const rule = String(route.match ?? '');
+      let matchers: Matcher[];
+      try {
+        matchers = parseRule(rule);
+      } catch (err) {
+        if (err instanceof RuleError) throw new UnsupportedRouteError(`${at}.match: ${err.message}`);
+        throw err;
+      }
+      const services = (route.services ?? []) as unknown[];
+      if (services.length !== 1)
+        throw new UnsupportedRouteError(`${at}.services: exactly one service is supported`);
+      const service = onlyKeys(services[0], ['name', 'namespace', 'port', 'kind'], `${at}.services[0]`);
+      if (service.kind !== undefined && service.kind !== 'Service') {
+        throw new UnsupportedRouteError(`${at}.services[0].kind: ${String(service.kind)}`);
+      }
+      const mws = ((route.middlewares ?? []) as Array<{ name: string; namespace?: string }>).map((ref, m) => {
+        const key = `${ref.namespace ?? object.metadata.namespace}/${ref.name}`;
+        const found = middlewares.get(key);
+        if (found === undefined)
+          throw new UnsupportedRouteError(`${at}.middlewares[${m}]: Middleware ${key} not found`);
+        return buildMiddleware(found);
+      });
+      routes.push({
+        id: `${objectName(object)} routes[${i}]`,
+        entryPoints,
+        rule,
+        matchers,
+        priority: typeof route.priority === 'number' ? route.priority : rule.length,
+        explicitPriority: typeof route.priority === 'number',
+        middlewares: mws,
+        backend: {
+          name: String(service.name),
+          namespace: String(service.namespace ?? object.metadata.namespace),
+          port: (service.port ?? 80) as string | number,
+        },
+      });
+    });
+  }
+  return routes;
+}
+
+/** Traefik's choice: the highest-priority route of this entrypoint whose rule matches. */
+export function selectEdgeRoute(
+  table: readonly EdgeRoute[],
+  entryPoint: string,
+  request: HttpRequestView,
+): EdgeRoute | undefined {
+  let best: EdgeRoute | undefined;
+  for (const route of table) {
+    if (!route.entryPoints.includes(entryPoint) || !matches(route.matchers, request)) continue;
+    if (best === undefined || route.priority > best.priority) best = route;
+  }
+  return best;
+}
