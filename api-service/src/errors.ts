@@ -46,15 +46,21 @@ function isServiceError(err: unknown): err is ServiceError {
   return err instanceof Error && typeof (err as ServiceError).code === 'number' && 'metadata' in err;
 }
 
-export function fromGrpc(err: ServiceError): ApiError {
+/**
+ * @param canaryRequest the request carried an accepted X-Canary key: it came through the
+ * guarded path from someone testing a canary, who is told why the store hop failed (for
+ * example that PR 7's store is down and the mesh does not fall back).
+ */
+export function fromGrpc(err: ServiceError, canaryRequest = false): ApiError {
   const [httpStatus, code] = grpcToHttp[err.code as status] ?? [500, 'internal'];
   const field = err.metadata?.get('x-field')[0];
+  const why = canaryRequest && err.details !== '' ? ` (${err.details})` : '';
   const message = SHOW_DETAILS.has(err.code)
     ? err.details
     : httpStatus === 503
-      ? 'store unavailable, retry later'
+      ? `store unavailable, retry later${why}`
       : httpStatus === 504
-        ? 'store did not answer in time'
+        ? `store did not answer in time${why}`
         : 'internal error';
   return new ApiError(httpStatus, code, message, typeof field === 'string' ? field : undefined);
 }
@@ -77,7 +83,7 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | ApiError | ServiceError | Error, request, reply) => {
     let error: ApiError;
     if (err instanceof ApiError) error = err;
-    else if (isServiceError(err)) error = fromGrpc(err);
+    else if (isServiceError(err)) error = fromGrpc(err, request.canary?.key !== undefined);
     else if ('validation' in err && err.validation !== undefined) {
       const first = err.validation[0];
       const where = (err as FastifyError).validationContext ?? 'request';

@@ -1,50 +1,73 @@
-import { createServer } from 'node:net';
-import { DEFAULT_DATA_DIR, startStack } from 'localdev/stack';
+import { join } from 'node:path';
+import { Lab, type LabStatus, labClient, serveControl } from 'localdev/lab';
+import { repoRoot as defaultRoot } from 'localdev/paths';
+import { manifestRoutes } from './lab-routes.ts';
+
+export const DEFAULT_DATA_DIR = join(defaultRoot, '.data', 'dynalite');
 
 export interface LabUpOptions {
+  readonly repoRoot: string;
   readonly port: number;
+  readonly publicPort: number;
   /** Where the embedded store keeps data; undefined keeps it in memory. */
   readonly dataDir: string | undefined;
+  readonly stableRef: string | undefined;
   readonly verbose: boolean;
 }
 
-export { DEFAULT_DATA_DIR };
+const say = (line: string) => process.stdout.write(`${line}\n`);
 
-function checkPortFree(port: number): Promise<void> {
-  if (port === 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        new Error(
-          err.code === 'EADDRINUSE'
-            ? `port ${port} is already in use (another lab still running?); pick another with --port`
-            : `cannot listen on port ${port}: ${err.message}`,
-        ),
-      ),
+export function printStatus(status: LabStatus): void {
+  say('');
+  say('  entrypoints');
+  for (const [name, url] of Object.entries(status.entrypoints)) say(`    ${name.padEnd(10)} ${url}`);
+  say(
+    `  mesh (store-service.apps) ${status.mesh}    dynamodb ${status.dynamodb}${status.dataDir === null ? ' (in memory)' : ` (${status.dataDir})`}`,
+  );
+  say('');
+  say('  service         track         address            pid      up   runs');
+  for (const s of status.services) {
+    say(
+      `  ${s.service.padEnd(15)} ${s.track.padEnd(13)} ${s.address.padEnd(18)} ${String(s.pid).padEnd(8)} ${s.up ? 'yes' : 'NO '}  ${s.source === 'working tree' ? 'working tree' : s.source.replace(/^.*\/worktrees\//, 'ref ').slice(0, 16)}`,
     );
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
-  });
+  }
+  say('');
+  say(`  routes loaded: ${status.routes.edge.length} edge, ${status.routes.mesh.length} mesh`);
+  for (const r of [...status.routes.edge, ...status.routes.mesh]) say(`    ${r}`);
 }
 
+/** `canary lab up`: the whole system on this machine, routed by the rendered manifests. */
 export async function labUp(options: LabUpOptions): Promise<number> {
-  await checkPortFree(options.port);
-  const { dataDir } = options;
-  const say = (line: string) => process.stdout.write(`${line}\n`);
-  say(`lab: starting the embedded store (${dataDir ?? 'in memory'}), store-service and api-service ...`);
-  const stack = await startStack({
-    apiPort: options.port,
-    dataDir,
-    onLog: options.verbose ? (service, line) => process.stdout.write(`[${service}] ${line}\n`) : undefined,
+  const sinks = new Set<(line: string) => void>();
+  const progress = (line: string) => {
+    say(`lab: ${line}`);
+    for (const sink of sinks) sink(line);
+  };
+  try {
+    await labClient(options.repoRoot).then(
+      async (client) => {
+        await client.status();
+        throw new Error(`a lab is already running from this checkout (${client.info.url}); stop it first`);
+      },
+      () => undefined,
+    );
+  } catch (err) {
+    if ((err as Error).message.startsWith('a lab is already running')) throw err;
+  }
+  progress(`starting (data: ${options.dataDir ?? 'in memory'}) ...`);
+  const lab = await Lab.start({
+    repoRoot: options.repoRoot,
+    routes: manifestRoutes,
+    port: options.port,
+    publicPort: options.publicPort,
+    dataDir: options.dataDir,
+    stableRef: options.stableRef,
+    progress,
+    onServiceLog: options.verbose ? (name, line) => say(`[${name}] ${line}`) : undefined,
   });
-  const url = stack.apiUrl;
-  say('');
-  say('  service         track    address                       pid');
-  say(`  api-service     stable   ${url.padEnd(30)}${stack.api.pid}`);
-  say(
-    `  store-service   stable   ${`127.0.0.1:${stack.store.ports.port} (gRPC)`.padEnd(30)}${stack.store.pid}`,
-  );
-  say(`  dynamodb        -        ${stack.dynamo.endpoint.padEnd(30)}${process.pid}`);
+  const control = await serveControl(lab, options.repoRoot, sinks);
+  const url = `http://localhost:${lab.ports.internal}`;
+  printStatus(lab.status());
   say('');
   say('Try:');
   say(
@@ -52,28 +75,22 @@ export async function labUp(options: LabUpOptions): Promise<number> {
       `       -d '{"name":"Dune","price_cents":1299,"category":"books","inventory_count":5}'`,
   );
   say(`  curl -s ${url}/v1/items -H 'X-Tenant-ID: demo'`);
+  say(`  npx canary lab add 123                     # PR 123 of both services, from this working tree`);
   say(`  curl -si ${url}/v1/items -H 'X-Tenant-ID: demo' -H 'X-Canary: 123' | grep -i '^x-'`);
-  say(`  curl -s ${url}/openapi.json`);
+  say(`  npx canary explain --pr 123 GET /v1/items`);
+  say(
+    `  curl -si http://localhost:${lab.ports.websecure}/v1/items -H 'X-Tenant-ID: demo' -H 'X-Canary: 123' | grep -i '^x-served'   # public: stripped`,
+  );
   say('');
   say('Ctrl-C stops everything.');
 
-  let stopping = false;
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    // A service that dies on its own takes the lab down with a message, not silently.
-    for (const service of [stack.store, stack.api]) {
-      void service.exited.then((code) => {
-        if (stopping) return;
-        say(`lab: ${service.name} exited on its own (code ${code}); see --verbose for its logs`);
-        resolve();
-      });
-    }
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
   });
-  stopping = true;
   say('lab: stopping ...');
-  await stack.stop();
+  await control.close();
+  await lab.stop();
   say('lab: stopped');
   return 0;
 }

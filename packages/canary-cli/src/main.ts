@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { explainCommand } from './explain-command.ts';
 import { RULES } from './gitops/rules.ts';
+import { labAdd, labRm, labStatus } from './lab-commands.ts';
 import { DEFAULT_DATA_DIR, labUp } from './lab-up.ts';
 import { CANARY_ENVIRONMENT, DEFAULT_LABELS, renderCommand } from './render-command.ts';
 import { verifyCommand } from './verify-command.ts';
@@ -9,18 +11,29 @@ const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 const HELP = `canary — PR-scoped canary deployments
 
-Usage:
-  canary lab up [--port N] [--data-dir DIR] [--in-memory] [--verbose]
-      Start the system on this machine: an embedded DynamoDB-compatible store
-      (data under .data/), store-service and api-service. Ctrl-C stops it all.
-        --port N        API port on localhost (default 8080)
-        --data-dir DIR  where the embedded store keeps its data (default .data/dynalite)
-        --in-memory     keep data in memory only
-        --verbose       print the services' JSON logs
+The lab (no cluster: the manifests' routes, on this machine):
+  canary lab up [--port 8080] [--public-port 8081] [--data-dir DIR | --in-memory]
+                [--stable-ref REF] [--verbose]
+      Embedded DynamoDB (data under .data/), stable store-service and api-service, a mesh
+      router in front of store-service and an edge router. --port is the guarded
+      entrypoint (X-Canary honoured), --public-port the public one (X-Canary and baggage
+      stripped). --stable-ref runs stable from a git ref (e.g. main). Ctrl-C stops it all.
+  canary lab add N [--services api-service,store-service] [--ref REF] [--isolated-data]
+      Run PR N's canaries next to stable (the working tree, or REF's code) and load the
+      routes its rendered manifests define. --isolated-data gives it its own table.
+  canary lab rm N
+      Remove PR N's routes, then stop its services (and drop its table).
+  canary lab status [--json]
+      Services, tracks, addresses, health and loaded routes.
+  canary explain [--base-url URL] [--pr N] [--tenant T] [-H 'Name: value'] METHOD PATH
+      Send one request and print the hops that served it; against the lab, which route
+      matched at each hop and why.
+
+GitOps (no cluster: what Argo CD would create):
   canary render --pr N [--head-sha SHA] [--labels L1,L2] [--env ENV] [--out DIR] [--repo DIR]
       Print (or write to DIR, one file per Application) what Argo CD would create for
-      PR N: instantiates the environment's PR ApplicationSets, applies each generated
-      Application's kustomize options and builds it with kubectl kustomize.
+      PR N: the environment's PR ApplicationSets, each generated Application's kustomize
+      options, built with kubectl kustomize.
         --head-sha SHA  the PR head commit (default: this checkout's HEAD)
         --labels        PR labels (default: ${DEFAULT_LABELS.join(',')})
         --env ENV       environment with the ApplicationSets (default: ${CANARY_ENVIRONMENT})
@@ -28,9 +41,24 @@ Usage:
       Render every environment and sample PRs; validate every object against its schema
       and check the GitOps rules. Exits 1 on any finding. Rules:
 ${RULES.map((r) => `        ${r.name.padEnd(32)} ${r.description}`).join('\n')}
+
   canary help
-      Show this help.
 `;
+
+class UsageError extends Error {}
+
+const prNumber = (value: string | undefined, what = 'PR number') => {
+  if (value === undefined || !/^[1-9][0-9]{0,9}$/.test(value)) {
+    throw new UsageError(`expected a ${what} (1-9999999999), got ${JSON.stringify(value ?? '')}`);
+  }
+  return Number(value);
+};
+const portNumber = (value: string, flag: string) => {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`${flag}: expected a port number, got ${JSON.stringify(value)}`);
+  return port;
+};
 
 export async function run(argv: string[]): Promise<number> {
   const [group, command, ...rest] = argv;
@@ -43,20 +71,85 @@ export async function run(argv: string[]): Promise<number> {
       args: rest,
       options: {
         port: { type: 'string', default: '8080' },
+        'public-port': { type: 'string', default: '8081' },
         'data-dir': { type: 'string' },
         'in-memory': { type: 'boolean', default: false },
+        'stable-ref': { type: 'string' },
         verbose: { type: 'boolean', default: false },
+        repo: { type: 'string', default: REPO_ROOT },
       },
       strict: true,
     });
-    const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new UsageError(`--port: expected a port number, got ${JSON.stringify(values.port)}`);
-    }
     return labUp({
-      port,
+      repoRoot: values.repo,
+      port: portNumber(values.port, '--port'),
+      publicPort: portNumber(values['public-port'], '--public-port'),
       dataDir: values['in-memory'] ? undefined : (values['data-dir'] ?? DEFAULT_DATA_DIR),
+      stableRef: values['stable-ref'],
       verbose: values.verbose,
+    });
+  }
+  if (group === 'lab' && command === 'add') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        services: { type: 'string' },
+        ref: { type: 'string' },
+        'isolated-data': { type: 'boolean', default: false },
+        repo: { type: 'string', default: REPO_ROOT },
+      },
+      strict: true,
+    });
+    return labAdd(values.repo, prNumber(positionals[0]), {
+      ...(values.services === undefined
+        ? {}
+        : { services: values.services.split(',').filter((s) => s !== '') }),
+      ...(values.ref === undefined ? {} : { ref: values.ref }),
+      isolatedData: values['isolated-data'],
+    });
+  }
+  if (group === 'lab' && command === 'rm') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { repo: { type: 'string', default: REPO_ROOT } },
+      strict: true,
+    });
+    return labRm(values.repo, prNumber(positionals[0]));
+  }
+  if (group === 'lab' && command === 'status') {
+    const { values } = parseArgs({
+      args: rest,
+      options: { json: { type: 'boolean', default: false }, repo: { type: 'string', default: REPO_ROOT } },
+      strict: true,
+    });
+    return labStatus(values.repo, values.json);
+  }
+  if (group === 'explain') {
+    const { values, positionals } = parseArgs({
+      args: argv.slice(1),
+      allowPositionals: true,
+      options: {
+        'base-url': { type: 'string' },
+        pr: { type: 'string' },
+        tenant: { type: 'string', default: 'demo' },
+        header: { type: 'string', short: 'H', multiple: true, default: [] },
+        repo: { type: 'string', default: REPO_ROOT },
+      },
+      strict: true,
+    });
+    const [method, path] = positionals;
+    if (method === undefined || path === undefined || !path.startsWith('/'))
+      throw new UsageError('explain needs METHOD and PATH, e.g. GET /v1/items');
+    return explainCommand({
+      repoRoot: values.repo,
+      baseUrl: values['base-url'],
+      pr: values.pr,
+      tenant: values.tenant,
+      headers: values.header,
+      method: method.toUpperCase(),
+      path,
     });
   }
   if (group === 'render') {
@@ -97,8 +190,6 @@ export async function run(argv: string[]): Promise<number> {
   }
   throw new UsageError(`unknown command: ${argv.join(' ')}`);
 }
-
-class UsageError extends Error {}
 
 run(process.argv.slice(2)).then(
   (code) => {

@@ -1,0 +1,24 @@
+import type { BackendRef } from './edge-table.ts';
+
+/** Where a Service reference (name + namespace) runs in the lab, if anywhere. */
+export type Resolution =
+  | { readonly kind: 'up'; readonly address: string }
+  | { readonly kind: 'down'; readonly reason: string };
+
+export type BackendResolver = (ref: BackendRef) => Resolution;
+
+export const serviceKey = (ref: { name: string; namespace: string }) => `${ref.name}.${ref.namespace}`;
+
+/** `store-canary-pr-7` → PR 7, for error messages. */
+export function prOfNamespace(namespace: string): string | undefined {
+  return /-canary-pr-([1-9][0-9]*)$/.exec(namespace)?.[1];
+}
+
+export function downMessage(ref: BackendRef, reason: string): string {
+  const pr = prOfNamespace(ref.namespace);
+  const who =
+    pr === undefined
+      ? `${ref.name}.${ref.namespace}`
+      : `PR ${pr}'s ${ref.name} (${ref.name}.${ref.namespace})`;
+  return `${who} is not serving (${reason}); its route is still in place and the mesh/edge does not fall back to stable`;
+}

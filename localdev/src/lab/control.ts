@@ -1,0 +1,164 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { type AddOptions, LAB_SERVICES, type Lab, type LabService, type LabStatus } from './lab.ts';
+
+/** Where a running lab writes how to reach its control endpoint. */
+export const controlFile = (repoRoot: string) => join(repoRoot, '.lab', 'control.json');
+
+interface ControlInfo {
+  readonly url: string;
+  readonly pid: number;
+  readonly entrypoints: Record<string, number>;
+}
+
+async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 64 * 1024) throw new Error('request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length === 0
+    ? {}
+    : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
+}
+
+/**
+ * The lab's control endpoint (loopback only): `lab add`, `lab rm`, `lab status` and
+ * `explain` talk to the running lab here instead of editing its files. Long operations
+ * stream progress as NDJSON lines, ending with {"done": …} or {"error": …}.
+ */
+export async function serveControl(
+  lab: Lab,
+  repoRoot: string,
+  progressSink: Set<(line: string) => void>,
+): Promise<{ server: Server; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://lab');
+    const stream = (work: (say: (line: string) => void) => Promise<unknown>) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      const say = (line: string) => res.write(`${JSON.stringify({ progress: line })}\n`);
+      progressSink.add(say);
+      work(say)
+        .then(
+          (done) => res.end(`${JSON.stringify({ done: done ?? true })}\n`),
+          (err: unknown) => res.end(`${JSON.stringify({ error: (err as Error).message })}\n`),
+        )
+        .finally(() => progressSink.delete(say));
+    };
+    const json = (status: number, value: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    (async () => {
+      if (req.method === 'GET' && url.pathname === '/status') return json(200, lab.status());
+      if (req.method === 'POST' && url.pathname === '/explain')
+        return json(200, lab.explain((await body(req)) as never));
+      const canary = /^\/canaries\/([0-9]+)$/.exec(url.pathname);
+      if (req.method === 'PUT' && canary?.[1] !== undefined) {
+        const options = (await body(req)) as { services?: string[]; ref?: string; isolatedData?: boolean };
+        const services = (options.services ?? [...LAB_SERVICES]) as LabService[];
+        return stream(async () => {
+          const added = await lab.add(Number(canary[1]), {
+            services,
+            ref: options.ref,
+            isolatedData: options.isolatedData,
+          } as AddOptions);
+          return { pr: added.pr, services: added.services, sha: added.sha };
+        });
+      }
+      if (req.method === 'DELETE' && canary?.[1] !== undefined)
+        return stream(() => lab.remove(Number(canary[1])));
+      return json(404, { error: `no ${req.method} ${url.pathname}` });
+    })().catch((err: unknown) => json(400, { error: (err as Error).message }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const info: ControlInfo = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    pid: process.pid,
+    entrypoints: { internal: lab.ports.internal, websecure: lab.ports.websecure },
+  };
+  await mkdir(join(repoRoot, '.lab'), { recursive: true });
+  await writeFile(controlFile(repoRoot), `${JSON.stringify(info, null, 2)}\n`);
+  return {
+    server,
+    async close() {
+      await rm(controlFile(repoRoot), { force: true });
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface LabClient {
+  readonly info: ControlInfo;
+  status(): Promise<LabStatus>;
+  add(
+    pr: number,
+    options: { services?: string[]; ref?: string; isolatedData?: boolean },
+    progress?: (line: string) => void,
+  ): Promise<unknown>;
+  remove(pr: number, progress?: (line: string) => void): Promise<unknown>;
+  explain(request: {
+    entryPoint: string;
+    host: string;
+    path: string;
+    headers: Record<string, string>;
+  }): Promise<unknown>;
+}
+
+/** Connects to the lab running from this checkout; a clear error when none is. */
+export async function labClient(repoRoot: string): Promise<LabClient> {
+  let info: ControlInfo;
+  try {
+    info = JSON.parse(await readFile(controlFile(repoRoot), 'utf8')) as ControlInfo;
+  } catch {
+    throw new Error("no lab is running from this checkout (start one with 'npm start' or 'canary lab up')");
+  }
+  const call = async (method: string, path: string, payload?: unknown) => {
+    try {
+      return await fetch(`${info.url}${path}`, {
+        method,
+        ...(payload === undefined
+          ? {}
+          : { body: JSON.stringify(payload), headers: { 'content-type': 'application/json' } }),
+      });
+    } catch {
+      throw new Error(
+        `the lab at ${info.url} does not answer (stale ${controlFile(repoRoot)}? start it again)`,
+      );
+    }
+  };
+  const streamed = async (response: Response, progress?: (line: string) => void) => {
+    let result: unknown;
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body ?? []) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let newline = buffer.indexOf('\n');
+      while (newline >= 0) {
+        const line = JSON.parse(buffer.slice(0, newline)) as {
+          progress?: string;
+          done?: unknown;
+          error?: string;
+        };
+        buffer = buffer.slice(newline + 1);
+        if (line.progress !== undefined) progress?.(line.progress);
+        if (line.error !== undefined) throw new Error(line.error);
+        if (line.done !== undefined) result = line.done;
+        newline = buffer.indexOf('\n');
+      }
+    }
+    return result;
+  };
+  return {
+    info,
+    status: async () => (await (await call('GET', '/status')).json()) as LabStatus,
+    add: async (pr, options, progress) => streamed(await call('PUT', `/canaries/${pr}`, options), progress),
+    remove: async (pr, progress) => streamed(await call('DELETE', `/canaries/${pr}`), progress),
+    explain: async (request) => (await call('POST', '/explain', request)).json(),
+  };
+}

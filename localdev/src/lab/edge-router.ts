@@ -1,0 +1,129 @@
+import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createProxyServer } from 'http-proxy-3';
+import { type BackendResolver, downMessage } from './backends.ts';
+import { type EdgeRoute, selectEdgeRoute } from './edge-table.ts';
+
+export interface EdgeRouterOptions {
+  /** Entrypoint name → port (0: any free port). */
+  readonly entryPoints: Readonly<Record<string, number>>;
+  /** Requests addressed to localhost count as addressed to this host (the manifests' API host). */
+  readonly host: string;
+  readonly resolve: BackendResolver;
+  readonly bindHost?: string;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+function sendError(res: ServerResponse, status: number, code: string, message: string) {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error: { code, message: `lab edge: ${message}` } }));
+}
+
+/**
+ * The lab's Traefik: one listener per entrypoint, routes chosen by the IngressRoute rules
+ * (priority, Host/PathPrefix/Header), middlewares applied (header stripping, IP
+ * allow-lists, with loopback trusted), then proxied with http-proxy-3. The routing table
+ * is swapped atomically; requests in flight keep the backend they were given.
+ */
+export class EdgeRouter {
+  #table: readonly EdgeRoute[] = [];
+  readonly #options: EdgeRouterOptions;
+  readonly #servers = new Map<string, Server>();
+  readonly #agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  readonly #proxy = createProxyServer({ xfwd: true, agent: undefined });
+  readonly ports: Record<string, number> = {};
+
+  constructor(options: EdgeRouterOptions) {
+    this.#options = options;
+  }
+
+  setTable(table: readonly EdgeRoute[]): void {
+    this.#table = table;
+  }
+
+  get table(): readonly EdgeRoute[] {
+    return this.#table;
+  }
+
+  hostOf(request: IncomingMessage): string {
+    const raw = (request.headers.host ?? '').toLowerCase();
+    const host = raw.startsWith('[') ? raw.slice(0, raw.indexOf(']') + 1) : (raw.split(':')[0] ?? '');
+    return LOOPBACK.has(host) ? this.#options.host : host;
+  }
+
+  #handle(entryPoint: string, req: IncomingMessage, res: ServerResponse) {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = selectEdgeRoute(this.#table, entryPoint, {
+      host: this.hostOf(req),
+      path,
+      headers: req.headers,
+    });
+    if (route === undefined) {
+      sendError(res, 404, 'no_route', `no route for ${this.hostOf(req)}${path} on entrypoint ${entryPoint}`);
+      return;
+    }
+    res.setHeader('x-lab-route', route.id);
+    for (const middleware of route.middlewares) {
+      if (middleware.kind === 'ipAllowList') {
+        const address = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+        const loopback = address === '::1' || address.startsWith('127.');
+        const type = address.includes(':') ? 'ipv6' : 'ipv4';
+        if (!loopback && !middleware.allow.check(address, type)) {
+          sendError(res, 403, 'forbidden', `${address} is not allowed by ${middleware.name}`);
+          return;
+        }
+      } else {
+        for (const name of middleware.remove) delete req.headers[name];
+        for (const [name, value] of Object.entries(middleware.set)) req.headers[name] = value;
+      }
+    }
+    const target = this.#options.resolve(route.backend);
+    if (target.kind === 'down') {
+      sendError(res, 503, 'backend_unavailable', downMessage(route.backend, target.reason));
+      return;
+    }
+    this.#proxy.web(req, res, { target: `http://${target.address}`, agent: this.#agent }, (err) => {
+      sendError(res, 502, 'bad_gateway', downMessage(route.backend, (err as Error).message));
+    });
+  }
+
+  async listen(): Promise<Record<string, number>> {
+    for (const [entryPoint, port] of Object.entries(this.#options.entryPoints)) {
+      const server = createServer((req, res) => this.#handle(entryPoint, req, res));
+      server.keepAliveTimeout = 5000;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (err: NodeJS.ErrnoException) =>
+          reject(
+            err.code === 'EADDRINUSE'
+              ? new Error(`port ${port} (entrypoint ${entryPoint}) is already in use`)
+              : err,
+          ),
+        );
+        server.listen(port, this.#options.bindHost ?? '127.0.0.1', () => resolve());
+      });
+      this.#servers.set(entryPoint, server);
+      this.ports[entryPoint] = (server.address() as AddressInfo).port;
+    }
+    return this.ports;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      [...this.#servers.values()].map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.closeIdleConnections();
+            server.close(() => resolve());
+            setTimeout(() => server.closeAllConnections(), 2000).unref();
+          }),
+      ),
+    );
+    this.#agent.destroy();
+    this.#proxy.close();
+  }
+}

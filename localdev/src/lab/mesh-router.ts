@@ -1,0 +1,181 @@
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  connect,
+  constants,
+  createServer,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { type BackendResolver, downMessage } from './backends.ts';
+import type { BackendRef } from './edge-table.ts';
+import { type MeshTable, selectMeshRule } from './mesh-table.ts';
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+]);
+
+function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.startsWith(':') && !HOP_BY_HOP.has(name) && value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+/** A gRPC error answered by the router itself (trailers-only response). */
+function fail(stream: ServerHttp2Stream, code: number, message: string) {
+  if (stream.destroyed || stream.closed) return;
+  if (stream.headersSent) {
+    stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    return;
+  }
+  stream.respond(
+    {
+      ':status': 200,
+      'content-type': 'application/grpc',
+      'grpc-status': String(code),
+      'grpc-message': encodeURIComponent(`lab mesh: ${message}`),
+    },
+    { endStream: true },
+  );
+}
+
+/**
+ * The lab's Linkerd, in front of one parent Service: every gRPC call is matched against
+ * the GRPCRoutes attached to it (Gateway API precedence) and proxied over HTTP/2 to the
+ * chosen backend with headers, messages and trailers intact. A route whose backend is
+ * not running fails the call with UNAVAILABLE naming the PR; it never falls back.
+ */
+export class MeshRouter {
+  #table: MeshTable = new Map();
+  readonly #parent: BackendRef;
+  readonly #resolve: BackendResolver;
+  readonly #sessions = new Map<string, ClientHttp2Session>();
+  #server: Http2Server | undefined;
+  port = 0;
+
+  constructor(parent: BackendRef, resolve: BackendResolver) {
+    this.#parent = parent;
+    this.#resolve = resolve;
+  }
+
+  setTable(table: MeshTable): void {
+    this.#table = table;
+  }
+
+  get table(): MeshTable {
+    return this.#table;
+  }
+
+  /** Which backend a call would go to, and by which rule. */
+  decide(path: string, headers: IncomingHttpHeaders) {
+    const [, service = '', method = ''] = path.split('/');
+    const rule = selectMeshRule(this.#table, `${this.#parent.name}.${this.#parent.namespace}`, {
+      service,
+      method,
+      headers,
+    });
+    return { rule, backend: rule === undefined ? this.#parent : (rule?.backend ?? undefined) };
+  }
+
+  #session(address: string): ClientHttp2Session {
+    const existing = this.#sessions.get(address);
+    if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
+    const session = connect(`http://${address}`);
+    session.on('error', () => this.#sessions.delete(address));
+    session.on('close', () => this.#sessions.delete(address));
+    session.on('goaway', () => this.#sessions.delete(address));
+    session.unref();
+    this.#sessions.set(address, session);
+    return session;
+  }
+
+  #handle(stream: ServerHttp2Stream, headers: IncomingHttpHeaders) {
+    const path = String(headers[':path'] ?? '');
+    const { rule, backend } = this.decide(path, headers);
+    if (backend === undefined) {
+      fail(stream, 14, `no GRPCRoute rule of ${this.#parent.name}.${this.#parent.namespace} matches ${path}`);
+      return;
+    }
+    const target = this.#resolve(backend);
+    if (target.kind === 'down') {
+      fail(stream, 14, downMessage(backend, target.reason));
+      return;
+    }
+    let upstream: ClientHttp2Stream;
+    try {
+      upstream = this.#session(target.address).request({
+        ...forwardable(headers),
+        ':method': 'POST',
+        ':path': path,
+        ':scheme': 'http',
+        ':authority': String(headers[':authority'] ?? target.address),
+      });
+    } catch (err) {
+      fail(stream, 14, downMessage(backend, (err as Error).message));
+      return;
+    }
+    let trailers: OutgoingHttpHeaders = {};
+    stream.on('wantTrailers', () => stream.sendTrailers(trailers));
+    upstream.on('response', (responseHeaders) => {
+      if (stream.destroyed) return;
+      const out = forwardable(responseHeaders);
+      if (rule !== undefined && rule !== null) out['x-lab-route'] = rule.id;
+      // Trailers-only answer (an error without messages): forward it as one.
+      const trailersOnly = responseHeaders['grpc-status'] !== undefined;
+      stream.respond(
+        { ':status': responseHeaders[':status'] ?? 200, ...out },
+        trailersOnly ? { endStream: true } : { waitForTrailers: true },
+      );
+    });
+    upstream.on('trailers', (t) => {
+      trailers = forwardable(t);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!stream.destroyed) stream.write(chunk);
+    });
+    upstream.on('end', () => {
+      if (!stream.destroyed && stream.headersSent && !stream.writableEnded) stream.end();
+    });
+    upstream.on('error', (err) => fail(stream, 14, downMessage(backend, err.message)));
+    upstream.on('close', () => {
+      // A trailers-only upstream answer arrives as response headers with grpc-status and no body.
+      if (!stream.headersSent && !stream.destroyed)
+        fail(stream, 14, downMessage(backend, 'stream closed without a response'));
+    });
+    stream.on('data', (chunk: Buffer) => upstream.write(chunk));
+    stream.on('end', () => upstream.end());
+    // The client cancelled or its deadline passed: cancel upstream too.
+    stream.on('close', () => {
+      if (!upstream.closed) upstream.close(constants.NGHTTP2_CANCEL);
+    });
+  }
+
+  async listen(port = 0, host = '127.0.0.1'): Promise<number> {
+    const server = createServer();
+    server.on('stream', (stream, headers) => this.#handle(stream, headers));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    this.#server = server;
+    this.port = (server.address() as AddressInfo).port;
+    return this.port;
+  }
+
+  async close(): Promise<void> {
+    for (const session of this.#sessions.values()) session.close();
+    await new Promise<void>((resolve) =>
+      this.#server === undefined ? resolve() : this.#server.close(() => resolve()),
+    );
+  }
+}
