@@ -189,6 +189,9 @@ export class Lab {
       BIND_HOST: '127.0.0.1',
       DEPLOYMENT_TRACK: track,
       APP_VERSION: version,
+      // As in the cluster: keep listening briefly after SIGTERM, so requests routed just
+      // before the routes were removed still land.
+      SHUTDOWN_DELAY_MS: '300',
       ...(service === 'store-service'
         ? { DYNAMODB_ENDPOINT: this.#dynamo.endpoint, STORE_CREATE_TABLE: 'true', TABLE_NAME: 'store-items' }
         : { STORE_ADDRESS: `127.0.0.1:${this.#mesh.port}` }),
