@@ -3,25 +3,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
-import { type ServiceProcess, startService } from 'localdev/process';
+import type { ServiceProcess } from 'localdev/process';
 import { httpClient } from 'localdev/testing/http';
+import { startApi, startStore } from 'localdev/testing/services';
 import { startTcpProxy, type TcpProxy } from 'localdev/testing/tcp-proxy';
 
-const local = { METRICS_PORT: '0', BIND_HOST: '127.0.0.1' };
-const startStore = (dynamo: { endpoint: string } | string, port = 0, extra: Record<string, string> = {}) =>
-  startService('store-service', {
-    env: {
-      ...extra,
-      ...local,
-      PORT: String(port),
-      DYNAMODB_ENDPOINT: typeof dynamo === 'string' ? dynamo : dynamo.endpoint,
-      STORE_CREATE_TABLE: 'true',
-    },
-  });
-const startApi = (storePort: number, env: Record<string, string> = {}) =>
-  startService('api-service', {
-    env: { ...local, PORT: '0', STORE_ADDRESS: `127.0.0.1:${storePort}`, ...env },
-  });
+const startStoreAt = (dynamo: { endpoint: string } | string, port = 0, extra: Record<string, string> = {}) =>
+  startStore(dynamo, { ...extra, PORT: String(port) });
 
 describe('resilience', () => {
   const cleanup: Array<() => Promise<unknown>> = [];
@@ -60,7 +48,7 @@ describe('resilience', () => {
     assert.equal((await http('GET', '/readyz')).status, 503);
     assert.equal((await http('GET', '/healthz')).status, 200, 'liveness does not depend on the store');
 
-    store = track(await startStore(dynamo, storePort));
+    store = track(await startStoreAt(dynamo, storePort));
     let recovered: number | undefined;
     for (let i = 0; i < 100 && recovered === undefined; i += 1) {
       const r = await http('GET', `/v1/items/${id}`);
@@ -96,7 +84,7 @@ describe('resilience', () => {
     const dynamo = track(await startEmbeddedDynamo());
     const slowDb: TcpProxy = track(await startTcpProxy(dynamo.port));
     const store = track(
-      await startStore(`http://127.0.0.1:${slowDb.port}`, 0, { SHUTDOWN_DELAY_MS: '1000' }),
+      await startStoreAt(`http://127.0.0.1:${slowDb.port}`, 0, { SHUTDOWN_DELAY_MS: '1000' }),
     );
     const api = track(await startApi(store.ports.port ?? 0));
     const http = httpClient(`http://127.0.0.1:${api.ports.port}`, { 'x-tenant-id': 'drain-store' });

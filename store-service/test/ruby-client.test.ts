@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
-import { type ServiceProcess, startService } from 'localdev/process';
+import type { ServiceProcess } from 'localdev/process';
+import { startStore } from 'localdev/testing/services';
 import { requireTool } from 'localdev/testing/tools';
 
 const run = promisify(execFile);
@@ -25,15 +26,7 @@ describe('Ruby gRPC client (generated gem + Debian ruby-grpc)', async () => {
   before(async () => {
     if (missing) return;
     dynamo = await startEmbeddedDynamo();
-    store = await startService('store-service', {
-      env: {
-        PORT: '0',
-        METRICS_PORT: '0',
-        BIND_HOST: '127.0.0.1',
-        DYNAMODB_ENDPOINT: dynamo.endpoint,
-        STORE_CREATE_TABLE: 'true',
-      },
-    });
+    store = await startStore(dynamo);
   });
   after(async () => {
     await store?.stop();

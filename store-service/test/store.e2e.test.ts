@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
 import { type ServiceProcess, startService } from 'localdev/process';
+import { startStore } from 'localdev/testing/services';
 import { Category } from '../proto/gen/store.ts';
 import { connectStore } from './store-client.ts';
 
@@ -19,17 +20,7 @@ describe('store-service over gRPC', () => {
 
   before(async () => {
     dynamo = await startEmbeddedDynamo();
-    store = await startService('store-service', {
-      env: {
-        PORT: '0',
-        METRICS_PORT: '0',
-        BIND_HOST: '127.0.0.1',
-        DYNAMODB_ENDPOINT: dynamo.endpoint,
-        STORE_CREATE_TABLE: 'true',
-        DEPLOYMENT_TRACK: 'pr-7',
-        APP_VERSION: 'pr-7-0123abcd',
-      },
-    });
+    store = await startStore(dynamo, { DEPLOYMENT_TRACK: 'pr-7', APP_VERSION: 'pr-7-0123abcd' });
     client = connectStore(store.ports.port ?? 0);
   });
   after(async () => {

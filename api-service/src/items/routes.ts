@@ -161,57 +161,36 @@ export function itemRoutes(store: Store): FastifyPluginAsync {
       return itemToJson(item);
     };
 
-    app.put<{ Params: { id: string }; Body: ReplaceBody; Headers: TenantHeaders }>(
-      '/v1/items/:id',
-      {
+    // PUT replaces the editable fields, PATCH changes some; both need the version read.
+    for (const [method, replace, body, summary] of [
+      ['PUT', true, ReplaceBody, 'Replace an item’s editable fields (needs If-Match or version)'],
+      ['PATCH', false, PatchBody, 'Change some of an item’s fields (needs If-Match or version)'],
+    ] as const) {
+      app.route<{ Params: { id: string }; Body: PatchBody; Headers: TenantHeaders }>({
+        method,
+        url: '/v1/items/:id',
         schema: {
-          summary: 'Replace an item’s editable fields (needs If-Match or version)',
+          summary,
           headers: TenantHeaders,
           params: ItemParams,
-          body: ReplaceBody,
+          body,
           response: { 200: ItemRef, ...errors, 428: ErrorRef },
         },
-      },
-      async (request, reply) => {
-        const { headers, body } = request;
-        const version = expectedVersion(headers['if-match'], body.version);
-        const json = await update(
-          headers['x-tenant-id'],
-          headers['x-user-id'],
-          request.params.id,
-          version,
-          body,
-          true,
-        );
-        return reply.header('etag', `"${json.version}"`).send(json);
-      },
-    );
-
-    app.patch<{ Params: { id: string }; Body: PatchBody; Headers: TenantHeaders }>(
-      '/v1/items/:id',
-      {
-        schema: {
-          summary: 'Change some of an item’s fields (needs If-Match or version)',
-          headers: TenantHeaders,
-          params: ItemParams,
-          body: PatchBody,
-          response: { 200: ItemRef, ...errors, 428: ErrorRef },
+        handler: async (request, reply) => {
+          const { headers, body: fields } = request;
+          const version = expectedVersion(headers['if-match'], fields.version);
+          const json = await update(
+            headers['x-tenant-id'],
+            headers['x-user-id'],
+            request.params.id,
+            version,
+            fields,
+            replace,
+          );
+          return reply.header('etag', `"${json.version}"`).send(json);
         },
-      },
-      async (request, reply) => {
-        const { headers, body } = request;
-        const version = expectedVersion(headers['if-match'], body.version);
-        const json = await update(
-          headers['x-tenant-id'],
-          headers['x-user-id'],
-          request.params.id,
-          version,
-          body,
-          false,
-        );
-        return reply.header('etag', `"${json.version}"`).send(json);
-      },
-    );
+      });
+    }
 
     app.delete<{ Params: { id: string }; Headers: TenantHeaders }>(
       '/v1/items/:id',

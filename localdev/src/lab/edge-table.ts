@@ -1,4 +1,6 @@
 import { BlockList, isIPv4 } from 'node:net';
+import { UnsupportedRouteError } from './errors.ts';
+import { onlyKeys } from './fields.ts';
 import { type HttpRequestView, type Matcher, matches, parseRule, RuleError } from './traefik-rule.ts';
 
 /** A Kubernetes object as the lab reads it. */
@@ -41,20 +43,9 @@ export interface EdgeRoute {
   readonly backend: BackendRef;
 }
 
-export class UnsupportedRouteError extends Error {
-  override name = 'UnsupportedRouteError';
-}
+export { UnsupportedRouteError };
 
 const objectName = (o: LabObject) => `${o.kind} ${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
-
-function onlyKeys(value: unknown, allowed: readonly string[], where: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null)
-    throw new UnsupportedRouteError(`${where}: expected an object`);
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) throw new UnsupportedRouteError(`${where}.${key}: not supported by the lab`);
-  }
-  return value as Record<string, unknown>;
-}
 
 function buildMiddleware(object: LabObject): EdgeMiddleware {
   const where = `${objectName(object)} spec`;

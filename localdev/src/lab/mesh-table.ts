@@ -1,5 +1,6 @@
 import type { BackendRef, LabObject } from './edge-table.ts';
-import { UnsupportedRouteError } from './edge-table.ts';
+import { UnsupportedRouteError } from './errors.ts';
+import { onlyKeys } from './fields.ts';
 
 interface MeshMatch {
   readonly service: string | undefined;
@@ -20,15 +21,6 @@ export interface MeshRule {
 
 /** Rules by parent Service (`name.namespace`). */
 export type MeshTable = ReadonlyMap<string, readonly MeshRule[]>;
-
-function onlyKeys(value: unknown, allowed: readonly string[], where: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null)
-    throw new UnsupportedRouteError(`${where}: expected an object`);
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) throw new UnsupportedRouteError(`${where}.${key}: not supported by the lab`);
-  }
-  return value as Record<string, unknown>;
-}
 
 /** Builds the mesh routing table from GRPCRoutes (Gateway API v1) attached to Services. */
 export function buildMeshTable(routes: readonly LabObject[]): MeshTable {
