@@ -1,0 +1,63 @@
+import type { GitHub } from './github.ts';
+import { COMMENT_MARKER } from './pr-comment.ts';
+import { SERVICES, type Service } from './workspaces.ts';
+
+export const labelFor = (service: string) => `canary:${service}`;
+
+/** Adds `canary:<service>` for the services changed, removes it from the others. Returns what changed. */
+export async function syncLabels(gh: GitHub, repo: string, pr: number, changed: readonly Service[]) {
+  const current = (
+    await gh.request<Array<{ name: string }>>('GET', `/repos/${repo}/issues/${pr}/labels`)
+  ).map((l) => l.name);
+  const want = new Set(changed.map(labelFor));
+  const add = [...want].filter((l) => !current.includes(l));
+  const remove = SERVICES.map(labelFor).filter((l) => current.includes(l) && !want.has(l));
+  if (add.length > 0) await gh.request('POST', `/repos/${repo}/issues/${pr}/labels`, { labels: add });
+  for (const label of remove)
+    await gh.request('DELETE', `/repos/${repo}/issues/${pr}/labels/${encodeURIComponent(label)}`);
+  return { add, remove };
+}
+
+/** Keeps one comment per PR: updates the one carrying the marker, or creates it. */
+export async function upsertComment(
+  gh: GitHub,
+  repo: string,
+  pr: number,
+  body: string,
+): Promise<'created' | 'updated'> {
+  const comments = await gh.paginate<{ id: number; body?: string }>(`/repos/${repo}/issues/${pr}/comments`);
+  const mine = comments.find((c) => c.body?.includes(COMMENT_MARKER));
+  if (mine === undefined) {
+    await gh.request('POST', `/repos/${repo}/issues/${pr}/comments`, { body });
+    return 'created';
+  }
+  await gh.request('PATCH', `/repos/${repo}/issues/comments/${mine.id}`, { body });
+  return 'updated';
+}
+
+/**
+ * Deletes a closed PR's canary images from GHCR (package versions whose only tags are that
+ * PR's `pr-<N>-<sha>` tags). Versions that also carry another tag are kept.
+ */
+export async function deletePrImages(
+  gh: GitHub,
+  owner: string,
+  ownerType: 'orgs' | 'users',
+  packages: readonly string[],
+  pr: number,
+) {
+  const prefix = `pr-${pr}-`;
+  const deleted: string[] = [];
+  for (const pkg of packages) {
+    const base = `/${ownerType}/${owner}/packages/container/${encodeURIComponent(pkg)}/versions`;
+    const versions = await gh.paginate<{ id: number; metadata?: { container?: { tags?: string[] } } }>(base);
+    for (const version of versions) {
+      const tags = version.metadata?.container?.tags ?? [];
+      if (tags.length > 0 && tags.every((t) => t.startsWith(prefix))) {
+        await gh.request('DELETE', `${base}/${version.id}`);
+        deleted.push(`${pkg}:${tags.join(',')}`);
+      }
+    }
+  }
+  return deleted;
+}

