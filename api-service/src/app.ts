@@ -8,7 +8,8 @@ import {
   type ServiceIdentity,
 } from 'canary-context';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import type { Logger } from 'service-kit';
+import type { Registry } from 'prom-client';
+import { httpServerMetrics, type Logger } from 'service-kit';
 import { installErrorHandler } from './errors.ts';
 import { itemRoutes } from './items/routes.ts';
 import { ErrorJson, ItemJson } from './items/schemas.ts';
@@ -20,6 +21,8 @@ export interface AppOptions {
   readonly logger: Logger;
   readonly corsOrigins: string;
   readonly readyDeadlineMs: number;
+  /** Where request metrics go (the service's /metrics registry). */
+  readonly registry?: Registry;
   /** Bench-only switch: validate and echo X-Canary but propagate nothing. */
   readonly propagateCanary?: boolean;
 }
@@ -90,17 +93,25 @@ export async function buildApp(options: AppOptions): Promise<ApiApp> {
     },
   });
 
-  // One line per request: no bodies, no headers, the route template rather than the raw path.
+  // One line and one observation per request: no bodies, no headers, the route template
+  // rather than the raw path (ids never become labels).
+  const metrics = options.registry === undefined ? undefined : httpServerMetrics(options.registry);
   app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
     request.log.info(
       {
         method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
+        route,
         status: reply.statusCode,
         duration_ms: Math.round(reply.elapsedTime * 10) / 10,
       },
       'request',
     );
+    if (metrics !== undefined) {
+      const labels = { method: request.method, route, status_code: String(reply.statusCode) };
+      metrics.requests.inc(labels);
+      metrics.duration.observe(labels, reply.elapsedTime / 1000);
+    }
     done();
   });
 

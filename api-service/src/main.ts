@@ -16,14 +16,16 @@ async function main(): Promise<void> {
   const config = loadApiConfig();
   const identity = { service: SERVICE, track: config.DEPLOYMENT_TRACK, version: config.APP_VERSION };
   const logger = createLogger(identity, config.LOG_LEVEL);
-  const metrics = await startMetricsServer(createRegistry(identity), config.METRICS_PORT, config.BIND_HOST);
-  const store = connectStore(config.STORE_ADDRESS, config.STORE_DEADLINE_MS);
+  const registry = createRegistry(identity);
+  const metrics = await startMetricsServer(registry, config.METRICS_PORT, config.BIND_HOST);
+  const store = connectStore(config.STORE_ADDRESS, config.STORE_DEADLINE_MS, registry);
   const { app, markNotReady } = await buildApp({
     identity,
     store,
     logger,
     corsOrigins: config.CORS_ORIGINS,
     readyDeadlineMs: config.READY_DEADLINE_MS,
+    registry,
   });
   await app.listen({ port: config.PORT, host: config.BIND_HOST });
   const address = app.server.address();

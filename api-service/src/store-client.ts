@@ -1,6 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { canaryClientInterceptor } from 'canary-context';
 import { service as healthService } from 'grpc-health-check';
+import type { Registry } from 'prom-client';
+import { grpcClientMetrics, grpcLabels } from 'service-kit';
 import {
   type CreateItemRequest,
   type CreateItemResponse,
@@ -45,10 +47,34 @@ type UnaryMethod<Req, Res> = (
   callback: (error: grpc.ServiceError | null, response: Res) => void,
 ) => grpc.ClientUnaryCall;
 
-export function connectStore(address: string, deadlineMs: number): Store {
+/** Counts every store call and its duration by method and status code. */
+function metricsInterceptor(registry: Registry): grpc.Interceptor {
+  const metrics = grpcClientMetrics(registry);
+  return (options, nextCall) => {
+    const labels = grpcLabels(options.method_definition.path);
+    const started = performance.now();
+    return new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, _listener, next) {
+        next(metadata, {
+          onReceiveStatus(status, nextStatus) {
+            const code = { ...labels, grpc_code: grpc.status[status.code] ?? String(status.code) };
+            metrics.handled.inc(code);
+            metrics.duration.observe(code, (performance.now() - started) / 1000);
+            nextStatus(status);
+          },
+        });
+      },
+    });
+  };
+}
+
+export function connectStore(address: string, deadlineMs: number, registry?: Registry): Store {
   const client = new StoreServiceClient(address, grpc.credentials.createInsecure(), {
     ...channelOptions,
-    interceptors: [canaryClientInterceptor],
+    interceptors: [
+      canaryClientInterceptor,
+      ...(registry === undefined ? [] : [metricsInterceptor(registry)]),
+    ],
   });
   const HealthClient = grpc.makeGenericClientConstructor(healthService, 'grpc.health.v1.Health');
   const health = new HealthClient(

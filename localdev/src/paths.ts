@@ -10,3 +10,6 @@ export const serviceEntries = {
 } as const;
 
 export type ServiceName = keyof typeof serviceEntries;
+
+/** Loaded with --import before every service: OpenTelemetry, before the app's modules. */
+export const TELEMETRY_REGISTER = 'packages/service-kit/src/telemetry/register.ts';

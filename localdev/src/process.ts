@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { repoRoot, type ServiceName, serviceEntries } from './paths.ts';
+import { repoRoot, type ServiceName, serviceEntries, TELEMETRY_REGISTER } from './paths.ts';
 
 export interface ServiceProcess {
   readonly name: string;
@@ -37,7 +37,7 @@ export interface StartOptions {
  */
 export function startService(service: ServiceName, options: StartOptions): Promise<ServiceProcess> {
   const root = options.root ?? repoRoot;
-  const child = spawn(process.execPath, [serviceEntries[service]], {
+  const child = spawn(process.execPath, ['--import', `./${TELEMETRY_REGISTER}`, serviceEntries[service]], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,6 +14,7 @@ import { type EmulatedImage, emulateDockerfile } from '../src/testing/dockerfile
 function start(image: EmulatedImage, env: Record<string, string>) {
   const [command, ...args] = image.entrypoint;
   assert.equal(command, 'node');
+  assert.deepEqual(args.slice(0, 2), ['--import', './packages/service-kit/src/telemetry/register.ts']);
   const child = spawn(process.execPath, args, {
     cwd: image.workdir,
     env: { PATH: process.env.PATH ?? '', ...image.env, ...env },

@@ -11,6 +11,7 @@ import { DynamoItemRepository } from './data/dynamo-repository.ts';
 import { ensureTable } from './data/table.ts';
 import { ItemService } from './domain/items.ts';
 import { createDynamoClients } from './dynamodb.ts';
+import { storeMetrics } from './grpc/metrics.ts';
 import { bindServer, createStoreServer } from './server.ts';
 
 const SERVICE = 'store-service';
@@ -19,7 +20,8 @@ async function main(): Promise<void> {
   const config = loadStoreConfig();
   const identity = { service: SERVICE, track: config.DEPLOYMENT_TRACK, version: config.APP_VERSION };
   const logger = createLogger(identity, config.LOG_LEVEL);
-  const metrics = await startMetricsServer(createRegistry(identity), config.METRICS_PORT, config.BIND_HOST);
+  const registry = createRegistry(identity);
+  const metrics = await startMetricsServer(registry, config.METRICS_PORT, config.BIND_HOST);
 
   const dynamo = createDynamoClients(config);
   if (config.STORE_CREATE_TABLE) {
@@ -27,7 +29,13 @@ async function main(): Promise<void> {
     logger.info({ table: config.TABLE_NAME }, 'table ready');
   }
   const repository = new DynamoItemRepository(dynamo, config.TABLE_NAME);
-  const store = createStoreServer({ identity, items: new ItemService(repository), repository, logger });
+  const store = createStoreServer({
+    identity,
+    items: new ItemService(repository),
+    repository,
+    logger,
+    metrics: storeMetrics(registry),
+  });
   const port = await bindServer(store.server, config.BIND_HOST, config.PORT);
   store.startHealthMonitor(2000);
 

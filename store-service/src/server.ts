@@ -9,6 +9,7 @@ import { StoreServiceService } from '../proto/gen/store.ts';
 import type { ItemRepository } from './data/repository.ts';
 import type { ItemService } from './domain/items.ts';
 import { storeHandlers } from './grpc/handlers.ts';
+import type { StoreMetrics } from './grpc/metrics.ts';
 
 export const STORE_SERVICE_NAME = 'store.v1.StoreService';
 const protoPath = fileURLToPath(new URL('../proto/store.proto', import.meta.url));
@@ -28,9 +29,10 @@ export function createStoreServer(deps: {
   items: ItemService;
   repository: ItemRepository;
   logger: Logger;
+  metrics: StoreMetrics;
 }): StoreServer {
   const server = new grpc.Server({ interceptors: [canaryServerInterceptor(deps.identity)] });
-  server.addService(StoreServiceService, storeHandlers(deps.items, deps.logger));
+  server.addService(StoreServiceService, storeHandlers(deps.items, deps.logger, deps.metrics));
 
   const health = new HealthImplementation({ '': 'NOT_SERVING', [STORE_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DeleteTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../dynalite.ts';
 import type { ServiceName } from '../paths.ts';
@@ -14,6 +15,7 @@ import {
 } from './edge-table.ts';
 import { MeshRouter } from './mesh-router.ts';
 import { buildMeshTable } from './mesh-table.ts';
+import { LabPrometheus, type ScrapeTarget } from './prometheus.ts';
 import { git, removeWorktree, resolveRef, worktreeFor } from './worktree.ts';
 
 export const LAB_SERVICES = ['api-service', 'store-service'] as const;
@@ -43,6 +45,8 @@ export interface LabOptions {
   readonly publicPort: number;
   readonly dataDir: string | undefined;
   readonly stableRef?: string;
+  /** Also run a local Prometheus that scrapes every lab process and evaluates the manifests' rules. */
+  readonly observability?: boolean;
   readonly progress?: (line: string) => void;
   readonly onServiceLog?: (name: string, line: string) => void;
 }
@@ -76,6 +80,7 @@ export interface LabStatus {
   readonly mesh: string;
   readonly dynamodb: string;
   readonly dataDir: string | null;
+  readonly prometheus: string | null;
   readonly services: Array<{
     service: string;
     track: string;
@@ -111,6 +116,7 @@ export class Lab {
   #edge!: EdgeRouter;
   #busy: Promise<unknown> = Promise.resolve();
   #stableRoot = '';
+  #prometheus: LabPrometheus | undefined;
 
   private constructor(options: LabOptions) {
     this.#options = options;
@@ -173,6 +179,27 @@ export class Lab {
     });
     this.#edge.setTable(edgeTable);
     await this.#edge.listen();
+    if (o.observability) {
+      this.#say('starting Prometheus (scraping every lab process, rules from the manifests) ...');
+      this.#prometheus = await LabPrometheus.start(
+        join(o.repoRoot, '.lab', 'prometheus'),
+        this.#stableObjects.filter((obj) => obj.kind === 'PrometheusRule'),
+        this.#targets(),
+      );
+    }
+  }
+
+  #targets(): ScrapeTarget[] {
+    return [...this.#backends.entries()].map(([key, b]) => ({
+      address: `127.0.0.1:${b.process.ports.metrics_port}`,
+      service: b.service,
+      namespace: key.slice(b.service.length + 1),
+      track: b.track,
+    }));
+  }
+
+  async #updateTargets() {
+    await this.#prometheus?.setTargets(this.#targets());
   }
 
   async #startBackend(
@@ -282,6 +309,7 @@ export class Lab {
       // Routes only once the workload is ready, as the sync waves do in the cluster.
       this.#canaries.set(pr, canary);
       this.#rebuild(this.#canaries.values());
+      await this.#updateTargets();
       this.#say(`PR ${pr}: ${objects.length} route objects loaded`);
       return canary;
     });
@@ -306,6 +334,7 @@ export class Lab {
           serviceKey({ name: service, namespace: `${NAMESPACE_PREFIX[service]}-canary-pr-${pr}` }),
         );
       }
+      await this.#updateTargets();
       if (canary.table !== undefined) await this.#dropTable(canary.table);
       if (
         canary.worktree !== undefined &&
@@ -361,6 +390,7 @@ export class Lab {
       mesh: `127.0.0.1:${this.#mesh.port}`,
       dynamodb: this.#dynamo.endpoint,
       dataDir: this.#options.dataDir ?? null,
+      prometheus: this.#prometheus?.url ?? null,
       services: [...this.#backends.entries()].map(([key, b]) => ({
         service: b.service,
         track: b.track,
@@ -434,7 +464,12 @@ export class Lab {
     };
   }
 
+  get prometheusUrl(): string | undefined {
+    return this.#prometheus?.url;
+  }
+
   async stop(): Promise<void> {
+    await this.#prometheus?.stop().catch(() => undefined);
     await this.#edge?.close().catch(() => undefined);
     const stops = [...this.#backends.keys()].map((key) => this.#stopBackend(key));
     await Promise.all(stops);

@@ -23,7 +23,8 @@ export const resolveRef = (repoRoot: string, ref: string) =>
 /**
  * A checkout of `ref` under .lab/worktrees/<sha>, runnable like the working tree: its
  * workspace packages are linked into its own node_modules (so a ref's change to a shared
- * package is used), third-party packages resolve from the repository's node_modules. When
+ * package is used), third-party packages resolve from the repository's node_modules
+ * (the root's, and any a workspace has nested). When
  * the ref's lockfile differs from the working tree's, the ref gets its own `npm ci`.
  */
 export async function worktreeFor(
@@ -70,6 +71,10 @@ export async function worktreeFor(
       const { name } = JSON.parse(await readFile(pkg, 'utf8')) as { name: string };
       const link = join(root, 'node_modules', name);
       if (!existsSync(link)) await symlink(relative(join(root, 'node_modules'), join(root, dir)), link);
+      // npm nests a workspace's dependencies there when their versions clash with the root's.
+      const nested = join(repoRoot, dir, 'node_modules');
+      if (existsSync(nested) && !existsSync(join(root, dir, 'node_modules')))
+        await symlink(nested, join(root, dir, 'node_modules'));
     }
   }
   return { root, sha };

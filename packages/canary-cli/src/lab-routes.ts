@@ -1,7 +1,8 @@
 import type { LabObject, LabService, RouteSource } from 'localdev/lab';
 import { CANARY_ENVIRONMENT, renderEnvironment, renderPullRequest } from './gitops/render.ts';
 
-const ROUTE_KINDS = new Set(['IngressRoute', 'Middleware', 'GRPCRoute']);
+// Routes for the routers, and the PrometheusRule for the lab's Prometheus.
+const ROUTE_KINDS = new Set(['IngressRoute', 'Middleware', 'GRPCRoute', 'PrometheusRule']);
 
 /**
  * The lab's routes, rendered exactly as `canary render` does: stable routes from the

@@ -12,6 +12,7 @@ export interface LabUpOptions {
   /** Where the embedded store keeps data; undefined keeps it in memory. */
   readonly dataDir: string | undefined;
   readonly stableRef: string | undefined;
+  readonly observability: boolean;
   readonly verbose: boolean;
 }
 
@@ -62,6 +63,7 @@ export async function labUp(options: LabUpOptions): Promise<number> {
     publicPort: options.publicPort,
     dataDir: options.dataDir,
     stableRef: options.stableRef,
+    observability: options.observability,
     progress,
     onServiceLog: options.verbose ? (name, line) => say(`[${name}] ${line}`) : undefined,
   });

@@ -13,11 +13,13 @@ const HELP = `canary — PR-scoped canary deployments
 
 The lab (no cluster: the manifests' routes, on this machine):
   canary lab up [--port 8080] [--public-port 8081] [--data-dir DIR | --in-memory]
-                [--stable-ref REF] [--verbose]
+                [--stable-ref REF] [--observability] [--verbose]
       Embedded DynamoDB (data under .data/), stable store-service and api-service, a mesh
       router in front of store-service and an edge router. --port is the guarded
       entrypoint (X-Canary honoured), --public-port the public one (X-Canary and baggage
-      stripped). --stable-ref runs stable from a git ref (e.g. main). Ctrl-C stops it all.
+      stripped). --stable-ref runs stable from a git ref (e.g. main). --observability also
+      runs a local Prometheus (Debian's prometheus) scraping every lab process with the
+      manifests' recording rules and alerts. Ctrl-C stops it all.
   canary lab add N [--services api-service,store-service] [--ref REF] [--isolated-data]
       Run PR N's canaries next to stable (the working tree, or REF's code) and load the
       routes its rendered manifests define. --isolated-data gives it its own table.
@@ -75,6 +77,7 @@ export async function run(argv: string[]): Promise<number> {
         'data-dir': { type: 'string' },
         'in-memory': { type: 'boolean', default: false },
         'stable-ref': { type: 'string' },
+        observability: { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
         repo: { type: 'string', default: REPO_ROOT },
       },
@@ -86,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
       publicPort: portNumber(values['public-port'], '--public-port'),
       dataDir: values['in-memory'] ? undefined : (values['data-dir'] ?? DEFAULT_DATA_DIR),
       stableRef: values['stable-ref'],
+      observability: values.observability,
       verbose: values.verbose,
     });
   }

@@ -32,6 +32,15 @@ export async function fixtureRepo(): Promise<{ root: string; base: string; remov
     await cp(join(repoRoot, file), join(root, file)).catch(() => undefined);
   }
   await symlink(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
+  // Workspaces whose dependencies npm nested (version clashes with the root's).
+  const { stdout: nested } = await run(
+    'bash',
+    ['-c', 'ls -d */node_modules packages/*/node_modules 2>/dev/null || true'],
+    { cwd: repoRoot },
+  );
+  for (const dir of nested.split('\n').filter((d) => d !== '' && d !== 'node_modules')) {
+    await symlink(join(repoRoot, dir), join(root, dir)).catch(() => undefined);
+  }
   await git(root, 'init', '-q', '-b', 'main');
   await git(root, 'add', '-A');
   await git(root, 'commit', '-q', '-m', 'base');

@@ -1,4 +1,19 @@
 export { booleanFlag, ConfigError, identityEnv, parseEnv, port } from './env.ts';
-export { exitOnBootFailure, handleShutdownSignals, logReady, READY_EVENT } from './lifecycle.ts';
+export {
+  addShutdownTask,
+  exitOnBootFailure,
+  handleShutdownSignals,
+  logReady,
+  READY_EVENT,
+} from './lifecycle.ts';
 export { createLogger, type Logger } from './logger.ts';
+export {
+  type GrpcClientMetrics,
+  type GrpcServerMetrics,
+  grpcClientMetrics,
+  grpcLabels,
+  grpcServerMetrics,
+  type HttpServerMetrics,
+  httpServerMetrics,
+} from './metrics.ts';
 export { createRegistry, type MetricsEndpoint, startMetricsServer } from './metrics-server.ts';

@@ -1,5 +1,12 @@
 import type { Logger } from 'pino';
 
+const shutdownTasks: Array<() => Promise<void>> = [];
+
+/** Work to finish before the process exits after draining (e.g. flushing spans). */
+export function addShutdownTask(task: () => Promise<void>): void {
+  shutdownTasks.push(task);
+}
+
 /** The line a service prints once it serves traffic; the lab and tests wait for it. */
 export const READY_EVENT = 'ready';
 
@@ -20,16 +27,18 @@ export function handleShutdownSignals(logger: Logger, shutdown: (signal: string)
     }
     draining = true;
     logger.info({ signal }, 'draining');
-    shutdown(signal).then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    shutdown(signal)
+      .then(() => Promise.allSettled(shutdownTasks.map((task) => task())))
+      .then(
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

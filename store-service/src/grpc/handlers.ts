@@ -3,23 +3,28 @@ import type { Logger } from 'pino';
 import type { StoreServiceServer } from '../../proto/gen/store.ts';
 import type { ItemService } from '../domain/items.ts';
 import { categoryFromProto, itemToProto, statusFromProto } from './convert.ts';
+import type { StoreMetrics } from './metrics.ts';
 import { toServiceError } from './status.ts';
 
 type Handler<Req, Res> = (request: Req) => Promise<Res>;
 
-/** Wraps a domain call: one log line per call (method, code, duration; never the payload). */
+/** Wraps a domain call: one log line and one metrics observation per call (never the payload). */
 function unary<Req, Res>(
   logger: Logger,
+  metrics: StoreMetrics,
   method: string,
   handler: Handler<Req, Res>,
 ): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const started = performance.now();
-    const done = (code: status) =>
+    const done = (code: status) => {
+      const seconds = (performance.now() - started) / 1000;
       logger.info(
-        { rpc: method, code: status[code], duration_ms: Math.round((performance.now() - started) * 10) / 10 },
+        { rpc: method, code: status[code], duration_ms: Math.round(seconds * 10_000) / 10 },
         'call',
       );
+      metrics.observeCall(method, status[code] ?? String(code), seconds);
+    };
     handler(call.request).then(
       (response) => {
         done(status.OK);
@@ -35,9 +40,9 @@ function unary<Req, Res>(
 }
 
 /** gRPC handlers: decode the request, call the domain, encode the answer. No logic of their own. */
-export function storeHandlers(items: ItemService, logger: Logger): StoreServiceServer {
+export function storeHandlers(items: ItemService, logger: Logger, metrics: StoreMetrics): StoreServiceServer {
   return {
-    createItem: unary(logger, 'CreateItem', async (r) => {
+    createItem: unary(logger, metrics, 'CreateItem', async (r) => {
       const { item, created } = await items.create({
         tenantId: r.tenantId,
         requestId: r.requestId,
@@ -50,12 +55,13 @@ export function storeHandlers(items: ItemService, logger: Logger): StoreServiceS
         tags: r.tags,
         userId: r.userId,
       });
+      if (created) metrics.itemsCreated.inc();
       return { item: itemToProto(item), created };
     }),
-    getItem: unary(logger, 'GetItem', async (r) => ({
+    getItem: unary(logger, metrics, 'GetItem', async (r) => ({
       item: itemToProto(await items.get(r.tenantId, r.id)),
     })),
-    updateItem: unary(logger, 'UpdateItem', async (r) => {
+    updateItem: unary(logger, metrics, 'UpdateItem', async (r) => {
       const category = categoryFromProto(r.category);
       const status = statusFromProto(r.status);
       const item = await items.update({
@@ -75,10 +81,10 @@ export function storeHandlers(items: ItemService, logger: Logger): StoreServiceS
       });
       return { item: itemToProto(item) };
     }),
-    deleteItem: unary(logger, 'DeleteItem', async (r) => ({
+    deleteItem: unary(logger, metrics, 'DeleteItem', async (r) => ({
       item: itemToProto(await items.delete(r.tenantId, r.id, r.userId)),
     })),
-    listItems: unary(logger, 'ListItems', async (r) => {
+    listItems: unary(logger, metrics, 'ListItems', async (r) => {
       const page = await items.list({
         tenantId: r.tenantId,
         category: categoryFromProto(r.category),
@@ -89,7 +95,7 @@ export function storeHandlers(items: ItemService, logger: Logger): StoreServiceS
       });
       return { items: page.items.map(itemToProto), nextPageToken: page.nextPageToken };
     }),
-    updateInventory: unary(logger, 'UpdateInventory', async (r) => {
+    updateInventory: unary(logger, metrics, 'UpdateInventory', async (r) => {
       const { item, previousCount } = await items.adjustInventory(
         r.tenantId,
         r.id,
@@ -97,6 +103,7 @@ export function storeHandlers(items: ItemService, logger: Logger): StoreServiceS
         r.reason,
         r.userId,
       );
+      metrics.inventoryChanges.inc({ direction: r.quantityChange > 0 ? 'increase' : 'decrease' });
       return { item: itemToProto(item), previousCount };
     }),
   };

@@ -1,0 +1,36 @@
+import { Counter, type Registry } from 'prom-client';
+import { grpcServerMetrics } from 'service-kit';
+
+const SERVICE = 'store.v1.StoreService';
+
+/** The store's server metrics and business counters. */
+export function storeMetrics(registry: Registry) {
+  const server = grpcServerMetrics(registry);
+  const versionConflicts = new Counter({
+    name: 'store_version_conflicts_total',
+    help: 'Item updates refused because the expected version was stale (ABORTED).',
+    registers: [registry],
+  });
+  return {
+    itemsCreated: new Counter({
+      name: 'store_items_created_total',
+      help: 'Items created (idempotent replays not counted).',
+      registers: [registry],
+    }),
+    inventoryChanges: new Counter({
+      name: 'store_inventory_changes_total',
+      help: 'Stock changes applied, by direction.',
+      labelNames: ['direction'],
+      registers: [registry],
+    }),
+    versionConflicts,
+    observeCall(method: string, code: string, seconds: number) {
+      const labels = { grpc_service: SERVICE, grpc_method: method, grpc_code: code };
+      server.handled.inc(labels);
+      server.duration.observe(labels, seconds);
+      if (code === 'ABORTED') versionConflicts.inc();
+    },
+  };
+}
+
+export type StoreMetrics = ReturnType<typeof storeMetrics>;
