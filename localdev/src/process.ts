@@ -29,6 +29,8 @@ export interface StartOptions {
   readonly readyTimeoutMs?: number;
   /** Called with every log line (stdout and stderr). */
   readonly onLog?: (line: string) => void;
+  /** Load OpenTelemetry before the app (default true; the benchmark compares without). */
+  readonly telemetry?: boolean;
 }
 
 /**
@@ -37,7 +39,8 @@ export interface StartOptions {
  */
 export function startService(service: ServiceName, options: StartOptions): Promise<ServiceProcess> {
   const root = options.root ?? repoRoot;
-  const child = spawn(process.execPath, ['--import', `./${TELEMETRY_REGISTER}`, serviceEntries[service]], {
+  const preload = options.telemetry === false ? [] : ['--import', `./${TELEMETRY_REGISTER}`];
+  const child = spawn(process.execPath, [...preload, serviceEntries[service]], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
