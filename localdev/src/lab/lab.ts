@@ -63,6 +63,8 @@ interface Backend {
   readonly version: string;
   readonly process: ServiceProcess;
   readonly source: string;
+  /** What started it, so it can be started again (rolling restart). */
+  readonly start: () => Promise<void>;
 }
 
 interface Canary {
@@ -237,6 +239,23 @@ export class Lab {
       version,
       process,
       source: root === this.#options.repoRoot ? 'working tree' : root,
+      start: () => this.#startBackend(service, namespace, track, version, root, extra),
+    });
+  }
+
+  /**
+   * Rolling restart of one Service: a new instance starts and takes the traffic as soon as
+   * it is ready (the routers resolve the Service on every request), then the old one gets
+   * SIGTERM and drains, as a Deployment rollout does. Also brings back a killed instance.
+   */
+  restart(service: LabService, namespace: string): Promise<void> {
+    return this.#serial(async () => {
+      const key = serviceKey({ name: service, namespace });
+      const old = this.#backends.get(key);
+      if (old === undefined) throw new LabError(`no ${key} in the lab`);
+      await old.start();
+      await old.process.stop();
+      await this.#updateTargets();
     });
   }
 

@@ -1,0 +1,129 @@
+// Resilience in the lab, under steady load, each case bounded by request counts: canary
+// churn, the store killed and restarted, rolling restarts of both services.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Lab } from 'localdev/lab';
+import { httpClient } from 'localdev/testing/http';
+import { manifestRoutes } from '../src/lab-routes.ts';
+import { repoRoot } from './fixture-repo.ts';
+import { kubectlMissing } from './kubectl.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('lab resilience under load', { skip: kubectlMissing }, () => {
+  let lab: Lab;
+  let http: ReturnType<typeof httpClient>;
+  before(async () => {
+    lab = await Lab.start({ repoRoot, routes: manifestRoutes, port: 0, publicPort: 0, dataDir: undefined });
+    await lab.add(7, { services: ['store-service'] });
+    http = httpClient(`http://localhost:${lab.ports.internal}`, { 'x-tenant-id': 'resilience' });
+  });
+  after(async () => {
+    await lab?.stop();
+  });
+
+  /** Runs readers until stop() and reports failures (status, served-by mismatch). */
+  function steadyLoad(streams: Array<{ key?: string; want: string }>) {
+    const failures: string[] = [];
+    let sent = 0;
+    let running = true;
+    const workers = streams.map(async ({ key, want }) => {
+      while (running) {
+        const r = await http('GET', '/v1/items', { headers: key === undefined ? {} : { 'x-canary': key } });
+        sent += 1;
+        const tracks = [...(r.headers.get('x-served-by') ?? '').matchAll(/@([a-z0-9-]+) /g)]
+          .map((m) => m[1])
+          .join(',');
+        if (r.status !== 200 || tracks !== want) failures.push(`${key ?? '-'}: ${r.status} ${tracks}`);
+      }
+    });
+    return {
+      get sent() {
+        return sent;
+      },
+      async stop() {
+        running = false;
+        await Promise.all(workers);
+        return failures;
+      },
+    };
+  }
+
+  it('a canary added and removed every second: zero errors for traffic not addressed to it', async () => {
+    const load = steadyLoad([
+      { want: 'stable,stable' },
+      { key: '7', want: 'stable,pr-7' },
+      { want: 'stable,stable' },
+    ]);
+    for (let cycle = 0; cycle < 4; cycle += 1) {
+      const t0 = Date.now();
+      await lab.add(55, { services: ['api-service', 'store-service'] });
+      const canary = await http('GET', '/v1/items', { headers: { 'x-canary': '55' } });
+      assert.match(
+        canary.headers.get('x-served-by') ?? '',
+        /api-service@pr-55 .*store-service@pr-55 /,
+        `cycle ${cycle}`,
+      );
+      await lab.remove(55);
+      await sleep(Math.max(0, 1000 - (Date.now() - t0)));
+    }
+    const failures = await load.stop();
+    assert.deepEqual(failures, [], `${failures.length} of ${load.sent} failed`);
+    assert.ok(load.sent >= 30, `sent ${load.sent}`);
+  });
+
+  it('stable store killed and restarted under writes: 503 while down, recovery by itself, no acknowledged write lost', async () => {
+    const acknowledged: string[] = [];
+    const statuses = new Map<number, number>();
+    let running = true;
+    let n = 0;
+    const writers = Array.from({ length: 3 }, async () => {
+      while (running) {
+        const i = n++;
+        const r = await http('POST', '/v1/items', {
+          body: { name: `w${i}`, price_cents: 1, category: 'food' },
+        });
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        if (r.status === 201) acknowledged.push((r.body as { id: string }).id);
+        if (r.status !== 201) await sleep(20);
+      }
+    });
+    while (acknowledged.length < 10) await sleep(20);
+    lab.backend('store-service', 'apps')?.child.kill('SIGKILL');
+    const down = Date.now();
+    while ((statuses.get(503) ?? 0) < 3 && Date.now() - down < 10_000) await sleep(20);
+    await lab.restart('store-service', 'apps');
+    const ackAtRestart = acknowledged.length;
+    while (acknowledged.length < ackAtRestart + 10) await sleep(20);
+    running = false;
+    await Promise.all(writers);
+    assert.ok(
+      (statuses.get(503) ?? 0) >= 3,
+      `503s while the store was down: ${JSON.stringify([...statuses])}`,
+    );
+    assert.deepEqual(
+      [...statuses.keys()].filter((s) => s !== 201 && s !== 503),
+      [],
+      'only 201 or 503',
+    );
+    for (const id of acknowledged) {
+      assert.equal((await http('GET', `/v1/items/${id}`)).status, 200, `acknowledged item ${id} is stored`);
+    }
+  });
+
+  it('rolling restart of each stable service under load: zero failed requests', async () => {
+    const load = steadyLoad([
+      { want: 'stable,stable' },
+      { key: '7', want: 'stable,pr-7' },
+      { want: 'stable,stable' },
+    ]);
+    await sleep(300);
+    await lab.restart('api-service', 'apps');
+    await lab.restart('store-service', 'apps');
+    await lab.restart('store-service', 'store-canary-pr-7');
+    await sleep(300);
+    const failures = await load.stop();
+    assert.deepEqual(failures, [], `${failures.length} of ${load.sent} failed`);
+    assert.ok(load.sent >= 20, `sent ${load.sent}`);
+  });
+});
