@@ -26,41 +26,29 @@ export function httpServerMetrics(registry: Registry) {
   };
 }
 
-export function grpcServerMetrics(registry: Registry) {
+/** gRPC call counter and latency histogram, for one side of the call. */
+function grpcMetrics(registry: Registry, side: 'server' | 'client', subject: string) {
+  const labelNames = ['grpc_service', 'grpc_method', 'grpc_code'];
   return {
     handled: new Counter({
-      name: 'grpc_server_handled_total',
-      help: 'gRPC calls completed by the server, by method and status code.',
-      labelNames: ['grpc_service', 'grpc_method', 'grpc_code'],
+      name: `grpc_${side}_handled_total`,
+      help: `gRPC calls completed ${subject}, by method and status code.`,
+      labelNames,
       registers: [registry],
     }),
     duration: new Histogram({
-      name: 'grpc_server_handling_seconds',
-      help: 'gRPC call duration on the server.',
-      labelNames: ['grpc_service', 'grpc_method', 'grpc_code'],
+      name: `grpc_${side}_handling_seconds`,
+      help: `gRPC call duration ${subject}.`,
+      labelNames,
       buckets: BUCKETS,
       registers: [registry],
     }),
   };
 }
 
-export function grpcClientMetrics(registry: Registry) {
-  return {
-    handled: new Counter({
-      name: 'grpc_client_handled_total',
-      help: 'gRPC calls made by this service, by method and status code.',
-      labelNames: ['grpc_service', 'grpc_method', 'grpc_code'],
-      registers: [registry],
-    }),
-    duration: new Histogram({
-      name: 'grpc_client_handling_seconds',
-      help: 'gRPC call duration seen by the client, deadline included.',
-      labelNames: ['grpc_service', 'grpc_method', 'grpc_code'],
-      buckets: BUCKETS,
-      registers: [registry],
-    }),
-  };
-}
+export const grpcServerMetrics = (registry: Registry) => grpcMetrics(registry, 'server', 'by the server');
+export const grpcClientMetrics = (registry: Registry) =>
+  grpcMetrics(registry, 'client', 'by this service as a client (deadline included)');
 
 export type HttpServerMetrics = ReturnType<typeof httpServerMetrics>;
 export type GrpcServerMetrics = ReturnType<typeof grpcServerMetrics>;
