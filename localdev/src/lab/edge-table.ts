@@ -150,16 +150,67 @@ export function buildEdgeTable(objects: readonly LabObject[]): EdgeRoute[] {
   return routes;
 }
 
-/** Traefik's choice: the highest-priority route of this entrypoint whose rule matches. */
+interface EdgeIndex {
+  /** Routes without a Header matcher: always candidates. */
+  readonly general: ReadonlyArray<[number, EdgeRoute]>;
+  /** Routes with a Header matcher, by `name\0value` of their first one (with their table position). */
+  readonly byHeader: ReadonlyMap<string, ReadonlyArray<[number, EdgeRoute]>>;
+  readonly names: ReadonlySet<string>;
+}
+
+const edgeIndexes = new WeakMap<readonly EdgeRoute[], EdgeIndex>();
+
+/** Built once per table: a lookup then costs the same with 1 or 1,000 canary routes. */
+function edgeIndex(table: readonly EdgeRoute[]): EdgeIndex {
+  const cached = edgeIndexes.get(table);
+  if (cached !== undefined) return cached;
+  const general: Array<[number, EdgeRoute]> = [];
+  const byHeader = new Map<string, Array<[number, EdgeRoute]>>();
+  table.forEach((route, position) => {
+    const header = route.matchers.find((m) => m.kind === 'Header');
+    if (header?.kind !== 'Header') general.push([position, route]);
+    else {
+      const key = `${header.name}\0${header.value}`;
+      byHeader.set(key, [...(byHeader.get(key) ?? []), [position, route]]);
+    }
+  });
+  const index = {
+    general,
+    byHeader,
+    names: new Set([...byHeader.keys()].map((k) => k.split('\0')[0] ?? '')),
+  };
+  edgeIndexes.set(table, index);
+  return index;
+}
+
+/**
+ * Traefik's choice: the highest-priority route of this entrypoint whose rule matches
+ * (the earlier route in the table on a tie).
+ */
 export function selectEdgeRoute(
   table: readonly EdgeRoute[],
   entryPoint: string,
   request: HttpRequestView,
 ): EdgeRoute | undefined {
-  let best: EdgeRoute | undefined;
-  for (const route of table) {
-    if (!route.entryPoints.includes(entryPoint) || !matches(route.matchers, request)) continue;
-    if (best === undefined || route.priority > best.priority) best = route;
+  const index = edgeIndex(table);
+  const candidates: Array<[number, EdgeRoute]> = [...index.general];
+  for (const name of index.names) {
+    const value = request.headers[name];
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+      candidates.push(...(index.byHeader.get(`${name}\0${v}`) ?? []));
+    }
   }
-  return best;
+  let best: [number, EdgeRoute] | undefined;
+  for (const candidate of candidates) {
+    const [position, route] = candidate;
+    if (!route.entryPoints.includes(entryPoint) || !matches(route.matchers, request)) continue;
+    if (
+      best === undefined ||
+      route.priority > best[1].priority ||
+      (route.priority === best[1].priority && position < best[0])
+    ) {
+      best = candidate;
+    }
+  }
+  return best?.[1];
 }

@@ -124,13 +124,58 @@ function matchScore(match: MeshMatch, call: GrpcCallView): [number, number, numb
  * then the longest method match, then the most header matches; then the oldest route,
  * then the first rule. undefined when no route is attached (the call goes to the parent).
  */
+interface MeshIndex {
+  readonly general: readonly MeshRule[];
+  readonly byHeader: ReadonlyMap<string, readonly MeshRule[]>;
+  readonly names: ReadonlySet<string>;
+}
+
+const meshIndexes = new WeakMap<readonly MeshRule[], MeshIndex>();
+
+/** Rules whose every match needs a header are filed under those headers: lookups stay flat. */
+function meshIndex(rules: readonly MeshRule[]): MeshIndex {
+  const cached = meshIndexes.get(rules);
+  if (cached !== undefined) return cached;
+  const general: MeshRule[] = [];
+  const byHeader = new Map<string, MeshRule[]>();
+  for (const rule of rules) {
+    if (rule.matches.length === 0 || !rule.matches.every((m) => m.headers.length > 0)) {
+      general.push(rule);
+      continue;
+    }
+    for (const match of rule.matches) {
+      const first = match.headers[0];
+      if (first === undefined) continue;
+      const key = `${first.name}\0${first.value}`;
+      const list = byHeader.get(key) ?? [];
+      if (!list.includes(rule)) list.push(rule);
+      byHeader.set(key, list);
+    }
+  }
+  const index = {
+    general,
+    byHeader,
+    names: new Set([...byHeader.keys()].map((k) => k.split('\0')[0] ?? '')),
+  };
+  meshIndexes.set(rules, index);
+  return index;
+}
+
 export function selectMeshRule(
   table: MeshTable,
   parent: string,
   call: GrpcCallView,
 ): MeshRule | undefined | null {
-  const rules = table.get(parent);
-  if (rules === undefined || rules.length === 0) return undefined;
+  const all = table.get(parent);
+  if (all === undefined || all.length === 0) return undefined;
+  const index = meshIndex(all);
+  const rules = new Set(index.general);
+  for (const name of index.names) {
+    const value = call.headers[name];
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+      for (const rule of index.byHeader.get(`${name}\0${v}`) ?? []) rules.add(rule);
+    }
+  }
   let best: { rule: MeshRule; score: [number, number, number] } | undefined;
   for (const rule of rules) {
     const scores =

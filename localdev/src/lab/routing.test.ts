@@ -174,3 +174,64 @@ describe('mesh table (GRPCRoute precedence)', () => {
     );
   });
 });
+
+describe('indexed lookup equals a full scan', () => {
+  it('edge: same route as scanning every route in table order (random tables, ties included)', async () => {
+    const { default: fc } = await import('fast-check');
+    const { matches } = await import('./traefik-rule.ts');
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            pr: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }),
+            priority: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+            ep: fc.constantFrom('internal', 'websecure'),
+          }),
+          { maxLength: 12 },
+        ),
+        fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
+        (specs, key) => {
+          const table = buildEdgeTable(
+            specs.map(
+              (spec, i): LabObject => ({
+                apiVersion: 'traefik.io/v1alpha1',
+                kind: 'IngressRoute',
+                metadata: { name: `r${i}`, namespace: 'apps' },
+                spec: {
+                  entryPoints: [spec.ep],
+                  routes: [
+                    {
+                      kind: 'Rule',
+                      match:
+                        spec.pr === undefined
+                          ? 'Host(`a.example.com`)'
+                          : `Host(\`a.example.com\`) && Header(\`X-Canary\`, \`${spec.pr}\`)`,
+                      ...(spec.priority === undefined ? {} : { priority: spec.priority }),
+                      services: [{ name: 's', namespace: `n${i}`, port: 80 }],
+                    },
+                  ],
+                },
+              }),
+            ),
+          );
+          const request = {
+            host: 'a.example.com',
+            path: '/',
+            headers: key === undefined ? {} : { 'x-canary': String(key) },
+          };
+          let naive: (typeof table)[number] | undefined;
+          for (const route of table) {
+            if (
+              route.entryPoints.includes('internal') &&
+              matches(route.matchers, request) &&
+              (naive === undefined || route.priority > naive.priority)
+            )
+              naive = route;
+          }
+          assert.equal(selectEdgeRoute(table, 'internal', request)?.id, naive?.id);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
