@@ -138,8 +138,19 @@ function meshIndex(rules: readonly MeshRule[]): MeshIndex {
   if (cached !== undefined) return cached;
   const general: MeshRule[] = [];
   const byHeader = new Map<string, MeshRule[]>();
+  // Catch-all rules (no matches) all score the same: only the oldest can ever win, so one
+  // is kept however many PR routes carry their own default rule.
+  let catchAll: MeshRule | undefined;
   for (const rule of rules) {
-    if (rule.matches.length === 0 || !rule.matches.every((m) => m.headers.length > 0)) {
+    if (rule.matches.length === 0) {
+      const older =
+        catchAll === undefined ||
+        rule.order < catchAll.order ||
+        (rule.order === catchAll.order && rule.index < catchAll.index);
+      if (older) catchAll = rule;
+      continue;
+    }
+    if (!rule.matches.every((m) => m.headers.length > 0)) {
       general.push(rule);
       continue;
     }
@@ -152,6 +163,7 @@ function meshIndex(rules: readonly MeshRule[]): MeshIndex {
       byHeader.set(key, list);
     }
   }
+  if (catchAll !== undefined) general.push(catchAll);
   const index = {
     general,
     byHeader,
