@@ -1,6 +1,7 @@
 import { BlockList, isIPv4 } from 'node:net';
 import { UnsupportedRouteError } from './errors.ts';
 import { onlyKeys } from './fields.ts';
+import { HeaderIndex } from './header-index.ts';
 import { type HttpRequestView, type Matcher, matches, parseRule, RuleError } from './traefik-rule.ts';
 
 /** A Kubernetes object as the lab reads it. */
@@ -151,11 +152,10 @@ export function buildEdgeTable(objects: readonly LabObject[]): EdgeRoute[] {
 }
 
 interface EdgeIndex {
-  /** Routes without a Header matcher: always candidates. */
+  /** Routes without a Header matcher: always candidates (with their table position). */
   readonly general: ReadonlyArray<[number, EdgeRoute]>;
-  /** Routes with a Header matcher, by `name\0value` of their first one (with their table position). */
-  readonly byHeader: ReadonlyMap<string, ReadonlyArray<[number, EdgeRoute]>>;
-  readonly names: ReadonlySet<string>;
+  /** Routes with a Header matcher, under their first one. */
+  readonly byHeader: HeaderIndex<[number, EdgeRoute]>;
 }
 
 const edgeIndexes = new WeakMap<readonly EdgeRoute[], EdgeIndex>();
@@ -164,21 +164,15 @@ const edgeIndexes = new WeakMap<readonly EdgeRoute[], EdgeIndex>();
 function edgeIndex(table: readonly EdgeRoute[]): EdgeIndex {
   const cached = edgeIndexes.get(table);
   if (cached !== undefined) return cached;
-  const general: Array<[number, EdgeRoute]> = [];
-  const byHeader = new Map<string, Array<[number, EdgeRoute]>>();
+  const index = {
+    general: [] as Array<[number, EdgeRoute]>,
+    byHeader: new HeaderIndex<[number, EdgeRoute]>(),
+  };
   table.forEach((route, position) => {
     const header = route.matchers.find((m) => m.kind === 'Header');
-    if (header?.kind !== 'Header') general.push([position, route]);
-    else {
-      const key = `${header.name}\0${header.value}`;
-      byHeader.set(key, [...(byHeader.get(key) ?? []), [position, route]]);
-    }
+    if (header?.kind === 'Header') index.byHeader.add(header.name, header.value, [position, route]);
+    else index.general.push([position, route]);
   });
-  const index = {
-    general,
-    byHeader,
-    names: new Set([...byHeader.keys()].map((k) => k.split('\0')[0] ?? '')),
-  };
   edgeIndexes.set(table, index);
   return index;
 }
@@ -193,13 +187,7 @@ export function selectEdgeRoute(
   request: HttpRequestView,
 ): EdgeRoute | undefined {
   const index = edgeIndex(table);
-  const candidates: Array<[number, EdgeRoute]> = [...index.general];
-  for (const name of index.names) {
-    const value = request.headers[name];
-    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
-      candidates.push(...(index.byHeader.get(`${name}\0${v}`) ?? []));
-    }
-  }
+  const candidates = [...index.general, ...index.byHeader.lookup(request.headers)];
   let best: [number, EdgeRoute] | undefined;
   for (const candidate of candidates) {
     const [position, route] = candidate;

@@ -1,6 +1,7 @@
 import type { BackendRef, LabObject } from './edge-table.ts';
 import { UnsupportedRouteError } from './errors.ts';
 import { onlyKeys } from './fields.ts';
+import { HeaderIndex } from './header-index.ts';
 
 interface MeshMatch {
   readonly service: string | undefined;
@@ -125,19 +126,20 @@ function matchScore(match: MeshMatch, call: GrpcCallView): [number, number, numb
  * then the first rule. undefined when no route is attached (the call goes to the parent).
  */
 interface MeshIndex {
+  /** Rules some call without a header can match (and one catch-all): always candidates. */
   readonly general: readonly MeshRule[];
-  readonly byHeader: ReadonlyMap<string, readonly MeshRule[]>;
-  readonly names: ReadonlySet<string>;
+  /** Rules whose every match needs a header, under the first header of each match. */
+  readonly byHeader: HeaderIndex<MeshRule>;
 }
 
 const meshIndexes = new WeakMap<readonly MeshRule[], MeshIndex>();
 
-/** Rules whose every match needs a header are filed under those headers: lookups stay flat. */
+/** Built once per table: a lookup then costs the same with 1 or 1,000 canary routes. */
 function meshIndex(rules: readonly MeshRule[]): MeshIndex {
   const cached = meshIndexes.get(rules);
   if (cached !== undefined) return cached;
   const general: MeshRule[] = [];
-  const byHeader = new Map<string, MeshRule[]>();
+  const byHeader = new HeaderIndex<MeshRule>();
   // Catch-all rules (no matches) all score the same: only the oldest can ever win, so one
   // is kept however many PR routes carry their own default rule.
   let catchAll: MeshRule | undefined;
@@ -148,27 +150,17 @@ function meshIndex(rules: readonly MeshRule[]): MeshIndex {
         rule.order < catchAll.order ||
         (rule.order === catchAll.order && rule.index < catchAll.index);
       if (older) catchAll = rule;
-      continue;
-    }
-    if (!rule.matches.every((m) => m.headers.length > 0)) {
+    } else if (!rule.matches.every((m) => m.headers.length > 0)) {
       general.push(rule);
-      continue;
-    }
-    for (const match of rule.matches) {
-      const first = match.headers[0];
-      if (first === undefined) continue;
-      const key = `${first.name}\0${first.value}`;
-      const list = byHeader.get(key) ?? [];
-      if (!list.includes(rule)) list.push(rule);
-      byHeader.set(key, list);
+    } else {
+      for (const match of rule.matches) {
+        const first = match.headers[0];
+        if (first !== undefined) byHeader.add(first.name, first.value, rule);
+      }
     }
   }
   if (catchAll !== undefined) general.push(catchAll);
-  const index = {
-    general,
-    byHeader,
-    names: new Set([...byHeader.keys()].map((k) => k.split('\0')[0] ?? '')),
-  };
+  const index = { general, byHeader };
   meshIndexes.set(rules, index);
   return index;
 }
@@ -181,13 +173,7 @@ export function selectMeshRule(
   const all = table.get(parent);
   if (all === undefined || all.length === 0) return undefined;
   const index = meshIndex(all);
-  const rules = new Set(index.general);
-  for (const name of index.names) {
-    const value = call.headers[name];
-    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
-      for (const rule of index.byHeader.get(`${name}\0${v}`) ?? []) rules.add(rule);
-    }
-  }
+  const rules = new Set([...index.general, ...index.byHeader.lookup(call.headers)]);
   let best: { rule: MeshRule; score: [number, number, number] } | undefined;
   for (const rule of rules) {
     const scores =
