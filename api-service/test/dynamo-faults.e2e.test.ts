@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
 import type { ServiceProcess } from 'localdev/process';
+import { startApi, startStore } from 'localdev/services';
 import { type FaultProxy, startFaultProxy } from 'localdev/testing/dynamo-faults';
 import { httpClient } from 'localdev/testing/http';
-import { startApi, startStore } from 'localdev/testing/services';
 
 describe('DynamoDB faults', () => {
   let dynamo: EmbeddedDynamo;

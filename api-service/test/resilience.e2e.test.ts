@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
 import type { ServiceProcess } from 'localdev/process';
+import { startApi, startStore } from 'localdev/services';
 import { httpClient } from 'localdev/testing/http';
-import { startApi, startStore } from 'localdev/testing/services';
 import { startTcpProxy, type TcpProxy } from 'localdev/testing/tcp-proxy';
 
 const startStoreAt = (dynamo: { endpoint: string } | string, port = 0, extra: Record<string, string> = {}) =>

@@ -16,7 +16,7 @@ import { buildEdgeTable, type LabObject, selectEdgeRoute } from '../src/lab/edge
 import { buildMeshTable, selectMeshRule } from '../src/lab/mesh-table.ts';
 import { repoRoot } from '../src/paths.ts';
 import { type ServiceProcess, startService } from '../src/process.ts';
-import { LOCAL } from '../src/testing/services.ts';
+import { LOCAL, startApi, startStore } from '../src/services.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 32;
@@ -83,14 +83,8 @@ async function pair(
   storeEnv: Record<string, string> = {},
   telemetry = true,
 ) {
-  const store = await startService('store-service', {
-    env: { ...LOCAL, DYNAMODB_ENDPOINT: dynamo.endpoint, STORE_CREATE_TABLE: 'true', ...storeEnv },
-    telemetry,
-  });
-  const api = await startService('api-service', {
-    env: { ...LOCAL, STORE_ADDRESS: `127.0.0.1:${store.ports.port}`, ...apiEnv },
-    telemetry,
-  });
+  const store = await startStore(dynamo, storeEnv, { telemetry });
+  const api = await startApi(store.ports.port ?? 0, apiEnv, { telemetry });
   return { store, api, stop: async () => Promise.all([api.stop(), store.stop()]) };
 }
 

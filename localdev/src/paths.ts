@@ -1,7 +1,11 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (this file is localdev/src/paths.ts). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Where the lab's embedded store keeps its data between runs. */
+export const DEFAULT_DATA_DIR = join(repoRoot, '.data', 'dynalite');
 
 /** Entry points of the services, relative to a checkout's root. */
 export const serviceEntries = {

@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './dynalite.ts';
 import { repoRoot } from './paths.ts';
-import { type ServiceProcess, startService } from './process.ts';
+import type { ServiceProcess } from './process.ts';
+import { startApi, startStore } from './services.ts';
 
 export interface StackOptions {
   /** Port of the API on localhost (0: any free port). */
@@ -23,8 +23,6 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_DATA_DIR = join(repoRoot, '.data', 'dynalite');
-
 /**
  * The stable system on one machine: an embedded DynamoDB-compatible store (dynalite),
  * store-service with its table, and api-service on localhost. Stops in reverse order.
@@ -34,29 +32,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const dynamo = await startEmbeddedDynamo(options.dataDir === undefined ? {} : { path: options.dataDir });
   const started: ServiceProcess[] = [];
   try {
-    const store = await startService('store-service', {
-      env: {
-        ...options.env,
-        PORT: '0',
-        METRICS_PORT: '0',
-        BIND_HOST: '127.0.0.1',
-        DYNAMODB_ENDPOINT: dynamo.endpoint,
-        TABLE_NAME: options.tableName ?? 'store-items',
-        STORE_CREATE_TABLE: 'true',
-      },
-      onLog: (line) => options.onLog?.('store-service', line),
-    });
+    const store = await startStore(
+      dynamo,
+      { ...options.env, TABLE_NAME: options.tableName ?? 'store-items' },
+      { onLog: (line) => options.onLog?.('store-service', line) },
+    );
     started.push(store);
-    const api = await startService('api-service', {
-      env: {
-        ...options.env,
-        PORT: String(options.apiPort),
-        METRICS_PORT: '0',
-        BIND_HOST: '127.0.0.1',
-        STORE_ADDRESS: `127.0.0.1:${store.ports.port}`,
-      },
-      onLog: (line) => options.onLog?.('api-service', line),
-    });
+    const api = await startApi(
+      store.ports.port ?? 0,
+      { ...options.env, PORT: String(options.apiPort) },
+      { onLog: (line) => options.onLog?.('api-service', line) },
+    );
     started.push(api);
     return {
       dynamo,

@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../src/dynalite.ts';
 import { repoRoot } from '../src/paths.ts';
+import { LOCAL } from '../src/services.ts';
 import { type EmulatedImage, emulateDockerfile } from '../src/testing/dockerfile.ts';
 
 function start(image: EmulatedImage, env: Record<string, string>) {
@@ -74,14 +75,13 @@ describe('container images (Dockerfiles emulated)', () => {
 
   it('start with their ENTRYPOINT, serve a request across both, and drain on SIGTERM', async () => {
     assert.ok(images.store && images.api);
-    const local = { BIND_HOST: '127.0.0.1', PORT: '0', METRICS_PORT: '0' };
     const store = start(images.store, {
-      ...local,
+      ...LOCAL,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       STORE_CREATE_TABLE: 'true',
     });
     const storeReady = await store.ready;
-    const api = start(images.api, { ...local, STORE_ADDRESS: `127.0.0.1:${storeReady.port}` });
+    const api = start(images.api, { ...LOCAL, STORE_ADDRESS: `127.0.0.1:${storeReady.port}` });
     const apiReady = await api.ready;
     const response = await fetch(`http://127.0.0.1:${apiReady.port}/v1/items`, {
       method: 'POST',

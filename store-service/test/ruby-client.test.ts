@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
 import type { ServiceProcess } from 'localdev/process';
-import { startStore } from 'localdev/testing/services';
+import { startStore } from 'localdev/services';
 import { requireTool } from 'localdev/testing/tools';
 
 const run = promisify(execFile);

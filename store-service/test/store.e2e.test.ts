@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
 import { type ServiceProcess, startService } from 'localdev/process';
-import { startStore } from 'localdev/testing/services';
+import { startStore } from 'localdev/services';
 import { Category } from '../proto/gen/store.ts';
 import { connectStore } from './store-client.ts';
 

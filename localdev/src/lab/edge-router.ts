@@ -50,21 +50,19 @@ export class EdgeRouter {
     return this.#table;
   }
 
-  hostOf(request: IncomingMessage): string {
-    const raw = (request.headers.host ?? '').toLowerCase();
+  /** The host a Host header addresses; localhost and loopback addresses stand for the API host. */
+  hostOf(hostHeader: string | undefined): string {
+    const raw = (hostHeader ?? '').toLowerCase();
     const host = raw.startsWith('[') ? raw.slice(0, raw.indexOf(']') + 1) : (raw.split(':')[0] ?? '');
     return LOOPBACK.has(host) ? this.#options.host : host;
   }
 
   #handle(entryPoint: string, req: IncomingMessage, res: ServerResponse) {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const route = selectEdgeRoute(this.#table, entryPoint, {
-      host: this.hostOf(req),
-      path,
-      headers: req.headers,
-    });
+    const host = this.hostOf(req.headers.host);
+    const route = selectEdgeRoute(this.#table, entryPoint, { host, path, headers: req.headers });
     if (route === undefined) {
-      sendError(res, 404, 'no_route', `no route for ${this.hostOf(req)}${path} on entrypoint ${entryPoint}`);
+      sendError(res, 404, 'no_route', `no route for ${host}${path} on entrypoint ${entryPoint}`);
       return;
     }
     res.setHeader('x-lab-route', route.id);

@@ -4,6 +4,7 @@ import { DeleteTableCommand, DynamoDBClient, ResourceNotFoundException } from '@
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../dynalite.ts';
 import type { ServiceName } from '../paths.ts';
 import { type ServiceProcess, startService } from '../process.ts';
+import { LOCAL } from '../services.ts';
 import { type Resolution, serviceKey } from './backends.ts';
 import { EdgeRouter } from './edge-router.ts';
 import {
@@ -213,9 +214,7 @@ export class Lab {
     extra: Record<string, string>,
   ): Promise<void> {
     const env: Record<string, string> = {
-      PORT: '0',
-      METRICS_PORT: '0',
-      BIND_HOST: '127.0.0.1',
+      ...LOCAL,
       DEPLOYMENT_TRACK: track,
       APP_VERSION: version,
       // As in the cluster: keep listening briefly after SIGTERM, so requests routed just
@@ -444,9 +443,7 @@ export class Lab {
 
   /** Which edge route and which mesh rule a request would take, and why. */
   explain(request: { entryPoint: string; host: string; path: string; headers: Record<string, string> }) {
-    const host = ['localhost', '127.0.0.1'].includes(request.host.split(':')[0] ?? '')
-      ? this.#host
-      : request.host;
+    const host = this.#edge.hostOf(request.host);
     const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
     const view = { host, path: request.path, headers };
     const candidates = this.#edge.table.filter((r) => r.entryPoints.includes(request.entryPoint));

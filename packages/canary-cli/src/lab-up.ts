@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { Lab, type LabStatus, labClient, serveControl } from 'localdev/lab';
-import { repoRoot as defaultRoot } from 'localdev/paths';
+import { DEFAULT_DATA_DIR } from 'localdev/paths';
 import { manifestRoutes } from './lab-routes.ts';
 
-export const DEFAULT_DATA_DIR = join(defaultRoot, '.data', 'dynalite');
+export { DEFAULT_DATA_DIR };
 
 export interface LabUpOptions {
   readonly repoRoot: string;
