@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, symlink } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import { readWorkspaces } from 'delivery';
 
 const run = promisify(execFile);
 
@@ -50,31 +51,18 @@ export async function worktreeFor(
         cwd: root,
         maxBuffer: 32 * 1024 * 1024,
       });
-      await run('touch', [join(root, 'node_modules', '.install-stamp')]);
+      await writeFile(join(root, 'node_modules', '.install-stamp'), '');
     }
     return { root, sha };
   }
-  const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
-    workspaces?: string[];
-  };
   await mkdir(join(root, 'node_modules'), { recursive: true });
-  for (const pattern of manifest.workspaces ?? []) {
-    const dirs = pattern.endsWith('/*')
-      ? (await run('ls', [join(root, pattern.slice(0, -2))])).stdout
-          .split('\n')
-          .filter(Boolean)
-          .map((d) => `${pattern.slice(0, -2)}/${d}`)
-      : [pattern];
-    for (const dir of dirs) {
-      const pkg = join(root, dir, 'package.json');
-      if (!existsSync(pkg)) continue;
-      const { name } = JSON.parse(await readFile(pkg, 'utf8')) as { name: string };
-      const link = join(root, 'node_modules', name);
-      if (!existsSync(link)) await symlink(relative(join(root, 'node_modules'), join(root, dir)), link);
-      // npm nests a workspace's dependencies there when their versions clash with the root's.
-      const nested = join(repoRoot, dir, 'node_modules');
-      if (existsSync(nested) && !existsSync(join(root, dir, 'node_modules')))
-        await symlink(nested, join(root, dir, 'node_modules'));
+  for (const { name, dir } of readWorkspaces(root)) {
+    const link = join(root, 'node_modules', name);
+    if (!existsSync(link)) await symlink(relative(join(root, 'node_modules'), join(root, dir)), link);
+    // npm nests a workspace's dependencies there when their versions clash with the root's.
+    const nested = join(repoRoot, dir, 'node_modules');
+    if (existsSync(nested) && !existsSync(join(root, dir, 'node_modules'))) {
+      await symlink(nested, join(root, dir, 'node_modules'));
     }
   }
   return { root, sha };

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { readWorkspaces } from 'delivery';
 
 const run = promisify(execFile);
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -33,13 +35,10 @@ export async function fixtureRepo(): Promise<{ root: string; base: string; remov
   }
   await symlink(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
   // Workspaces whose dependencies npm nested (version clashes with the root's).
-  const { stdout: nested } = await run(
-    'bash',
-    ['-c', 'ls -d */node_modules packages/*/node_modules 2>/dev/null || true'],
-    { cwd: repoRoot },
-  );
-  for (const dir of nested.split('\n').filter((d) => d !== '' && d !== 'node_modules')) {
-    await symlink(join(repoRoot, dir), join(root, dir)).catch(() => undefined);
+  for (const { dir } of readWorkspaces(repoRoot)) {
+    if (existsSync(join(repoRoot, dir, 'node_modules'))) {
+      await symlink(join(repoRoot, dir, 'node_modules'), join(root, dir, 'node_modules'));
+    }
   }
   await git(root, 'init', '-q', '-b', 'main');
   await git(root, 'add', '-A');
