@@ -12,14 +12,14 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, 'dist');
 const pkg = JSON.parse(readFileSync(join(here, 'package.json'), 'utf8')) as { version: string };
 const platform = parse(
-  readFileSync(join(here, '../manifests-microservices/components/platform/platform.yaml'), 'utf8'),
+  readFileSync(join(here, '../manifests-microservices/platform/platform.yaml'), 'utf8'),
 ) as { data: Record<string, string> };
 const hosts = ['localhost', '127.0.0.1', platform.data['host-integration-001'] ?? ''].filter(Boolean);
 
 // The default sites come from the same settings as the manifests.
 writeFileSync(
   join(here, 'src/defaults.ts'),
-  `// Written by build.ts from manifests-microservices/components/platform (the dev host).\nexport const DEFAULT_HOSTS: readonly string[] = ${JSON.stringify(hosts).replaceAll(',', ', ').replaceAll('"', "'")};\n`,
+  `// Written by build.ts from manifests-microservices/platform (the dev host).\nexport const DEFAULT_HOSTS: readonly string[] = ${JSON.stringify(hosts).replaceAll(',', ', ').replaceAll('"', "'")};\n`,
 );
 rmSync(dist, { recursive: true, force: true });
 const tsc = join(here, '../node_modules/.bin/tsc');

@@ -3,10 +3,12 @@
 # observability): checks every prerequisite first and says which one is missing.
 # Usage: localdev/setup.sh            (then: make -C localdev infrastructure argocd-setup)
 set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 CPUS="${MINIKUBE_CPUS:-6}"
 MEMORY="${MINIKUBE_MEMORY:-16384}"
 PROFILE="${MINIKUBE_PROFILE:-pr-canary}"
+KUBERNETES_VERSION="$(sed -n 's/^KUBERNETES_VERSION=//p' "$here/versions.env")"
 
 missing=()
 need() {
@@ -19,7 +21,6 @@ need minikube "https://minikube.sigs.k8s.io/docs/start/"
 need kubectl "https://kubernetes.io/docs/tasks/tools/ (1.27 or newer)"
 need helm "https://helm.sh/docs/intro/install/ (3.14 or newer)"
 need linkerd "curl -sSfL https://run.linkerd.io/install-edge | sh (2.18 or newer, for GRPCRoute v1)"
-need argocd "https://argo-cd.readthedocs.io/en/stable/cli_installation/"
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: missing prerequisites:" >&2
   for m in "${missing[@]}"; do echo "  - $m" >&2; done
@@ -27,9 +28,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 if ! minikube status --profile "$PROFILE" >/dev/null 2>&1; then
-  echo "setup: starting minikube profile $PROFILE ($CPUS CPUs, ${MEMORY} MiB) ..."
-  # CNI is needed for linkerd-cni (meshed pods under pod-security "restricted").
-  minikube start --profile "$PROFILE" --cpus "$CPUS" --memory "$MEMORY" --cni calico --kubernetes-version stable
+  echo "setup: starting minikube profile $PROFILE (Kubernetes $KUBERNETES_VERSION, $CPUS CPUs, ${MEMORY} MiB) ..."
+  # A CNI plugin is needed for linkerd-cni (meshed pods under pod-security "restricted").
+  minikube start --profile "$PROFILE" --cpus "$CPUS" --memory "$MEMORY" --cni calico --kubernetes-version "$KUBERNETES_VERSION"
 else
   echo "setup: minikube profile $PROFILE is running"
 fi

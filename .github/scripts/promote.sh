@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Promotion after a release tag: bumps the integration-001 overlays on main directly, then
+# Promotion after a release tag: bumps the integration-001 image tags on main directly, then
 # opens one pull request for staging and one for production (merge production after
 # staging is verified). Needs GH_TOKEN and a checkout of main.
 # Usage: promote.sh vX.Y.Z
 set -euo pipefail
 tag="${1:?usage: promote.sh vX.Y.Z}"
 services=(api-service store-service)
-overlay() { echo "manifests-microservices/kustomize/$1/overlays/$2/kustomization.yaml"; }
+overlay() { echo "manifests-microservices/kustomize/$1/envs/$2/kustomization.yaml"; }
 bump() {
   local env="$1"
   for service in "${services[@]}"; do

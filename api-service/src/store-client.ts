@@ -27,7 +27,12 @@ export interface Store {
   deleteItem(request: DeleteItemRequest): Promise<DeleteItemResponse>;
   listItems(request: ListItemsRequest): Promise<ListItemsResponse>;
   updateInventory(request: UpdateInventoryRequest): Promise<UpdateInventoryResponse>;
-  /** True when the store's grpc.health.v1 answers SERVING within the deadline. */
+  /**
+   * True when the store process answers grpc.health.v1 SERVING for "" (its overall status)
+   * within the deadline: the api is ready when it can reach the store. It does not follow
+   * the store's own dependencies (DynamoDB): during their outage the api stays in rotation
+   * and answers each data call with its own error.
+   */
   isServing(deadlineMs: number): Promise<boolean>;
   close(): void;
 }
@@ -112,7 +117,7 @@ export function connectStore(address: string, deadlineMs: number, registry?: Reg
     isServing: (healthDeadlineMs) =>
       new Promise<boolean>((resolve) => {
         health.check(
-          { service: 'store.v1.StoreService' },
+          { service: '' },
           { deadline: Date.now() + healthDeadlineMs },
           // proto-loader decodes the enum as its name or its number, depending on options.
           (error, response) =>

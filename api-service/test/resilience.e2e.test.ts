@@ -2,11 +2,39 @@
 // SIGTERM to either service while requests are in flight.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
 import type { ServiceProcess } from 'localdev/process';
 import { startApi, startStore } from 'localdev/services';
 import { httpClient } from 'localdev/testing/http';
 import { startTcpProxy, type TcpProxy } from 'localdev/testing/tcp-proxy';
+
+/** grpc.health.v1 status of one service name on a store ('' is the server's overall status). */
+async function healthOf(port: number, service: string): Promise<string> {
+  const Client = grpc.makeGenericClientConstructor(healthService, 'Health');
+  const client = new Client(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  ) as unknown as grpc.Client & {
+    check(
+      r: { service: string },
+      o: grpc.CallOptions,
+      cb: (e: Error | null, r?: { status: unknown }) => void,
+    ): void;
+  };
+  try {
+    return await new Promise((resolve, reject) =>
+      client.check({ service }, { deadline: Date.now() + 1000 }, (e, r) =>
+        e
+          ? reject(e)
+          : resolve(String(r?.status === 1 ? 'SERVING' : r?.status === 2 ? 'NOT_SERVING' : r?.status)),
+      ),
+    );
+  } finally {
+    client.close();
+  }
+}
 
 const startStoreAt = (dynamo: { endpoint: string } | string, port = 0, extra: Record<string, string> = {}) =>
   startStore(dynamo, { ...extra, PORT: String(port) });
@@ -57,6 +85,36 @@ describe('resilience', () => {
     }
     assert.notEqual(recovered, undefined, 'API answered 200 again without a restart');
     assert.equal((await http('GET', '/readyz')).status, 200);
+  });
+
+  it('DynamoDB unreachable: the store stays live and leaves rotation, the api stays ready and answers 503 per call', async () => {
+    const dynamo = track(await startEmbeddedDynamo());
+    const db: TcpProxy = await startTcpProxy(dynamo.port);
+    const store = track(await startStoreAt(`http://127.0.0.1:${db.port}`));
+    const api = track(await startApi(store.ports.port ?? 0, { STORE_DEADLINE_MS: '1000' }));
+    const http = httpClient(`http://127.0.0.1:${api.ports.port}`, { 'x-tenant-id': 'outage' });
+    assert.equal((await http('GET', '/v1/items')).status, 200);
+
+    await db.close();
+    const port = store.ports.port ?? 0;
+    let readiness = 'SERVING';
+    for (let i = 0; i < 100 && readiness === 'SERVING'; i += 1) {
+      readiness = await healthOf(port, 'store.v1.StoreService');
+      if (readiness === 'SERVING') await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(readiness, 'NOT_SERVING', 'readiness (store.v1.StoreService) follows DynamoDB');
+    assert.equal(
+      await healthOf(port, ''),
+      'SERVING',
+      'liveness ("") does not: a DynamoDB outage restarts nothing',
+    );
+    assert.equal(
+      (await http('GET', '/readyz')).status,
+      200,
+      'the api can reach the store: it stays in rotation',
+    );
+    const call = await http('GET', '/v1/items');
+    assert.equal(call.status, 503);
   });
 
   it('SIGTERM to api-service during a burst: every in-flight request completes', async () => {

@@ -116,7 +116,7 @@ async function main() {
         env: {
           ...LOCAL,
           DYNAMODB_ENDPOINT: dynamo.endpoint,
-          STORE_CREATE_TABLE: 'true',
+          DYNAMODB_CREATE_TABLE: 'true',
           STORE_ADDRESS: '127.0.0.1:1',
         },
       });

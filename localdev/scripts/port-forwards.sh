@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Forwards the platform's UIs and entrypoints to localhost until Ctrl-C.
+# Forwards the platform's entrypoints and UIs to localhost until Ctrl-C. The ports stay
+# clear of the lab's (8080, 8081, 9090), so both can run at once.
 set -euo pipefail
 pids=()
 forward() {
@@ -10,9 +11,11 @@ forward() {
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 echo "port-forwards (Ctrl-C stops them):"
-forward argocd svc/argocd-server 8443:443 "Argo CD          "
-forward traefik svc/traefik 8080:8081 "Traefik internal "
-forward traefik svc/traefik 8081:443 "Traefik public   "
-forward monitoring svc/kube-prometheus-stack-grafana 3000:80 "Grafana          "
-forward monitoring svc/kube-prometheus-stack-prometheus 9090:9090 "Prometheus       "
+# The internal entrypoint is not on the Traefik Service (it must never reach a public load
+# balancer): forward to the pod. Its traffic arrives from 127.0.0.1, which canary-guard allows.
+forward traefik deploy/traefik 18080:8081 "Traefik internal (X-Canary honoured)"
+forward traefik svc/traefik 18443:443 "Traefik public (X-Canary stripped), https"
+forward argocd svc/argocd-server 18081:80 "Argo CD                          "
+forward monitoring svc/kube-prometheus-stack-grafana 13000:80 "Grafana                          "
+forward monitoring svc/kube-prometheus-stack-prometheus 19090:9090 "Prometheus                       "
 wait

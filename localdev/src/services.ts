@@ -16,7 +16,7 @@ export function startStore(
     env: {
       ...LOCAL,
       DYNAMODB_ENDPOINT: typeof dynamo === 'string' ? dynamo : dynamo.endpoint,
-      STORE_CREATE_TABLE: 'true',
+      DYNAMODB_CREATE_TABLE: 'true',
       ...env,
     },
   });

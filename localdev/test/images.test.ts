@@ -41,8 +41,10 @@ describe('container images (Dockerfiles emulated)', () => {
   let dynamo: EmbeddedDynamo;
   before(async () => {
     [images.store, images.api] = await Promise.all([
-      emulateDockerfile(join(repoRoot, 'store-service/Dockerfile'), repoRoot),
-      emulateDockerfile(join(repoRoot, 'api-service/Dockerfile'), repoRoot),
+      emulateDockerfile(join(repoRoot, 'store-service/Dockerfile'), repoRoot, {
+        APP_VERSION: 'pr-7-0a1b2c3d',
+      }),
+      emulateDockerfile(join(repoRoot, 'api-service/Dockerfile'), repoRoot, { APP_VERSION: 'v1.2.3' }),
     ]);
     dynamo = await startEmbeddedDynamo();
   });
@@ -67,6 +69,9 @@ describe('container images (Dockerfiles emulated)', () => {
       assert.equal(image.user, '10001:10001');
       assert.equal(image.env.NODE_ENV, 'production');
     }
+    // The tag CI builds is the version the service reports (the manifests never set it).
+    assert.equal(images.store?.env.APP_VERSION, 'pr-7-0a1b2c3d');
+    assert.equal(images.api?.env.APP_VERSION, 'v1.2.3');
     assert.ok(
       existsSync(join(images.store?.workdir ?? '', 'store-service/proto/store.proto')),
       'reflection needs the proto',
@@ -78,7 +83,7 @@ describe('container images (Dockerfiles emulated)', () => {
     const store = start(images.store, {
       ...LOCAL,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
-      STORE_CREATE_TABLE: 'true',
+      DYNAMODB_CREATE_TABLE: 'true',
     });
     const storeReady = await store.ready;
     const api = start(images.api, { ...LOCAL, STORE_ADDRESS: `127.0.0.1:${storeReady.port}` });

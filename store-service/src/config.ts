@@ -12,7 +12,8 @@ const shape = {
   /** Set for DynamoDB Local or the lab's embedded store; unset in AWS. */
   DYNAMODB_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   AWS_REGION: z.string().default('us-east-1'),
-  STORE_CREATE_TABLE: booleanFlag(false),
+  /** Create the table (and its index) at start when missing: DynamoDB Local and the lab only. */
+  DYNAMODB_CREATE_TABLE: booleanFlag(false),
   /** Per-attempt timeout of one DynamoDB request, and attempts per operation (with backoff). */
   DYNAMODB_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   DYNAMODB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),

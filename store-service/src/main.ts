@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const metrics = await startMetricsServer(registry, config.METRICS_PORT, config.BIND_HOST);
 
   const dynamo = createDynamoClients(config);
-  if (config.STORE_CREATE_TABLE) {
+  if (config.DYNAMODB_CREATE_TABLE) {
     await ensureTable(dynamo.reads, config.TABLE_NAME);
     logger.info({ table: config.TABLE_NAME }, 'table ready');
   }

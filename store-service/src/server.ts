@@ -16,9 +16,13 @@ const protoPath = fileURLToPath(new URL('../proto/store.proto', import.meta.url)
 
 export interface StoreServer {
   readonly server: grpc.Server;
-  /** Marks the service SERVING or NOT_SERVING in grpc.health.v1. */
+  /**
+   * Marks store.v1.StoreService SERVING or NOT_SERVING in grpc.health.v1 (readiness). The
+   * server's overall status "" (liveness) stays SERVING while the process runs: a data store
+   * outage takes the store out of rotation, it never gets it restarted.
+   */
   setServing(serving: boolean): void;
-  /** Pings the data store every interval and reports the result as health. */
+  /** Pings the data store every interval and reports the result as the service's health. */
   startHealthMonitor(intervalMs: number): void;
   /** Stops accepting calls, lets in-flight calls finish (cancelling them after timeoutMs). */
   shutdown(timeoutMs: number): Promise<void>;
@@ -34,16 +38,14 @@ export function createStoreServer(deps: {
   const server = new grpc.Server({ interceptors: [canaryServerInterceptor(deps.identity)] });
   server.addService(StoreServiceService, storeHandlers(deps.items, deps.logger, deps.metrics));
 
-  const health = new HealthImplementation({ '': 'NOT_SERVING', [STORE_SERVICE_NAME]: 'NOT_SERVING' });
+  const health = new HealthImplementation({ '': 'SERVING', [STORE_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
   new ReflectionService(loadSync(protoPath, { keepCase: true })).addToServer(server);
 
   let monitor: NodeJS.Timeout | undefined;
   let stopping = false;
   const setServing = (serving: boolean) => {
-    const value = serving && !stopping ? 'SERVING' : 'NOT_SERVING';
-    health.setStatus('', value);
-    health.setStatus(STORE_SERVICE_NAME, value);
+    health.setStatus(STORE_SERVICE_NAME, serving && !stopping ? 'SERVING' : 'NOT_SERVING');
   };
   return {
     server,

@@ -28,9 +28,14 @@ const STABLE_STORE: BackendRef = { name: 'store-service', namespace: 'apps', por
 export interface RouteSource {
   /** Traefik and Gateway API objects of the environment's stable Applications, and its API host. */
   stable(root: string): Promise<{ objects: LabObject[]; host: string }>;
-  /** Route objects (and middlewares) of PR `pr`'s Applications for these services. */
+  /**
+   * Route objects of PR `pr`'s Applications for these services, rendered as Argo CD does:
+   * from the default branch (`root`, the lab's stable checkout), with the PR's head at
+   * `headRoot`.
+   */
   pullRequest(
     root: string,
+    headRoot: string,
     pr: number,
     headSha: string,
     services: readonly LabService[],
@@ -221,7 +226,11 @@ export class Lab {
       // before the routes were removed still land.
       SHUTDOWN_DELAY_MS: '300',
       ...(service === 'store-service'
-        ? { DYNAMODB_ENDPOINT: this.#dynamo.endpoint, STORE_CREATE_TABLE: 'true', TABLE_NAME: 'store-items' }
+        ? {
+            DYNAMODB_ENDPOINT: this.#dynamo.endpoint,
+            DYNAMODB_CREATE_TABLE: 'true',
+            TABLE_NAME: 'store-items',
+          }
         : { STORE_ADDRESS: `127.0.0.1:${this.#mesh.port}` }),
       ...extra,
     };
@@ -299,7 +308,7 @@ export class Lab {
         sha = await resolveRef(this.#options.repoRoot, 'HEAD');
       }
       this.#say(`rendering PR ${pr}'s routes (${services.join(', ')}; head ${sha.slice(0, 8)}) ...`);
-      const objects = await this.#options.routes.pullRequest(root, pr, sha, services);
+      const objects = await this.#options.routes.pullRequest(this.#stableRoot, root, pr, sha, services);
       const table = options.isolatedData ? `store-items-pr-${pr}` : undefined;
       const canary: Canary = { pr, services, sha, ref: options.ref, table, objects, worktree };
       // Validate the routes before starting anything.

@@ -20,6 +20,7 @@ export interface EmulatedImage {
 
 interface Stage {
   name: string | undefined;
+  args: Record<string, string>;
   root: string;
   workdir: string;
   env: Record<string, string>;
@@ -39,13 +40,25 @@ function instructions(text: string): Array<[string, string]> {
     });
 }
 
+/** `${NAME}` / `$NAME` replaced by the stage's build arguments and environment. */
+const expand = (value: string, vars: Readonly<Record<string, string>>) =>
+  value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_m, a?: string, b?: string) => vars[a ?? b ?? ''] ?? '',
+  );
+
 /**
- * Interprets the Dockerfile instructions this project uses (FROM … AS, WORKDIR, COPY
+ * Interprets the Dockerfile instructions this project uses (FROM … AS, ARG, WORKDIR, COPY
  * [--from], RUN, ENV, USER, EXPOSE, ENTRYPOINT in exec form) against the build context,
- * honouring .dockerignore. RUN executes on this machine (Node 24 standing in for the base
- * image's). Anything else is an error, so the emulation never silently differs.
+ * honouring .dockerignore; `buildArgs` are `--build-arg` values. RUN executes on this machine
+ * (Node 24 standing in for the base image's). Anything else is an error, so the emulation
+ * never silently differs.
  */
-export async function emulateDockerfile(dockerfile: string, context: string): Promise<EmulatedImage> {
+export async function emulateDockerfile(
+  dockerfile: string,
+  context: string,
+  buildArgs: Readonly<Record<string, string>> = {},
+): Promise<EmulatedImage> {
   const work = await mkdtemp(join(tmpdir(), 'image-'));
   const ignore = (await readFile(join(context, '.dockerignore'), 'utf8').catch(() => ''))
     .split('\n')
@@ -67,7 +80,12 @@ export async function emulateDockerfile(dockerfile: string, context: string): Pr
         const name = /\bAS\s+(\S+)$/i.exec(args)?.[1];
         const root = join(work, `stage-${stages.length}`);
         await mkdir(root, { recursive: true });
-        stages.push({ name, root, workdir: '/', env: {}, entrypoint: [], user: undefined });
+        stages.push({ name, args: {}, root, workdir: '/', env: {}, entrypoint: [], user: undefined });
+        break;
+      }
+      case 'ARG': {
+        const [k = '', ...v] = args.split('=');
+        current().args[k.trim()] = buildArgs[k.trim()] ?? v.join('=');
         break;
       }
       case 'WORKDIR':
@@ -75,9 +93,11 @@ export async function emulateDockerfile(dockerfile: string, context: string): Pr
         await mkdir(join(current().root, current().workdir), { recursive: true });
         break;
       case 'ENV': {
-        const [k, ...v] = args.split('=');
-        if (k === undefined || v.length === 0) throw new Error(`ENV ${args}: use KEY=value`);
-        current().env[k.trim()] = v.join('=');
+        for (const pair of args.split(/\s+/)) {
+          const [k, ...v] = pair.split('=');
+          if (k === undefined || v.length === 0) throw new Error(`ENV ${args}: use KEY=value`);
+          current().env[k.trim()] = expand(v.join('='), { ...current().args, ...current().env });
+        }
         break;
       }
       case 'USER':

@@ -49,7 +49,9 @@ export interface RawResult {
 
 /**
  * Sends bytes exactly as given (header values fetch would refuse: CR/LF, raw non-ASCII
- * bytes, repeated lines) on a fresh connection and parses the response.
+ * bytes, repeated lines) on a fresh connection and parses the response. A server that
+ * answers early (413 to a body it will not read) and closes makes the rest of the upload
+ * fail: the response it sent is still returned.
  */
 export function rawHttp(port: number, request: Buffer | string, timeoutMs = 5000): Promise<RawResult> {
   return new Promise((resolve, reject) => {
@@ -60,11 +62,7 @@ export function rawHttp(port: number, request: Buffer | string, timeoutMs = 5000
       reject(new Error('raw request timed out'));
     }, timeoutMs);
     socket.on('data', (chunk) => chunks.push(chunk));
-    socket.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    socket.on('end', () => {
+    const finish = () => {
       clearTimeout(timer);
       const text = Buffer.concat(chunks).toString('latin1');
       const [head = '', ...rest] = text.split('\r\n\r\n');
@@ -78,7 +76,15 @@ export function rawHttp(port: number, request: Buffer | string, timeoutMs = 5000
         headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
       }
       resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
+    };
+    socket.on('error', (err) => {
+      if (Buffer.concat(chunks).includes('\r\n\r\n')) finish();
+      else {
+        clearTimeout(timer);
+        reject(err);
+      }
     });
+    socket.on('end', finish);
     socket.write(request);
   });
 }

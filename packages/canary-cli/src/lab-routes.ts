@@ -6,7 +6,8 @@ const ROUTE_KINDS = new Set(['IngressRoute', 'Middleware', 'GRPCRoute', 'Prometh
 
 /**
  * The lab's routes, rendered exactly as `canary render` does: stable routes from the
- * canary environment's stable Applications, PR routes from its PR ApplicationSets.
+ * canary environment's stable Applications, PR routes from the PR Applications its PR
+ * ApplicationSet generates (from the default branch, as in the cluster).
  */
 export const manifestRoutes: RouteSource = {
   async stable(root) {
@@ -25,13 +26,14 @@ export const manifestRoutes: RouteSource = {
     if (host === undefined) throw new Error(`no Host() rule in ${CANARY_ENVIRONMENT}'s stable IngressRoutes`);
     return { objects: objects as LabObject[], host };
   },
-  async pullRequest(root, pr, headSha, services: readonly LabService[]) {
+  async pullRequest(root, headRoot, pr, headSha, services: readonly LabService[]) {
     const env = await renderEnvironment(root, CANARY_ENVIRONMENT);
-    const apps = await renderPullRequest(root, env, {
-      number: pr,
-      headSha,
-      labels: services.map((s) => `canary:${s}`),
-    });
+    const apps = await renderPullRequest(
+      root,
+      env,
+      { number: pr, headSha, labels: services.map((s) => `canary:${s}`) },
+      headRoot,
+    );
     const missing = services.filter(
       (s) => !apps.some((a) => a.application.metadata.name === `${s}-pr-${pr}`),
     );

@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { explainCommand } from './explain-command.ts';
-import { RULES } from './gitops/rules.ts';
+import { RULES } from './gitops/rules/index.ts';
 import { labAdd, labRm, labStatus } from './lab-commands.ts';
 import { DEFAULT_DATA_DIR, labUp } from './lab-up.ts';
-import { CANARY_ENVIRONMENT, DEFAULT_LABELS, renderCommand } from './render-command.ts';
+import { CANARY_ENVIRONMENT, defaultLabels, renderCommand } from './render-command.ts';
 import { verifyCommand } from './verify-command.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -34,10 +34,13 @@ The lab (no cluster: the manifests' routes, on this machine):
 GitOps (no cluster: what Argo CD would create):
   canary render --pr N [--head-sha SHA] [--labels L1,L2] [--env ENV] [--out DIR] [--repo DIR]
       Print (or write to DIR, one file per Application) what Argo CD would create for
-      PR N: the environment's PR ApplicationSets, each generated Application's kustomize
-      options, built with kubectl kustomize.
+      PR N: for each catalogue service whose label the PR carries, the PR Application
+      (from the default branch: namespace, identity, limits, AppProject, route) and the
+      workload Application inside it (the PR's own manifests at its head), built with
+      kubectl kustomize.
         --head-sha SHA  the PR head commit (default: this checkout's HEAD)
-        --labels        PR labels (default: ${DEFAULT_LABELS.join(',')})
+        --labels        PR labels (default: every catalogue label; add canary:isolated-data
+                        for a table of its own)
         --env ENV       environment with the ApplicationSets (default: ${CANARY_ENVIRONMENT})
   canary verify [--repo DIR]
       Render every environment and sample PRs; validate every object against its schema
@@ -179,7 +182,10 @@ export async function run(argv: string[]): Promise<number> {
       repoRoot: values.repo,
       pr: Number(values.pr),
       headSha: values['head-sha'],
-      labels: values.labels === undefined ? DEFAULT_LABELS : values.labels.split(',').filter((l) => l !== ''),
+      labels:
+        values.labels === undefined
+          ? defaultLabels(values.repo)
+          : values.labels.split(',').filter((l) => l !== ''),
       environment: values.env,
       out: values.out,
     });

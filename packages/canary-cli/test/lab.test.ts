@@ -243,8 +243,10 @@ describe('the lab', { skip: kubectlMissing }, () => {
     });
 
     it('routing follows the manifests: a canary priority below stable loses, a renamed header routes only that header', async () => {
-      const file = join(repo.root, 'manifests-microservices/components/canary-api-route/ingressroute.yaml');
+      const file = join(repo.root, 'manifests-microservices/components/canary-route-edge/ingressroute.yaml');
       const original = await readFile(file, 'utf8');
+      const set = join(repo.root, 'manifests-microservices/applications/canary/pr-canaries.yaml');
+      const originalSet = await readFile(set, 'utf8');
       try {
         await writeFile(file, original.replace('priority: 1000', 'priority: 5'));
         const low = await startLab(repo.root);
@@ -255,7 +257,11 @@ describe('the lab', { skip: kubectlMissing }, () => {
           await low.stop();
         }
         // The matcher's header becomes X-Preview: only X-Preview: 11 reaches the canary now.
-        await writeFile(file, original.replace('`X-Canary`, `0`', '`X-Preview`, `0`'));
+        await writeFile(file, original);
+        await writeFile(
+          set,
+          originalSet.replace('`X-Canary`, `{{ .number }}`', '`X-Preview`, `{{ .number }}`'),
+        );
         const renamed = await startLab(repo.root);
         try {
           await renamed.add(11, { services: ['api-service'] });
@@ -276,23 +282,30 @@ describe('the lab', { skip: kubectlMissing }, () => {
         }
       } finally {
         await writeFile(file, original);
+        await writeFile(set, originalSet);
       }
     });
 
     it('an unsupported matcher fails startup naming the object and field', async () => {
-      const file = join(repo.root, 'manifests-microservices/components/stable-edge/ingressroutes.yaml');
+      const file = join(repo.root, 'manifests-microservices/applications/base/services.yaml');
       const original = await readFile(file, 'utf8');
       try {
         await writeFile(
           file,
           original.replace(
-            'match: Host(`api.invalid`)\n      priority: 10\n      middlewares:\n        - name: canary-guard',
-            'match: Host(`api.invalid`) || PathPrefix(`/x`)\n      priority: 10\n      middlewares:\n        - name: canary-guard',
+            'hostMatch: "Host(`{{ .values.host }}`)"',
+            'hostMatch: "Host(`{{ .values.host }}`) || PathPrefix(`/x`)"',
           ),
         );
+        const started = startLab(repo.root);
+        // A lab that starts after all would leak its processes: stop it before failing.
+        void started.then(
+          (lab) => lab.stop(),
+          () => undefined,
+        );
         await assert.rejects(
-          startLab(repo.root),
-          /IngressRoute apps\/api-service-internal spec\.routes\[0\]\.match: .*only && of matchers/,
+          started,
+          /IngressRoute apps\/api-service-(public|internal) spec\.routes\[0\]\.match: .*only && of matchers/,
         );
       } finally {
         await writeFile(file, original);

@@ -1,4 +1,6 @@
-// What Argo CD would create for a PR, pinned object by object.
+// What Argo CD would create, pinned object by object: a PR's Applications (from the default
+// branch) with the workload Applications inside them (from the PR's head), and the stable
+// Applications the catalogue generates.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -9,152 +11,175 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import type { RenderedApplication } from '../src/gitops/argo.ts';
-import { type K8sObject, describe as name } from '../src/gitops/objects.ts';
-import { renderEnvironment, renderPullRequest } from '../src/gitops/render.ts';
+import { at, type K8sObject, describe as name } from '../src/gitops/objects.ts';
+import { type EnvironmentRender, renderEnvironment, renderPullRequest } from '../src/gitops/render.ts';
 import { kubectlMissing } from './kubectl.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = fileURLToPath(new URL('../bin/canary.js', import.meta.url));
 const SHA = '1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b';
 
-const find = (app: RenderedApplication | undefined, kind: string) =>
-  app?.objects.find(({ object }) => object.kind === kind)?.object as K8sObject & Record<string, never>;
-const envOf = (deployment: K8sObject) =>
-  Object.fromEntries(
-    (
-      deployment as unknown as {
-        spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }> }> } } };
-      }
-    ).spec.template.spec.containers[0]?.env.map((e) => [e.name, e.value]) ?? [],
+const find = (app: RenderedApplication | undefined, kind: string, named?: string) => {
+  const found = app?.objects.find(
+    ({ object }) => object.kind === kind && (named === undefined || object.metadata.name === named),
   );
-const imageOf = (deployment: K8sObject) =>
-  (deployment as unknown as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }).spec
-    .template.spec.containers[0]?.image;
+  assert.ok(found, `${kind} ${named ?? ''} in ${app?.application.metadata.name}`);
+  return found.object;
+};
+const names = (app: RenderedApplication | undefined) => app?.objects.map(({ object }) => name(object)).sort();
+const container = (deployment: K8sObject) => at(deployment, 'spec', 'template', 'spec', 'containers', 0);
 
 describe('canary render', { skip: kubectlMissing }, () => {
+  let integration: EnvironmentRender;
   let pr123: RenderedApplication[];
   let pr7: RenderedApplication[];
+  let pr42: RenderedApplication[];
 
   before(async () => {
-    const env = await renderEnvironment(repoRoot, 'integration-001');
-    pr123 = await renderPullRequest(repoRoot, env, {
-      number: 123,
-      headSha: SHA,
-      labels: ['canary:api-service', 'canary:store-service', 'bug'],
-    });
-    pr7 = await renderPullRequest(repoRoot, env, {
-      number: 7,
-      headSha: SHA,
-      labels: ['canary:store-service'],
-    });
+    integration = await renderEnvironment(repoRoot, 'integration-001');
+    [pr123, pr7, pr42] = await Promise.all([
+      renderPullRequest(repoRoot, integration, {
+        number: 123,
+        headSha: SHA,
+        labels: ['canary:api-service', 'canary:store-service', 'bug'],
+      }),
+      renderPullRequest(repoRoot, integration, { number: 7, headSha: SHA, labels: ['canary:store-service'] }),
+      renderPullRequest(repoRoot, integration, {
+        number: 42,
+        headSha: SHA,
+        labels: ['canary:store-service', 'canary:isolated-data'],
+      }),
+    ]);
   });
 
-  it('PR 123 with both labels: one Application per service, each with exactly these objects', () => {
+  it('PR 123 with both labels: one PR Application per service, from the default branch, under canary-platform', () => {
     assert.deepEqual(
       pr123.map((a) => [
         a.application.metadata.name,
         a.destinationNamespace,
-        a.application.spec && (a.application.spec as { project: string }).project,
+        at(a.application, 'spec', 'project'),
+        a.revision,
+        a.fromPullRequestHead,
       ]),
       [
-        ['api-service-pr-123', 'api-canary-pr-123', 'canary-deployments'],
-        ['store-service-pr-123', 'store-canary-pr-123', 'canary-deployments'],
+        ['api-service-pr-123', 'api-canary-pr-123', 'canary-platform', 'main', false],
+        ['store-service-pr-123', 'store-canary-pr-123', 'canary-platform', 'main', false],
       ],
     );
-    const names = (app: RenderedApplication | undefined) =>
-      app?.objects.map(({ object }) => name(object)).sort();
-    assert.deepEqual(names(pr123[0]), [
-      'Deployment api-canary-pr-123/api-service',
-      'HorizontalPodAutoscaler api-canary-pr-123/api-service',
-      'IngressRoute apps/api-service-canary-pr-123',
-      'LimitRange api-canary-pr-123/canary-limits',
-      'Namespace api-canary-pr-123',
-      'NetworkPolicy api-canary-pr-123/canary-ingress',
-      'PodDisruptionBudget api-canary-pr-123/api-service',
-      'ResourceQuota api-canary-pr-123/canary-quota',
-      'Service api-canary-pr-123/api-service',
-      'ServiceAccount api-canary-pr-123/api-service',
-      'ServiceMonitor api-canary-pr-123/api-service',
-    ]);
     assert.deepEqual(names(pr123[1]), [
-      'Deployment store-canary-pr-123/store-service',
+      'AppProject argocd/store-service-pr-123',
+      'Application argocd/store-service-pr-123-workload',
+      'ConfigMap store-canary-pr-123/store-service-env',
       'GRPCRoute apps/store-service-canary-pr-123',
-      'HorizontalPodAutoscaler store-canary-pr-123/store-service',
       'LimitRange store-canary-pr-123/canary-limits',
       'Namespace store-canary-pr-123',
       'NetworkPolicy store-canary-pr-123/canary-ingress',
-      'PodDisruptionBudget store-canary-pr-123/store-service',
       'ReferenceGrant store-canary-pr-123/allow-grpcroutes-from-apps',
       'ResourceQuota store-canary-pr-123/canary-quota',
-      'Service store-canary-pr-123/store-service',
       'ServiceAccount store-canary-pr-123/store-service',
-      'ServiceMonitor store-canary-pr-123/store-service',
     ]);
+    assert.ok(names(pr123[0])?.includes('IngressRoute apps/api-service-canary-pr-123'));
   });
 
-  it('PR 123: images tagged pr-123-<head_short_sha>, track pr-123, header 123, priority above stable', () => {
-    const [api, store] = pr123;
-    for (const [app, image] of [
-      [api, 'ghcr.io/example-org/pr-canary/api-service:pr-123-1a2b3c4d'],
-      [store, 'ghcr.io/example-org/pr-canary/store-service:pr-123-1a2b3c4d'],
+  it("the workload Application renders the PR's own manifests at its head: workload kinds only, in its namespace, under its own project", () => {
+    for (const [app, service] of [
+      [pr123[0], 'api-service'],
+      [pr123[1], 'store-service'],
     ] as const) {
-      const deployment = find(app, 'Deployment');
-      assert.equal(imageOf(deployment), image);
-      assert.equal(envOf(deployment).DEPLOYMENT_TRACK, 'pr-123');
-      assert.equal(envOf(deployment).APP_VERSION, 'pr-123-1a2b3c4d');
+      const [workload] = app?.children ?? [];
+      assert.ok(workload);
+      assert.equal(workload.fromPullRequestHead, true);
+      assert.equal(workload.revision, SHA);
+      assert.equal(at(workload.application, 'spec', 'project'), `${service}-pr-123`);
       assert.equal(
-        (find(app, 'HorizontalPodAutoscaler') as unknown as { spec: { minReplicas: number } }).spec
-          .minReplicas,
-        1,
+        at(workload.application, 'spec', 'source', 'path'),
+        `manifests-microservices/kustomize/${service}/pr`,
       );
+      assert.deepEqual(
+        workload.objects.map(({ object }) => `${object.kind} ${object.metadata.namespace}`).sort(),
+        ['Deployment', 'PodDisruptionBudget', 'Service', 'ServiceMonitor'].map(
+          (k) => `${k} ${app?.destinationNamespace}`,
+        ),
+      );
+      const deployment = find(workload, 'Deployment');
+      assert.equal(
+        at(container(deployment), 'image'),
+        `ghcr.io/example-org/pr-canary/${service}:pr-123-1a2b3c4d`,
+      );
+      const project = find(app, 'AppProject');
+      assert.deepEqual(at(project, 'spec', 'destinations'), [
+        { server: 'https://kubernetes.default.svc', namespace: app?.destinationNamespace },
+      ]);
+      assert.deepEqual(at(project, 'spec', 'clusterResourceWhitelist'), []);
+    }
+  });
+
+  it('PR 123: track, namespace, route and sync waves', () => {
+    const [api, store] = pr123;
+    for (const app of [api, store]) {
+      const env = find(app, 'ConfigMap');
+      assert.equal(at(env, 'data', 'DEPLOYMENT_TRACK'), 'pr-123');
       const ns = find(app, 'Namespace');
       assert.equal(ns.metadata.labels?.['canary.pr-canary.dev/pr'], '123');
       assert.equal(ns.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
       assert.equal(ns.metadata.annotations?.['linkerd.io/inject'], 'enabled');
-      assert.equal(ns.metadata.annotations?.['argocd.argoproj.io/sync-wave'], '-1');
+      assert.equal(ns.metadata.annotations?.['config.linkerd.io/proxy-cpu-limit'], '200m');
+      assert.equal(ns.metadata.annotations?.['argocd.argoproj.io/sync-wave'], '-2');
+      assert.equal(find(app, 'Application').metadata.annotations?.['argocd.argoproj.io/sync-wave'], '0');
     }
-    const route = find(api, 'IngressRoute') as unknown as {
-      spec: {
-        entryPoints: string[];
-        routes: Array<{
-          match: string;
-          priority: number;
-          services: Array<{ name: string; namespace: string }>;
-        }>;
-      };
-    };
-    assert.deepEqual(route.spec.entryPoints, ['internal']);
-    assert.equal(route.spec.routes[0]?.match, 'Host(`api.int-001.example.com`) && Header(`X-Canary`, `123`)');
-    assert.equal(route.spec.routes[0]?.priority, 1000);
-    assert.deepEqual(route.spec.routes[0]?.services[0], {
+    const route = find(api, 'IngressRoute');
+    assert.equal(route.metadata.annotations?.['argocd.argoproj.io/sync-wave'], '1');
+    assert.deepEqual(at(route, 'spec', 'entryPoints'), ['internal']);
+    assert.equal(
+      at(route, 'spec', 'routes', 0, 'match'),
+      'Host(`api.int-001.example.com`) && Header(`X-Canary`, `123`)',
+    );
+    assert.equal(at(route, 'spec', 'routes', 0, 'priority'), 1000);
+    assert.deepEqual(at(route, 'spec', 'routes', 0, 'services', 0), {
       name: 'api-service',
       namespace: 'api-canary-pr-123',
-      port: 'http',
+      port: 8080,
     });
-    const grpc = find(store, 'GRPCRoute') as unknown as {
-      spec: { rules: Array<{ matches?: unknown[]; backendRefs: unknown[] }> };
-    };
-    assert.deepEqual(grpc.spec.rules[0]?.matches, [
+    const grpc = find(store, 'GRPCRoute');
+    assert.deepEqual(at(grpc, 'spec', 'parentRefs'), [
+      { group: '', kind: 'Service', name: 'store-service', port: 8080 },
+    ]);
+    assert.deepEqual(at(grpc, 'spec', 'rules', 0, 'matches'), [
       {
         method: { type: 'Exact', service: 'store.v1.StoreService' },
         headers: [{ type: 'Exact', name: 'x-canary', value: '123' }],
       },
     ]);
-    assert.deepEqual(grpc.spec.rules[0]?.backendRefs, [
+    assert.deepEqual(at(grpc, 'spec', 'rules', 0, 'backendRefs'), [
       { name: 'store-service', namespace: 'store-canary-pr-123', port: 8080 },
     ]);
-    assert.deepEqual(grpc.spec.rules[1], {
+    assert.deepEqual(at(grpc, 'spec', 'rules', 1), {
       backendRefs: [{ name: 'store-service', namespace: 'apps', port: 8080 }],
     });
-    const policy = find(store, 'NetworkPolicy') as unknown as {
-      spec: {
-        ingress: Array<{ from: Array<{ namespaceSelector: { matchLabels?: Record<string, string> } }> }>;
-      };
-    };
     assert.equal(
-      policy.spec.ingress[0]?.from[1]?.namespaceSelector.matchLabels?.['canary.pr-canary.dev/pr'],
+      at(
+        find(store, 'NetworkPolicy'),
+        'spec',
+        'ingress',
+        0,
+        'from',
+        1,
+        'namespaceSelector',
+        'matchLabels',
+        'canary.pr-canary.dev/pr',
+      ),
       '123',
     );
+  });
+
+  it("data: a store canary shares the environment's table; canary:isolated-data gives it its own ACK Table", () => {
+    assert.equal(at(find(pr7[0], 'ConfigMap'), 'data', 'TABLE_NAME'), 'store-items-integration-001');
+    assert.ok(!pr7[0]?.objects.some(({ object }) => object.kind === 'Table'));
+    assert.equal(at(find(pr42[0], 'ConfigMap'), 'data', 'TABLE_NAME'), 'store-items-pr-42');
+    const table = find(pr42[0], 'Table');
+    assert.equal(at(table, 'spec', 'tableName'), 'store-items-pr-42');
+    assert.equal(table.metadata.annotations?.['services.k8s.aws/deletion-policy'], 'delete');
+    assert.equal(at(find(pr123[0], 'ConfigMap'), 'data', 'TABLE_NAME'), undefined, 'the api has no table');
   });
 
   it('PR 7 with only the store label: a store canary and nothing for the api', () => {
@@ -162,29 +187,45 @@ describe('canary render', { skip: kubectlMissing }, () => {
       pr7.map((a) => a.application.metadata.name),
       ['store-service-pr-7'],
     );
-    const grpc = find(pr7[0], 'GRPCRoute') as unknown as {
-      metadata: { name: string };
-      spec: { rules: Array<{ matches?: Array<{ headers: Array<{ value: string }> }> }> };
-    };
-    assert.equal(grpc.metadata.name, 'store-service-canary-pr-7');
-    assert.equal(grpc.spec.rules[0]?.matches?.[0]?.headers[0]?.value, '7');
-    assert.equal(
-      imageOf(find(pr7[0], 'Deployment')),
-      'ghcr.io/example-org/pr-canary/store-service:pr-7-1a2b3c4d',
-    );
+    assert.equal(find(pr7[0], 'GRPCRoute').metadata.name, 'store-service-canary-pr-7');
   });
 
   it('names the source file of every object', () => {
     const files = Object.fromEntries(pr123[1]?.objects.map(({ object, file }) => [object.kind, file]) ?? []);
-    assert.equal(files.GRPCRoute, 'manifests-microservices/components/canary-store-route/grpcroute.yaml');
-    assert.equal(files.Deployment, 'manifests-microservices/kustomize/store-service/base/deployment.yaml');
+    assert.equal(files.GRPCRoute, 'manifests-microservices/components/canary-route-mesh/grpcroute.yaml');
+    assert.equal(files.Namespace, 'manifests-microservices/canary/namespace.yaml');
     assert.equal(
-      pr123[1]?.file,
-      'manifests-microservices/applications/integration-001/applicationset-store-service-pr.yaml',
+      pr123[1]?.children[0]?.objects.find(({ object }) => object.kind === 'Deployment')?.file,
+      'manifests-microservices/kustomize/store-service/base/deployment.yaml',
     );
+    assert.equal(pr123[1]?.file, 'manifests-microservices/applications/canary/pr-canaries.yaml');
   });
 
-  it('the CLI writes one file per Application with --out, and refuses a bad PR number', async () => {
+  it('stable: one Application per catalogue service and environment, with that environment’s host, table and tag', async () => {
+    const production = await renderEnvironment(repoRoot, 'production');
+    const apps = production.stable.map((a) => a.application.metadata.name).sort();
+    assert.deepEqual(apps, ['api-service-production', 'observability', 'shared', 'store-service-production']);
+    const api = production.stable.find((a) => a.application.metadata.name === 'api-service-production');
+    const publicRoute = find(api, 'IngressRoute', 'api-service-public');
+    assert.equal(at(publicRoute, 'spec', 'routes', 0, 'match'), 'Host(`api.example.com`)');
+    assert.deepEqual(at(publicRoute, 'spec', 'tls'), { secretName: 'api-service-tls' });
+    assert.deepEqual(at(find(api, 'Certificate'), 'spec', 'dnsNames'), ['api.example.com']);
+    assert.equal(
+      at(container(find(api, 'Deployment')), 'image'),
+      'ghcr.io/example-org/pr-canary/api-service:v0.1.0',
+    );
+    assert.equal(at(find(api, 'HorizontalPodAutoscaler'), 'spec', 'minReplicas'), 3);
+    const store = production.stable.find((a) => a.application.metadata.name === 'store-service-production');
+    assert.equal(at(find(store, 'ConfigMap'), 'data', 'TABLE_NAME'), 'store-items-production');
+    const env = (at(container(find(store, 'Deployment')), 'env') as Array<{ name: string }>).map(
+      (e) => e.name,
+    );
+    assert.ok(!env.includes('APP_VERSION'), 'the image knows its version; manifests never set it');
+    const shared = production.stable.find((a) => a.application.metadata.name === 'shared');
+    assert.equal(find(shared, 'Namespace', 'apps').metadata.annotations?.['linkerd.io/inject'], 'enabled');
+  });
+
+  it('the CLI writes one file per PR Application (its workload included) with --out, and refuses a bad PR number', async () => {
     const out = await mkdtemp(join(tmpdir(), 'render-'));
     try {
       await promisify(execFile)(process.execPath, [
@@ -202,7 +243,11 @@ describe('canary render', { skip: kubectlMissing }, () => {
         (d) => d.toJS() as K8sObject,
       );
       assert.equal(docs[0]?.kind, 'Application');
-      assert.equal(docs.length, 13);
+      assert.equal(
+        docs.length,
+        1 + 10 + 1 + 4,
+        'the PR Application, its 10 objects, the workload Application and its 4',
+      );
     } finally {
       await rm(out, { recursive: true, force: true });
     }

@@ -24,7 +24,10 @@ export {
   CANARY_HEADER,
   CANARY_METADATA_KEY,
   type CanaryKeyError,
+  isPrNumber,
+  MAX_PR_NUMBER,
   MAX_RAW_KEY_LENGTH,
   type ParsedCanaryKey,
+  PR_NUMBER,
   parseCanaryKey,
 } from './key.ts';

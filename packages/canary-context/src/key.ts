@@ -10,7 +10,15 @@ export const CANARY_ERROR_HEADER = 'x-canary-error';
 /** Longest raw value inspected; anything longer is rejected without parsing it. */
 export const MAX_RAW_KEY_LENGTH = 64;
 
-const PR_NUMBER = /^[1-9][0-9]{0,9}$/;
+/** A PR number as the routing key carries it: 1 to 9999999999, no leading zero. */
+export const PR_NUMBER = /^[1-9][0-9]{0,9}$/;
+/** The largest PR number a key can carry. */
+export const MAX_PR_NUMBER = 9_999_999_999;
+
+/** True when `value` is a PR number in its canonical form (what `X-Canary` carries). */
+export function isPrNumber(value: string): boolean {
+  return PR_NUMBER.test(value);
+}
 
 /** Why a key was ignored; sent back verbatim in `X-Canary-Error` (never the value itself). */
 export type CanaryKeyError = 'multiple-values' | 'too-long' | 'not-a-pr-number';

@@ -9,7 +9,7 @@ import { github } from './github.ts';
 import { canaryTag, imageName, releaseTag } from './image-tag.ts';
 import { setImageTag } from './kustomize-images.ts';
 import { readPlatform } from './platform.ts';
-import { deletePrImages, syncLabels, upsertComment } from './pr-actions.ts';
+import { deletePrImages, guardForkPush, syncLabels, upsertComment } from './pr-actions.ts';
 import { prCommentBody } from './pr-comment.ts';
 import { type MergedPullRequest, releaseNotes } from './release-notes.ts';
 import { readWorkspaces, SERVICES, type Service } from './workspaces.ts';
@@ -24,6 +24,7 @@ export const COMMANDS = [
   'pr-comment',
   'sync-labels',
   'delete-pr-images',
+  'fork-guard',
   'release-notes',
 ] as const;
 
@@ -149,6 +150,16 @@ async function main(argv: string[]): Promise<void> {
         Number(required(values, 'pr')),
       );
       output('deleted', JSON.stringify(deleted));
+      return;
+    }
+    case 'fork-guard': {
+      const result = await guardForkPush(
+        github(env('GITHUB_TOKEN'), process.env.GITHUB_API_URL),
+        env('GITHUB_REPOSITORY'),
+        Number(required(values, 'pr')),
+        required(values, 'sha'),
+      );
+      output('removed', JSON.stringify(result.removed));
       return;
     }
     case 'release-notes': {

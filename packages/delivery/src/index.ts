@@ -3,7 +3,14 @@ export { COMMANDS } from './cli.ts';
 export { canaryTag, imageName, releaseTag } from './image-tag.ts';
 export { getImageTag, setImageTag } from './kustomize-images.ts';
 export { readPlatform } from './platform.ts';
-export { deletePrImages, labelFor, syncLabels, upsertComment } from './pr-actions.ts';
+export {
+  deletePrImages,
+  FORK_GUARD_MARKER,
+  guardForkPush,
+  labelFor,
+  syncLabels,
+  upsertComment,
+} from './pr-actions.ts';
 export { COMMENT_MARKER, prCommentBody } from './pr-comment.ts';
 export { releaseNotes } from './release-notes.ts';
 export { readWorkspaces, SERVICES } from './workspaces.ts';

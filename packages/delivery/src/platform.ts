@@ -11,7 +11,7 @@ export interface Platform {
 }
 
 export function readPlatform(repoRoot: string): Platform {
-  const file = join(repoRoot, 'manifests-microservices/components/platform/platform.yaml');
+  const file = join(repoRoot, 'manifests-microservices/platform/platform.yaml');
   const data = (parse(readFileSync(file, 'utf8')) as { data?: Record<string, string> }).data ?? {};
   const need = (key: string) => {
     const value = data[key];

@@ -18,15 +18,17 @@ export async function syncLabels(gh: GitHub, repo: string, pr: number, changed: 
   return { add, remove };
 }
 
-/** Keeps one comment per PR: updates the one carrying the marker, or creates it. */
+/** Keeps one comment per PR and marker: updates the one carrying the marker, or creates it. */
 export async function upsertComment(
   gh: GitHub,
   repo: string,
   pr: number,
   body: string,
+  marker: string = COMMENT_MARKER,
 ): Promise<'created' | 'updated'> {
+  if (!body.includes(marker)) throw new Error('the comment body must carry its marker');
   const comments = await gh.paginate<{ id: number; body?: string }>(`/repos/${repo}/issues/${pr}/comments`);
-  const mine = comments.find((c) => c.body?.includes(COMMENT_MARKER));
+  const mine = comments.find((c) => c.body?.includes(marker));
   if (mine === undefined) {
     await gh.request('POST', `/repos/${repo}/issues/${pr}/comments`, { body });
     return 'created';
@@ -60,4 +62,34 @@ export async function deletePrImages(
     }
   }
   return deleted;
+}
+
+/** Marks the one comment the fork guard keeps on a PR. */
+export const FORK_GUARD_MARKER = '<!-- pr-canary:fork-guard -->';
+
+/**
+ * A new push to a PR from a fork: removes its canary labels (`canary:*`), so that the PR
+ * ApplicationSet stops deploying it until a maintainer has reviewed the new commits and
+ * labels it again (only maintainers can label). Says so in one comment.
+ */
+export async function guardForkPush(gh: GitHub, repo: string, pr: number, headSha: string) {
+  const labels = (await gh.request<Array<{ name: string }>>('GET', `/repos/${repo}/issues/${pr}/labels`)).map(
+    (l) => l.name,
+  );
+  const removed = labels.filter((l) => l.startsWith('canary:'));
+  for (const label of removed)
+    await gh.request('DELETE', `/repos/${repo}/issues/${pr}/labels/${encodeURIComponent(label)}`);
+  if (removed.length > 0) {
+    const body = [
+      FORK_GUARD_MARKER,
+      '### PR canary paused',
+      '',
+      `This PR comes from a fork, and ${headSha.slice(0, 8)} was pushed after its canary was approved, so its labels (${removed.map((l) => `\`${l}\``).join(', ')}) were removed: unreviewed commits never deploy.`,
+      '',
+      'A maintainer who has reviewed the new commits can label the PR again to deploy them.',
+      '',
+    ].join('\n');
+    await upsertComment(gh, repo, pr, body, FORK_GUARD_MARKER);
+  }
+  return { removed };
 }

@@ -8,7 +8,13 @@ import { changedServices } from '../src/changed-services.ts';
 import { github } from '../src/github.ts';
 import { canaryTag, imageName, releaseTag } from '../src/image-tag.ts';
 import { getImageTag, setImageTag } from '../src/kustomize-images.ts';
-import { deletePrImages, syncLabels, upsertComment } from '../src/pr-actions.ts';
+import {
+  deletePrImages,
+  FORK_GUARD_MARKER,
+  guardForkPush,
+  syncLabels,
+  upsertComment,
+} from '../src/pr-actions.ts';
 import { COMMENT_MARKER, prCommentBody } from '../src/pr-comment.ts';
 import { releaseNotes } from '../src/release-notes.ts';
 import { readWorkspaces, type Workspace } from '../src/workspaces.ts';
@@ -96,7 +102,7 @@ replacements: []
 
   it('works on the real overlays', () => {
     const file = readFileSync(
-      `${repoRoot}manifests-microservices/kustomize/api-service/overlays/staging/kustomization.yaml`,
+      `${repoRoot}manifests-microservices/kustomize/api-service/envs/staging/kustomization.yaml`,
       'utf8',
     );
     const out = setImageTag(file, 'api-service', 'v9.9.9');
@@ -260,6 +266,29 @@ describe('PR comment and GitHub calls (against a local fake API)', () => {
         state.comments.map((c) => c.body),
         ['unrelated', `${COMMENT_MARKER}\nsecond`],
       );
+    } finally {
+      fake.close();
+    }
+  });
+
+  it('fork guard: a push removes every canary label and says so once; nothing to do leaves no comment', async () => {
+    const state = {
+      labels: ['bug', 'canary:store-service', 'canary:isolated-data'],
+      comments: [] as Array<{ id: number; body: string }>,
+      versions: [],
+    };
+    const fake = await fakeGitHub(state);
+    try {
+      const sha = 'c0ffee0011223344556677889900aabbccddeeff';
+      assert.deepEqual(await guardForkPush(fake.gh, 'o/r', 9, sha), {
+        removed: ['canary:store-service', 'canary:isolated-data'],
+      });
+      assert.deepEqual(state.labels, ['bug']);
+      assert.equal(state.comments.length, 1);
+      assert.ok(state.comments[0]?.body.startsWith(FORK_GUARD_MARKER));
+      assert.match(state.comments[0]?.body ?? '', /c0ffee00 was pushed after its canary was approved/);
+      assert.deepEqual(await guardForkPush(fake.gh, 'o/r', 9, sha), { removed: [] });
+      assert.equal(state.comments.length, 1, 'no second comment');
     } finally {
       fake.close();
     }

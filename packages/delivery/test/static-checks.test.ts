@@ -32,12 +32,13 @@ describe('static checks', async () => {
   const workflows = await files('.github/workflows/*.yml');
   const shellcheckMissing = await requireTool('shellcheck', ['--version'], 'shellcheck');
 
-  it('finds the five workflows', () => {
+  it('finds the six workflows', () => {
     assert.deepEqual(workflows.map((w) => w.replace('.github/workflows/', '')).sort(), [
       'build-image.yml',
       'ci.yml',
       'pr-canary.yml',
       'pr-closed.yml',
+      'pr-fork-guard.yml',
       'release.yml',
     ]);
   });
@@ -101,6 +102,34 @@ describe('static checks', async () => {
           }
         }
       }
+    }
+  });
+
+  it('the docs name only Make targets and scripts that localdev has, and the Makefile pins versions only through versions.env', async () => {
+    const makefile = readFileSync(join(repoRoot, 'localdev/Makefile'), 'utf8');
+    const targets = new Set([...makefile.matchAll(/^([a-z][a-z-]*):/gm)].map((m) => m[1]));
+    const docs = await files('*.md');
+    let seen = 0;
+    for (const doc of docs) {
+      const text = readFileSync(join(repoRoot, doc), 'utf8');
+      for (const [, list] of text.matchAll(/make -C localdev ([a-z][a-z -]*)/g)) {
+        for (const target of (list ?? '').split(' ').filter((t) => t !== '')) {
+          seen += 1;
+          assert.ok(targets.has(target), `${doc}: make -C localdev ${target}: no such target`);
+        }
+      }
+      for (const [, script] of text.matchAll(/\b(localdev\/[\w./-]+\.sh)\b/g))
+        assert.ok(existsSync(join(repoRoot, script ?? '')), `${doc}: ${script} does not exist`);
+    }
+    assert.ok(seen >= 5, `${seen} Make targets named in the docs`);
+    assert.match(makefile, /^include versions\.env$/m);
+    assert.doesNotMatch(makefile, /--version [0-9v]/, 'versions come from versions.env');
+    for (const [, variable] of makefile.matchAll(/\$\(([A-Z_]+_VERSION|[A-Z_]+_IMAGE)\)/g)) {
+      assert.match(
+        readFileSync(join(repoRoot, 'localdev/versions.env'), 'utf8'),
+        new RegExp(`^${variable}=`, 'm'),
+        `${variable} is pinned in versions.env`,
+      );
     }
   });
 

@@ -9,10 +9,15 @@ export interface MetricsEndpoint {
   close(): Promise<void>;
 }
 
-/** A registry labelled with the serving instance (service, track) and process metrics. */
-export function createRegistry(identity: ServiceIdentity): Registry {
+/**
+ * A registry labelled with the serving instance's track, plus process metrics. The
+ * `service` label comes from the scrape target: the Prometheus Operator sets it from the
+ * Kubernetes Service (and the lab's Prometheus the same way), so a `service` label of the
+ * application's own would be renamed `exported_service`.
+ */
+export function createRegistry(identity: Pick<ServiceIdentity, 'track'>): Registry {
   const registry = new Registry();
-  registry.setDefaultLabels({ service: identity.service, track: identity.track });
+  registry.setDefaultLabels({ track: identity.track });
   collectDefaultMetrics({ register: registry });
   return registry;
 }

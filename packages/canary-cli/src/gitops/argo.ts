@@ -1,99 +1,43 @@
 import { type Document, isMap, isSeq, type YAMLMap, YAMLSeq } from 'yaml';
-import { renderTemplate } from './go-template.ts';
 import { buildKustomization, KustomizeError } from './kustomize.ts';
 import { at, describe, isClusterScoped, type K8sObject, type RenderedObject } from './objects.ts';
 
 /** An Argo CD Application and what it would apply. */
 export interface RenderedApplication {
   readonly application: K8sObject;
-  /** The file of the Application or of the ApplicationSet that generated it. */
+  /** The file of the Application, or of the ApplicationSet (or parent) that generated it. */
   readonly file: string;
+  /** The ApplicationSet that generated it, if any. */
   readonly generatedBy: string | undefined;
   readonly destinationNamespace: string;
+  /** spec.source.targetRevision as rendered. */
+  readonly revision: string;
+  /** True when its source is a pull request's head (the PR's own manifests). */
+  readonly fromPullRequestHead: boolean;
   readonly objects: readonly RenderedObject[];
-}
-
-/** Parameters of the pull-request generator for one PR (names as Argo CD's). */
-export interface PullRequest {
-  readonly number: number;
-  readonly headSha: string;
-  readonly labels: readonly string[];
-  readonly branch?: string;
-  readonly targetBranch?: string;
-  readonly title?: string;
-  readonly author?: string;
-}
-
-const slug = (value: string) =>
-  value
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 50)
-    .replace(/-+$/, '');
-
-export function pullRequestParams(pr: PullRequest): Record<string, unknown> {
-  if (!/^[0-9a-f]{40}$/.test(pr.headSha))
-    throw new Error(`head sha must be 40 hex characters, got "${pr.headSha}"`);
-  const branch = pr.branch ?? `pr-${pr.number}`;
-  const target = pr.targetBranch ?? 'main';
-  return {
-    number: pr.number,
-    branch,
-    branch_slug: slug(branch),
-    target_branch: target,
-    target_branch_slug: slug(target),
-    head_sha: pr.headSha,
-    head_short_sha: pr.headSha.slice(0, 8),
-    head_short_sha_7: pr.headSha.slice(0, 7),
-    labels: [...pr.labels],
-    title: pr.title ?? `PR ${pr.number}`,
-    author: pr.author ?? 'someone',
-  };
+  /** Applications among its objects (app of apps), rendered in turn. */
+  readonly children: readonly RenderedApplication[];
+  /** The PR it was generated for (PR Applications and their children). */
+  readonly pullRequest: number | undefined;
 }
 
 /**
- * The Applications a pull-request ApplicationSet generates for one PR, or none when the PR
- * lacks a label its filter requires. Generators other than pullRequest are refused.
+ * Where sources come from: the checkout of the default branch, and (when rendering a PR)
+ * the checkout of its head. A source whose targetRevision is the head sha reads the head.
  */
-export function instantiateApplicationSet(set: K8sObject, pr: PullRequest): K8sObject[] {
-  const name = describe(set);
-  const generators = at(set, 'spec', 'generators');
-  if (!Array.isArray(generators) || generators.length !== 1) {
-    throw new KustomizeError(`${name}: expected exactly one generator (pullRequest)`);
-  }
-  const generator = generators[0] as Record<string, unknown>;
-  const pull = generator.pullRequest as Record<string, unknown> | undefined;
-  if (pull === undefined || Object.keys(generator).length !== 1) {
-    throw new KustomizeError(
-      `${name}: only the pullRequest generator is supported, got ${Object.keys(generator).join(', ')}`,
-    );
-  }
-  if (pull.filters !== undefined)
-    throw new KustomizeError(`${name}: pullRequest.filters is not supported by canary render`);
-  const required = (at(pull, 'github', 'labels') as string[] | undefined) ?? [];
-  if (!required.every((label) => pr.labels.includes(label))) return [];
-  if (at(set, 'spec', 'goTemplate') !== true) {
-    throw new KustomizeError(
-      `${name}: spec.goTemplate must be true (the default fasttemplate engine is not supported)`,
-    );
-  }
-  const template = at(set, 'spec', 'template') as Record<string, unknown>;
-  const application = renderTemplate(template, pullRequestParams(pr), `${name} spec.template`) as Record<
-    string,
-    unknown
-  >;
-  return [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', ...application } as K8sObject];
+export interface SourceRoots {
+  readonly defaultRoot: string;
+  readonly head?: { readonly sha: string; readonly root: string };
 }
 
-const SUPPORTED_KUSTOMIZE = new Set(['images', 'patches']);
+const SUPPORTED_KUSTOMIZE = new Set(['images', 'patches', 'components']);
 
-/** `kustomize edit set image` as Argo CD runs it: `[old=]name[:tag][@digest]`. */
+/** `kustomize edit set image` as Argo CD runs it: `[old=]name[:tag][@digest]`, replacing the entry. */
 function setImage(doc: Document, spec: string): void {
   const [left, right] = spec.includes('=') ? (spec.split('=', 2) as [string, string]) : [undefined, spec];
-  const at = right.indexOf('@');
-  const digest = at >= 0 ? right.slice(at + 1) : undefined;
-  const ref = at >= 0 ? right.slice(0, at) : right;
+  const atSign = right.indexOf('@');
+  const digest = atSign >= 0 ? right.slice(atSign + 1) : undefined;
+  const ref = atSign >= 0 ? right.slice(0, atSign) : right;
   const colon = ref.lastIndexOf(':');
   const hasTag = colon > ref.lastIndexOf('/');
   const newName = hasTag ? ref.slice(0, colon) : ref;
@@ -115,12 +59,32 @@ function setImage(doc: Document, spec: string): void {
   else seq.items.push(node);
 }
 
-/** Renders an Application's source the way Argo CD's repo server does, with the objects it would apply. */
+/** Appends to a list field of the kustomization (patches, components), creating it. */
+function append(doc: Document, field: string, values: readonly unknown[]): void {
+  if (values.length === 0) return;
+  const existing = doc.get(field);
+  const seq = isSeq(existing) ? (existing as YAMLSeq) : new YAMLSeq();
+  for (const value of values) seq.items.push(doc.createNode(value));
+  doc.set(field, seq);
+}
+
+function rootFor(roots: SourceRoots, revision: string): { root: string; head: boolean } {
+  if (roots.head !== undefined && revision === roots.head.sha) return { root: roots.head.root, head: true };
+  return { root: roots.defaultRoot, head: false };
+}
+
+/**
+ * Renders an Application's source the way Argo CD's repo server does (Argo CD edits the
+ * kustomization with the Application's kustomize options, then builds it), with the objects
+ * it would apply; Applications among them are rendered in turn (app of apps).
+ */
 export async function renderApplication(
-  repoRoot: string,
+  roots: SourceRoots,
   application: K8sObject,
   file: string,
   generatedBy?: string,
+  pullRequest?: number,
+  depth = 0,
 ): Promise<RenderedApplication> {
   const name = describe(application);
   if (at(application, 'spec', 'sources') !== undefined)
@@ -128,6 +92,7 @@ export async function renderApplication(
   const path = at(application, 'spec', 'source', 'path');
   if (typeof path !== 'string' || path === '')
     throw new KustomizeError(`${name}: spec.source.path is required`);
+  const revision = String(at(application, 'spec', 'source', 'targetRevision') ?? 'HEAD');
   const options = (at(application, 'spec', 'source', 'kustomize') ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(options)) {
     if (!SUPPORTED_KUSTOMIZE.has(key)) {
@@ -138,15 +103,11 @@ export async function renderApplication(
   if (typeof destinationNamespace !== 'string')
     throw new KustomizeError(`${name}: spec.destination.namespace is required`);
 
-  const objects = await buildKustomization(repoRoot, path, (doc) => {
+  const source = rootFor(roots, revision);
+  const objects = await buildKustomization(source.root, path, (doc) => {
     for (const image of (options.images as string[] | undefined) ?? []) setImage(doc, image);
-    const patches = (options.patches as unknown[] | undefined) ?? [];
-    if (patches.length > 0) {
-      const existing = doc.get('patches');
-      const seq = isSeq(existing) ? (existing as YAMLSeq) : new YAMLSeq();
-      for (const patch of patches) seq.items.push(doc.createNode(patch));
-      doc.set('patches', seq);
-    }
+    append(doc, 'components', (options.components as unknown[] | undefined) ?? []);
+    append(doc, 'patches', (options.patches as unknown[] | undefined) ?? []);
   });
   // Argo CD applies namespaced objects without a namespace into the destination.
   for (const { object } of objects) {
@@ -154,5 +115,30 @@ export async function renderApplication(
       object.metadata.namespace = destinationNamespace;
     }
   }
-  return { application, file, generatedBy, destinationNamespace, objects };
+  const children =
+    depth >= 2
+      ? []
+      : await Promise.all(
+          objects
+            .filter(({ object }) => object.kind === 'Application')
+            .map((child) =>
+              renderApplication(roots, child.object, child.file, undefined, pullRequest, depth + 1),
+            ),
+        );
+  return {
+    application,
+    file,
+    generatedBy,
+    destinationNamespace,
+    revision,
+    fromPullRequestHead: source.head,
+    objects,
+    children,
+    pullRequest,
+  };
+}
+
+/** Every Application of a list and their children, depth first. */
+export function flattenApplications(apps: readonly RenderedApplication[]): RenderedApplication[] {
+  return apps.flatMap((app) => [app, ...flattenApplications(app.children)]);
 }

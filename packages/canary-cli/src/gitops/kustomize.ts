@@ -1,13 +1,16 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, normalize, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { type Document, parseAllDocuments, parseDocument } from 'yaml';
-import { isK8sObject, type RenderedObject } from './objects.ts';
+import { type Document, parse, parseAllDocuments, parseDocument } from 'yaml';
+import { isK8sObject, type K8sObject, type RenderedObject } from './objects.ts';
 
 const run = promisify(execFile);
 const ORIGIN = 'config.kubernetes.io/origin';
+const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
 export class KustomizeError extends Error {
   override name = 'KustomizeError';
@@ -27,33 +30,124 @@ export async function checkKubectl(): Promise<void> {
   }
 }
 
+const kustomizationIn = (dir: string) =>
+  KUSTOMIZATION_FILES.map((f) => join(dir, f)).find((f) => existsSync(f));
+
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+
+/**
+ * Every file a kustomization reads (its own file, resources, components, patch and
+ * generator files, recursively), relative to `root`; undefined when it uses something this
+ * walker does not know (then the whole tree is copied, as before).
+ */
+function dependencies(
+  root: string,
+  dir: string,
+  text: string,
+  seen = new Set<string>(),
+): Set<string> | undefined {
+  const file = kustomizationIn(dir);
+  if (file !== undefined) seen.add(relative(root, file));
+  const doc = parse(text) as Record<string, unknown> | null;
+  if (doc === null || typeof doc !== 'object') return seen;
+  if (['helmCharts', 'openapi', 'transformers', 'generators', 'validators', 'crds'].some((k) => k in doc))
+    return undefined;
+  const files: string[] = [];
+  const dirs: string[] = [];
+  for (const entry of [...strings(doc.resources), ...strings(doc.bases)]) {
+    if (/^[a-z]+:\/\//.test(entry)) return undefined;
+    const full = resolve(dir, entry);
+    if (existsSync(full) && statSync(full).isDirectory()) dirs.push(full);
+    else files.push(full);
+  }
+  for (const entry of strings(doc.components)) dirs.push(resolve(dir, entry));
+  for (const entry of strings(doc.patchesStrategicMerge)) files.push(resolve(dir, entry));
+  for (const list of [doc.patches, doc.patchesJson6902, doc.replacements]) {
+    if (!Array.isArray(list)) continue;
+    for (const p of list)
+      if (typeof p === 'object' && p !== null && typeof (p as { path?: unknown }).path === 'string')
+        files.push(resolve(dir, (p as { path: string }).path));
+  }
+  for (const generator of [
+    ...(Array.isArray(doc.configMapGenerator) ? doc.configMapGenerator : []),
+    ...(Array.isArray(doc.secretGenerator) ? doc.secretGenerator : []),
+  ]) {
+    const g = generator as Record<string, unknown>;
+    for (const f of strings(g.files))
+      files.push(resolve(dir, f.includes('=') ? (f.split('=', 2)[1] ?? f) : f));
+    for (const f of [...strings(g.envs), ...(typeof g.env === 'string' ? [g.env] : [])])
+      files.push(resolve(dir, f));
+  }
+  for (const f of files) seen.add(relative(root, f));
+  for (const d of dirs) {
+    const rel = relative(root, d);
+    if (seen.has(`${rel}/`)) continue;
+    seen.add(`${rel}/`);
+    const k = kustomizationIn(d);
+    if (k === undefined) return undefined;
+    if (dependencies(root, d, readFileSync(k, 'utf8'), seen) === undefined) return undefined;
+  }
+  return seen;
+}
+
+/** Results by the content of everything a build reads (kubectl kustomize is deterministic). */
+const cache = new Map<string, { object: K8sObject; file: string }[]>();
+
 /**
  * Builds `relDir` (relative to `repoRoot`) with `kubectl kustomize` from a private copy of
- * its top-level folder, after `edit` changed its kustomization.yaml (as Argo CD does for
- * an Application's kustomize options). Every object comes back with the repository file
- * that defines it (kustomize origin annotations, removed from the object).
+ * the files it reads, after `edit` changed its kustomization.yaml (as Argo CD does for an
+ * Application's kustomize options). Every object comes back with the repository file that
+ * defines it (kustomize origin annotations, removed from the object). Identical inputs are
+ * built once per process.
  */
 export async function buildKustomization(
   repoRoot: string,
   relDir: string,
   edit?: (kustomization: Document) => void,
 ): Promise<RenderedObject[]> {
-  const top = relDir.split('/')[0] ?? relDir;
+  const source = join(repoRoot, relDir);
+  const file = kustomizationIn(source);
+  if (file === undefined) throw new KustomizeError(`${relDir}: no kustomization.yaml`);
+  const doc = parseDocument(readFileSync(file, 'utf8'));
+  if (doc.errors.length > 0)
+    throw new KustomizeError(`${relative(repoRoot, file)}: ${doc.errors[0]?.message.split('\n')[0]}`);
+  edit?.(doc);
+  doc.set('buildMetadata', ['originAnnotations']);
+  const text = doc.toString();
+  const deps = dependencies(normalize(repoRoot), source, text);
+  const hash = createHash('sha256').update(relDir).update('\0').update(text);
+  for (const dep of [...(deps ?? [])].sort()) {
+    hash.update(`\0${dep}\0`);
+    if (!dep.endsWith('/')) {
+      try {
+        hash.update(readFileSync(join(repoRoot, dep)));
+      } catch {
+        hash.update('<missing>');
+      }
+    }
+  }
+  const key = deps === undefined ? undefined : hash.digest('hex');
+  const cached = key === undefined ? undefined : cache.get(key);
+  if (cached !== undefined) return structuredClone(cached);
+
   const work = await mkdtemp(join(tmpdir(), 'canary-render-'));
   try {
-    await cp(join(repoRoot, top), join(work, top), { recursive: true });
-    const target = join(work, relDir);
-    const file = join(target, 'kustomization.yaml');
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      throw new KustomizeError(`${relDir}: no kustomization.yaml`);
+    if (deps === undefined) {
+      const top = relDir.split('/')[0] ?? relDir;
+      await cp(join(repoRoot, top), join(work, top), { recursive: true });
+    } else {
+      for (const dep of deps) {
+        if (dep.endsWith('/')) continue;
+        const from = join(repoRoot, dep);
+        if (!existsSync(from)) continue; // kubectl names the missing file
+        await mkdir(dirname(join(work, dep)), { recursive: true });
+        await cp(from, join(work, dep));
+      }
     }
-    const doc = parseDocument(text);
-    edit?.(doc);
-    doc.set('buildMetadata', ['originAnnotations']);
-    await writeFile(file, doc.toString());
+    const target = join(work, relDir);
+    await mkdir(target, { recursive: true });
+    await writeFile(join(target, relative(source, file)), text);
     let stdout: string;
     try {
       ({ stdout } = await run('kubectl', ['kustomize', target], {
@@ -63,20 +157,22 @@ export async function buildKustomization(
     } catch (err) {
       const stderr = (err as { stderr?: string }).stderr ?? (err as Error).message;
       throw new KustomizeError(
-        `kubectl kustomize ${relDir} failed: ${stderr.trim().split('\n').slice(-3).join(' ')}`,
+        `kubectl kustomize ${relDir} failed: ${stderr.trim().split('\n').slice(-3).join(' ').replaceAll(work, '')}`,
       );
     }
-    return parseObjects(stdout, relDir).map((object) => {
+    const objects = parseObjects(stdout, relDir).map((object) => {
       const origin = object.metadata.annotations?.[ORIGIN];
-      let source = relDir;
+      let from = relDir;
       if (origin !== undefined) {
         const path = /^path:\s*(.+)$/m.exec(origin)?.[1]?.trim();
-        if (path !== undefined) source = relative(work, resolve(target, path));
+        if (path !== undefined) from = relative(work, resolve(target, path));
         delete object.metadata.annotations?.[ORIGIN];
         if (Object.keys(object.metadata.annotations ?? {}).length === 0) delete object.metadata.annotations;
       }
-      return { object, file: source };
+      return { object, file: from };
     });
+    if (key !== undefined) cache.set(key, structuredClone(objects));
+    return objects;
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -72,3 +72,38 @@ export const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? va
 
 export const syncWave = (object: K8sObject): number =>
   Number(object.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
+
+/** The API group of an apiVersion: `apps/v1` → `apps`, `v1` → `` (core). */
+export const groupOf = (apiVersion: string): string =>
+  apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
+
+/** Go's filepath.Match subset Argo CD uses for names in projects: `*` and `?`. */
+export function globMatch(pattern: string, value: string): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replaceAll('*', '.*')
+      .replaceAll('?', '.')}$`,
+  );
+  return re.test(value);
+}
+
+/** A Kubernetes quantity in base units: cpu `500m` → 0.5, memory `256Mi` → 268435456. */
+export function quantity(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') return undefined;
+  const m = /^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(value.trim());
+  if (m?.[1] === undefined) return undefined;
+  const factor: Record<string, number> = {
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+  };
+  return Number(m[1]) * (m[2] === undefined ? 1 : (factor[m[2]] ?? 1));
+}

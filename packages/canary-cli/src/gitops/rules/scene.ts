@@ -1,0 +1,85 @@
+import { flattenApplications, type RenderedApplication } from '../argo.ts';
+import { asArray, at, type K8sObject, type RenderedObject, syncWave } from '../objects.ts';
+import type { Scene } from './types.ts';
+
+/** Every Application of the scene: stable, PR, and the PR workloads inside them. */
+export const allApplications = (scene: Scene): RenderedApplication[] =>
+  flattenApplications([...scene.stable, ...scene.canary]);
+
+/** Every object of the scene: Argo CD's own, and what every Application applies. */
+export const allObjects = (scene: Scene): RenderedObject[] => [
+  ...scene.argo,
+  ...allApplications(scene).flatMap((a) => a.objects),
+];
+
+/** Objects of a kind. */
+export const ofKind = (items: readonly RenderedObject[], kind: string) =>
+  items.filter(({ object }) => object.kind === kind);
+
+/** The object of a kind, namespace and name, if rendered. */
+export function findObject(
+  scene: Scene,
+  kind: string,
+  namespace: string | undefined,
+  name: string,
+): RenderedObject | undefined {
+  return allObjects(scene).find(
+    ({ object }) =>
+      object.kind === kind &&
+      object.metadata.name === name &&
+      (namespace === undefined || object.metadata.namespace === namespace),
+  );
+}
+
+/** The PR workload Applications (rendered from a PR's head). */
+export const workloadApplications = (scene: Scene) =>
+  flattenApplications(scene.canary).filter((a) => a.fromPullRequestHead);
+
+export interface TraefikRoute {
+  readonly match: string;
+  readonly priority?: number;
+  readonly middlewares?: ReadonlyArray<{ readonly name: string; readonly namespace?: string }>;
+  readonly services?: ReadonlyArray<{
+    readonly name: string;
+    readonly namespace?: string;
+    readonly port?: unknown;
+  }>;
+}
+
+export const traefikRoutes = (object: K8sObject) => asArray(at(object, 'spec', 'routes')) as TraefikRoute[];
+export const entryPoints = (object: K8sObject) => asArray(at(object, 'spec', 'entryPoints')) as string[];
+
+/** Entrypoints reachable from the internet; anything else (e.g. `internal`) is a guarded path. */
+export const PUBLIC_ENTRYPOINTS = new Set(['web', 'websecure']);
+
+/** `Header(`name`, `value`)` matchers of a Traefik rule, in order. */
+export function headerMatchers(rule: string): Array<{ name: string; value: string }> {
+  return [...rule.matchAll(/\bHeader\(\s*`([^`]*)`\s*,\s*`([^`]*)`\s*\)/g)].map((m) => ({
+    name: m[1] ?? '',
+    value: m[2] ?? '',
+  }));
+}
+
+/** A Traefik rule without its Header() matchers (what the route matches besides the key). */
+export const withoutHeaders = (rule: string) =>
+  rule
+    .replace(/\s*&&\s*Header\(\s*`[^`]*`\s*,\s*`[^`]*`\s*\)/g, '')
+    .replace(/Header\(\s*`[^`]*`\s*,\s*`[^`]*`\s*\)\s*&&\s*/g, '')
+    .trim();
+
+export const hostOf = (match: string) => /Host\(`([^`]+)`\)/.exec(match)?.[1];
+
+/** The Middleware a route refers to (namespace defaults to the route's). */
+export function middlewareOf(
+  scene: Scene,
+  ref: { name: string; namespace?: string },
+  from: K8sObject,
+): K8sObject | undefined {
+  return findObject(scene, 'Middleware', ref.namespace ?? from.metadata.namespace, ref.name)?.object;
+}
+
+export const containers = (object: K8sObject) =>
+  asArray(at(object, 'spec', 'template', 'spec', 'containers')) as Array<Record<string, unknown>>;
+
+/** Sync wave of an object; Argo CD's default is 0. */
+export { syncWave };
