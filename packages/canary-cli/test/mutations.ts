@@ -50,6 +50,22 @@ export const MUTATIONS: readonly Mutation[] = [
     edits: [{ find: '          - spec.rules.1.backendRefs.0.port\n', replace: '' }],
   },
   {
+    name: "a canary GRPCRoute's parent left at the placeholder port",
+    rule: 'ports-resolve',
+    edits: [{ find: '          - spec.parentRefs.0.port\n', replace: '' }],
+  },
+  {
+    name: "the canary IngressRoute's service left at the placeholder port",
+    rule: 'ports-resolve',
+    edits: [
+      {
+        find: '      - select: { kind: IngressRoute }\n        fieldPaths: [spec.routes.0.services.0.port]\n',
+        replace: '',
+        within: 'manifests-microservices/canary/kustomization.yaml',
+      },
+    ],
+  },
+  {
     name: 'the metrics port renamed under a ServiceMonitor',
     rule: 'ports-resolve',
     edits: [
