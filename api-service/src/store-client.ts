@@ -17,7 +17,7 @@ import {
   type UpdateInventoryResponse,
   type UpdateItemRequest,
   type UpdateItemResponse,
-} from 'store-service/proto';
+} from 'store-contract';
 
 /** The store as the API's handlers see it: promises, one deadline per call. */
 export interface Store {

@@ -6,8 +6,8 @@ import * as grpc from '@grpc/grpc-js';
 import { canaryServerInterceptor } from 'canary-context';
 import { type ServiceProcess, startService } from 'localdev/process';
 import { type Stack, startStack } from 'localdev/stack';
-import { httpClient, rawHttp } from 'localdev/testing/http';
-import { type StoreServiceServer, StoreServiceService } from 'store-service/proto';
+import { type StoreServiceServer, StoreServiceService } from 'store-contract';
+import { httpClient, rawHttp } from 'test-harness/http';
 
 /** A store double that records the metadata of every call and answers an empty list. */
 async function startRecordingStore() {

@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
 import type { ServiceProcess } from 'localdev/process';
 import { startApi, startStore } from 'localdev/services';
-import { type FaultProxy, startFaultProxy } from 'localdev/testing/dynamo-faults';
-import { httpClient } from 'localdev/testing/http';
+import { type FaultProxy, startFaultProxy } from 'test-harness/dynamo-faults';
+import { httpClient } from 'test-harness/http';
 
 describe('DynamoDB faults', () => {
   let dynamo: EmbeddedDynamo;

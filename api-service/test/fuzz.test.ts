@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseCanaryKey } from 'canary-context';
 import fc from 'fast-check';
 import { type Stack, startStack } from 'localdev/stack';
-import { httpClient } from 'localdev/testing/http';
+import { httpClient } from 'test-harness/http';
 
 describe('canary-key parser (fast-check)', () => {
   it('never throws; accepts exactly the PR numbers, trimmed', () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Stack, startStack } from 'localdev/stack';
-import { type HttpResult, httpClient, rawHttp } from 'localdev/testing/http';
+import { type HttpResult, httpClient, rawHttp } from 'test-harness/http';
 
 interface Item {
   id: string;

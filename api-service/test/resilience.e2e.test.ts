@@ -7,8 +7,8 @@ import { service as healthService } from 'grpc-health-check';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
 import type { ServiceProcess } from 'localdev/process';
 import { startApi, startStore } from 'localdev/services';
-import { httpClient } from 'localdev/testing/http';
-import { startTcpProxy, type TcpProxy } from 'localdev/testing/tcp-proxy';
+import { httpClient } from 'test-harness/http';
+import { startTcpProxy, type TcpProxy } from 'test-harness/tcp-proxy';
 
 /** grpc.health.v1 status of one service name on a store ('' is the server's overall status). */
 async function healthOf(port: number, service: string): Promise<string> {

@@ -10,8 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Lab } from 'localdev/lab';
-import { requireTool } from 'localdev/testing/tools';
 import { type BrowserContext, chromium, type Page, type Worker } from 'playwright-core';
+import { requireTool } from 'test-harness/tools';
 import { manifestRoutes } from '../../packages/canary-cli/src/lab-routes.ts';
 
 const here = fileURLToPath(new URL('..', import.meta.url));

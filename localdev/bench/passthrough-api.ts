@@ -2,7 +2,7 @@
 // no context, no metrics. STORE_ADDRESS points at passthrough-store.ts.
 import * as grpc from '@grpc/grpc-js';
 import Fastify from 'fastify';
-import { StoreServiceClient } from 'store-service/proto';
+import { StoreServiceClient } from 'store-contract';
 
 const client = new StoreServiceClient(process.env.STORE_ADDRESS ?? '', grpc.credentials.createInsecure());
 const app = Fastify();

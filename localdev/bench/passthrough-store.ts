@@ -1,6 +1,6 @@
 // Benchmark ceiling, gRPC side: a bare grpc-js server answering GetItem with a fixed item.
 import * as grpc from '@grpc/grpc-js';
-import { StoreServiceService } from 'store-service/proto';
+import { StoreServiceService } from 'store-contract';
 
 const item = {
   id: '0192a000-0000-7000-8000-000000000001',

@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
+import { type EmulatedImage, emulateDockerfile } from 'test-harness/dockerfile';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../src/dynalite.ts';
 import { repoRoot } from '../src/paths.ts';
 import { LOCAL } from '../src/services.ts';
-import { type EmulatedImage, emulateDockerfile } from '../src/testing/dockerfile.ts';
 
 function start(image: EmulatedImage, env: Record<string, string>) {
   const [command, ...args] = image.entrypoint;
@@ -73,8 +73,8 @@ describe('container images (Dockerfiles emulated)', () => {
     assert.equal(images.store?.env.APP_VERSION, 'pr-7-0a1b2c3d');
     assert.equal(images.api?.env.APP_VERSION, 'v1.2.3');
     assert.ok(
-      existsSync(join(images.store?.workdir ?? '', 'store-service/proto/store.proto')),
-      'reflection needs the proto',
+      existsSync(join(images.store?.workdir ?? '', 'packages/store-contract/descriptor/store.binpb')),
+      'reflection serves the descriptor set',
     );
   });
 

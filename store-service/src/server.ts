@@ -1,18 +1,17 @@
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { canaryServerInterceptor, type ServiceIdentity } from 'canary-context';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
-import { StoreServiceService } from '../proto/gen/store.ts';
+import { DESCRIPTOR_SET_FILE, StoreServiceService } from 'store-contract';
 import type { ItemRepository } from './data/repository.ts';
 import type { ItemService } from './domain/items.ts';
 import { storeHandlers } from './grpc/handlers.ts';
 import type { StoreMetrics } from './grpc/metrics.ts';
 
 export const STORE_SERVICE_NAME = 'store.v1.StoreService';
-const protoPath = fileURLToPath(new URL('../proto/store.proto', import.meta.url));
 
 export interface StoreServer {
   readonly server: grpc.Server;
@@ -40,7 +39,9 @@ export function createStoreServer(deps: {
 
   const health = new HealthImplementation({ '': 'SERVING', [STORE_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
-  new ReflectionService(loadSync(protoPath, { keepCase: true })).addToServer(server);
+  new ReflectionService(
+    loadFileDescriptorSetFromBuffer(readFileSync(DESCRIPTOR_SET_FILE), { keepCase: true }),
+  ).addToServer(server);
 
   let monitor: NodeJS.Timeout | undefined;
   let stopping = false;

@@ -8,10 +8,10 @@ import { promisify } from 'node:util';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
 import type { ServiceProcess } from 'localdev/process';
 import { startStore } from 'localdev/services';
-import { requireTool } from 'localdev/testing/tools';
+import { RUBY_GEM_LIB } from 'store-contract';
+import { requireTool } from 'test-harness/tools';
 
 const run = promisify(execFile);
-const gemLib = fileURLToPath(new URL('../proto/ruby/lib', import.meta.url));
 const client = fileURLToPath(new URL('./ruby/client.rb', import.meta.url));
 
 describe('Ruby gRPC client (generated gem + Debian ruby-grpc)', async () => {
@@ -34,7 +34,7 @@ describe('Ruby gRPC client (generated gem + Debian ruby-grpc)', async () => {
   });
 
   it('creates, gets and lists items, and sees INVALID_ARGUMENT', { skip: missing }, async () => {
-    const { stdout } = await run('ruby', ['-I', gemLib, client, `127.0.0.1:${store.ports.port}`], {
+    const { stdout } = await run('ruby', ['-I', RUBY_GEM_LIB, client, `127.0.0.1:${store.ports.port}`], {
       timeout: 30_000,
     });
     const seen = JSON.parse(stdout) as {

@@ -1,6 +1,6 @@
 // Promise wrappers over the generated grpc-js client, for tests.
 import * as grpc from '@grpc/grpc-js';
-import { StoreServiceClient } from '../proto/gen/store.ts';
+import { StoreServiceClient } from 'store-contract';
 
 type Unary<Req, Res> = (
   request: Req,

@@ -8,7 +8,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
 import { type ServiceProcess, startService } from 'localdev/process';
 import { startStore } from 'localdev/services';
-import { Category } from '../proto/gen/store.ts';
+import { Category } from 'store-contract';
 import { connectStore } from './store-client.ts';
 
 const require = createRequire(import.meta.url);

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { Category, categoryToProto, ItemStatus, statusToProto } from 'store-contract';
 import { ApiError } from '../errors.ts';
 import type { Store } from '../store-client.ts';
-import { categoryToProto, itemToJson, statusToProto } from './mapper.ts';
+import { itemToJson } from './mapper.ts';
 import {
   CreateBody,
   ErrorRef,
@@ -106,8 +107,10 @@ export function itemRoutes(store: Store): FastifyPluginAsync {
         const { query, headers } = request;
         const page = await store.listItems({
           tenantId: headers['x-tenant-id'],
-          category: categoryToProto(query.category),
-          status: statusToProto(query.status),
+          category:
+            query.category === undefined ? Category.CATEGORY_UNSPECIFIED : categoryToProto(query.category),
+          status:
+            query.status === undefined ? ItemStatus.ITEM_STATUS_UNSPECIFIED : statusToProto(query.status),
           search: query.search ?? '',
           pageSize: query.page_size === undefined ? 0 : Number(query.page_size),
           pageToken: query.page_token ?? '',

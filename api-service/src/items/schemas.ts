@@ -1,24 +1,23 @@
+import { CATEGORIES, LIMITS, PATTERNS, STATUSES } from 'store-contract';
 import { type Static, Type } from 'typebox';
 
-// REST JSON uses the proto's snake_case names and lower-case enum names (ARCHITECTURE.md).
-export const CATEGORY_NAMES = ['books', 'electronics', 'clothing', 'home', 'toys', 'food', 'other'] as const;
-export const STATUS_NAMES = ['active', 'out_of_stock', 'discontinued'] as const;
-
-const Category = Type.Unsafe<(typeof CATEGORY_NAMES)[number]>({
+// REST JSON uses the proto's snake_case names and lower-case enum names (ARCHITECTURE.md);
+// the names, limits and identifier patterns come from the contract package.
+const Category = Type.Unsafe<(typeof CATEGORIES)[number]>({
   type: 'string',
-  enum: [...CATEGORY_NAMES],
+  enum: [...CATEGORIES],
   description: 'item category',
 });
-const Status = Type.Unsafe<(typeof STATUS_NAMES)[number]>({
+const Status = Type.Unsafe<(typeof STATUSES)[number]>({
   type: 'string',
-  enum: [...STATUS_NAMES],
+  enum: [...STATUSES],
   description: 'item status',
 });
-const Name = Type.String({ minLength: 1, maxLength: 200 });
-const Description = Type.String({ maxLength: 2000 });
-const PriceCents = Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: 'price in cents' });
-const Sku = Type.String({ maxLength: 64 });
-const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 20 });
+const Name = Type.String({ minLength: 1, maxLength: LIMITS.nameLength });
+const Description = Type.String({ maxLength: LIMITS.descriptionLength });
+const PriceCents = Type.Integer({ minimum: 0, maximum: LIMITS.maxPriceCents, description: 'price in cents' });
+const Sku = Type.String({ pattern: `^$|${PATTERNS.sku}` });
+const Tags = Type.Array(Type.String({ pattern: PATTERNS.tag }), { maxItems: LIMITS.maxTags });
 const Version = Type.Integer({ minimum: 1, description: 'expected version (alternative to If-Match)' });
 
 export const ItemJson = Type.Object(
@@ -56,17 +55,17 @@ export const ErrorRef = Type.Ref('Error');
 
 export const TenantHeaders = Type.Object({
   'x-tenant-id': Type.String({
-    pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$',
+    pattern: PATTERNS.tenantId,
     description: 'tenant whose items are addressed (required)',
   }),
-  'x-user-id': Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$' })),
-  'idempotency-key': Type.Optional(Type.String({ pattern: '^[\\x21-\\x7e]{1,128}$' })),
+  'x-user-id': Type.Optional(Type.String({ pattern: PATTERNS.userId })),
+  'idempotency-key': Type.Optional(Type.String({ pattern: PATTERNS.requestId })),
   'if-match': Type.Optional(Type.String({ maxLength: 40 })),
 });
 export type TenantHeaders = Static<typeof TenantHeaders>;
 
 export const ItemParams = Type.Object({
-  id: Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' }),
+  id: Type.String({ pattern: PATTERNS.itemId }),
 });
 
 export const CreateBody = Type.Object(
@@ -76,9 +75,9 @@ export const CreateBody = Type.Object(
     price_cents: PriceCents,
     category: Category,
     sku: Type.Optional(Sku),
-    inventory_count: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+    inventory_count: Type.Optional(Type.Integer({ minimum: 0, maximum: LIMITS.maxInventory })),
     tags: Type.Optional(Tags),
-    request_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'idempotency key' })),
+    request_id: Type.Optional(Type.String({ pattern: PATTERNS.requestId, description: 'idempotency key' })),
   },
   { additionalProperties: false },
 );
@@ -117,8 +116,12 @@ export type PatchBody = Static<typeof PatchBody>;
 
 export const InventoryBody = Type.Object(
   {
-    quantity_change: Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000, not: { const: 0 } }),
-    reason: Type.Optional(Type.String({ maxLength: 200 })),
+    quantity_change: Type.Integer({
+      minimum: -LIMITS.maxInventory,
+      maximum: LIMITS.maxInventory,
+      not: { const: 0 },
+    }),
+    reason: Type.Optional(Type.String({ maxLength: LIMITS.reasonLength })),
   },
   { additionalProperties: false },
 );
@@ -128,11 +131,15 @@ export const ListQuery = Type.Object(
   {
     category: Type.Optional(Category),
     status: Type.Optional(Status),
-    search: Type.Optional(Type.String({ maxLength: 100 })),
+    search: Type.Optional(Type.String({ maxLength: LIMITS.searchLength })),
     page_size: Type.Optional(
-      Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: '1-100, default 25' }),
+      Type.String({
+        // Digits only here (query strings are not coerced); the store refuses values past the maximum.
+        pattern: `^[1-9][0-9]{0,${String(LIMITS.maxPageSize).length - 1}}$`,
+        description: `1-${LIMITS.maxPageSize}, default ${LIMITS.defaultPageSize}`,
+      }),
     ),
-    page_token: Type.Optional(Type.String({ maxLength: 2048 })),
+    page_token: Type.Optional(Type.String({ maxLength: LIMITS.pageTokenLength })),
   },
   { additionalProperties: false },
 );

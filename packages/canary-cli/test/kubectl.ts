@@ -1,4 +1,4 @@
-import { requireTool } from 'localdev/testing/tools';
+import { requireTool } from 'test-harness/tools';
 
 /** Skip reason when kubectl is missing outside CI; under CI=true a missing kubectl fails the run. */
 export const kubectlMissing = await requireTool(

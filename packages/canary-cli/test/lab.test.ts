@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Lab } from 'localdev/lab';
-import { httpClient } from 'localdev/testing/http';
+import { httpClient } from 'test-harness/http';
 import { manifestRoutes } from '../src/lab-routes.ts';
 import { fixtureRepo, git, repoRoot } from './fixture-repo.ts';
 import { kubectlMissing } from './kubectl.ts';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Lab } from 'localdev/lab';
-import { httpClient } from 'localdev/testing/http';
+import { httpClient } from 'test-harness/http';
 import { manifestRoutes } from '../src/lab-routes.ts';
 import { repoRoot } from './fixture-repo.ts';
 import { kubectlMissing } from './kubectl.ts';

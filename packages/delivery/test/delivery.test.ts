@@ -24,8 +24,9 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 describe('changed-service detection', () => {
   // A fixture graph: a shared lib used by both, one used by the api only, a tool used by none.
   const graph: Workspace[] = [
-    { name: 'api-service', dir: 'api-service', dependsOn: ['shared', 'api-only', 'store-service'] },
-    { name: 'store-service', dir: 'store-service', dependsOn: ['shared'] },
+    { name: 'api-service', dir: 'api-service', dependsOn: ['shared', 'api-only', 'store-contract'] },
+    { name: 'store-service', dir: 'store-service', dependsOn: ['shared', 'store-contract'] },
+    { name: 'store-contract', dir: 'packages/store-contract', dependsOn: [] },
     { name: 'shared', dir: 'packages/shared', dependsOn: [] },
     { name: 'api-only', dir: 'packages/api-only', dependsOn: ['deep'] },
     { name: 'deep', dir: 'packages/deep', dependsOn: [] },
@@ -33,8 +34,8 @@ describe('changed-service detection', () => {
   ];
   const cases: Array<[string[], string[]]> = [
     [['api-service/src/app.ts'], ['api-service']],
-    [['store-service/src/main.ts'], ['api-service', 'store-service']], // the api depends on the store package (proto)
-    [['store-service/proto/store.proto'], ['api-service', 'store-service']],
+    [['store-service/src/main.ts'], ['store-service']], // the api depends on the contract, not the store
+    [['packages/store-contract/proto/store/v1/store.proto'], ['api-service', 'store-service']],
     [['packages/shared/src/x.ts'], ['api-service', 'store-service']],
     [['packages/deep/src/x.ts'], ['api-service']], // transitively, through api-only
     [['packages/tools/src/x.ts'], []],

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { requireTool } from 'localdev/testing/tools';
+import { requireTool } from 'test-harness/tools';
 import { parse, parseAllDocuments } from 'yaml';
 import { COMMANDS } from '../src/cli.ts';
 

@@ -1,5 +1,6 @@
+import { CATEGORIES, STATUSES } from 'store-contract';
 import { z } from 'zod';
-import { CATEGORIES, type Item, STATUSES } from '../domain/item.ts';
+import type { Item } from '../domain/item.ts';
 import type { StoredItem } from './repository.ts';
 
 /** Key and attribute layout of one item in the single table. */

@@ -1,9 +1,8 @@
-/** Item categories as the domain (and the REST API) names them. */
-export const CATEGORIES = ['books', 'electronics', 'clothing', 'home', 'toys', 'food', 'other'] as const;
-export type Category = (typeof CATEGORIES)[number];
+import type { CategoryName, StatusName } from 'store-contract';
 
-export const STATUSES = ['active', 'out_of_stock', 'discontinued'] as const;
-export type ItemStatus = (typeof STATUSES)[number];
+/** Item categories and statuses as the domain (and the REST API) names them: the contract's names. */
+export type Category = CategoryName;
+export type ItemStatus = StatusName;
 
 export interface Item {
   readonly id: string;

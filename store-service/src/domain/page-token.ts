@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LIMITS } from 'store-contract';
 import { invalidArgument } from './errors.ts';
 import type { ListFilter } from './item.ts';
 
@@ -12,8 +13,6 @@ interface TokenBody {
   readonly f: string;
   readonly k: Record<string, string>;
 }
-
-const MAX_TOKEN_LENGTH = 2048;
 
 function fingerprint(tenantId: string, filter: ListFilter): string {
   return createHash('sha256')
@@ -34,7 +33,7 @@ export function encodePageToken(
 /** Returns the position a token points at; INVALID_ARGUMENT (field page_token) if it is not one of ours. */
 export function decodePageToken(token: string, tenantId: string, filter: ListFilter): Record<string, string> {
   const bad = (problem: string) => invalidArgument('page_token', problem);
-  if (token.length > MAX_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(token))
+  if (token.length > LIMITS.pageTokenLength || !/^[A-Za-z0-9_-]+$/.test(token))
     throw bad('is not a valid page token');
   let body: unknown;
   try {

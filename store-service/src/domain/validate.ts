@@ -1,26 +1,14 @@
+import { LIMITS, PATTERNS } from 'store-contract';
 import { invalidArgument } from './errors.ts';
 
-/** Tenants and users are ids chosen by the caller's platform: short, printable, no separators. */
-const TENANT = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-const USER = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
-const ITEM_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const SKU = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const TAG = /^[a-z0-9][a-z0-9_-]{0,49}$/;
-const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+const TENANT = new RegExp(PATTERNS.tenantId);
+const USER = new RegExp(PATTERNS.userId);
+const ITEM_ID = new RegExp(PATTERNS.itemId);
+const SKU = new RegExp(PATTERNS.sku);
+const TAG = new RegExp(PATTERNS.tag);
+const REQUEST_ID = new RegExp(PATTERNS.requestId);
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
-
-export const LIMITS = Object.freeze({
-  nameLength: 200,
-  descriptionLength: 2000,
-  maxPriceCents: 1_000_000_000_000,
-  maxInventory: 1_000_000_000,
-  maxTags: 20,
-  reasonLength: 200,
-  maxPageSize: 100,
-  defaultPageSize: 25,
-  searchLength: 100,
-});
 
 export function tenantId(value: string, field = 'tenant_id'): string {
   if (!TENANT.test(value)) throw invalidArgument(field, 'must be 1-64 letters, digits, _ or -');

@@ -1,39 +1,34 @@
 import {
-  Category as ProtoCategory,
+  categoryToProto,
+  categoryFromProto as contractCategory,
+  statusFromProto as contractStatus,
   type Item as ProtoItem,
-  ItemStatus as ProtoItemStatus,
-} from '../../proto/gen/store.ts';
+  statusToProto,
+  UnknownEnumValueError,
+} from 'store-contract';
 import { StoreError } from '../domain/errors.ts';
-import { CATEGORIES, type Category, type Item, type ItemStatus, STATUSES } from '../domain/item.ts';
+import type { Category, Item, ItemStatus } from '../domain/item.ts';
 
-// Proto enum values ↔ domain names: CATEGORY_BOOKS ↔ books, ITEM_STATUS_OUT_OF_STOCK ↔ out_of_stock.
-function enumTables<N extends string>(names: readonly N[], proto: Record<string, number>, prefix: string) {
-  const toProto = new Map<N, number>();
-  const fromProto = new Map<number, N>();
-  for (const name of names) {
-    const value = proto[`${prefix}${name.toUpperCase()}`];
-    if (value === undefined) throw new Error(`proto enum has no ${prefix}${name.toUpperCase()}`);
-    toProto.set(name, value);
-    fromProto.set(value, name);
+// A request that carries an enum number this build has no name for is the caller's error.
+function fromProto<N>(
+  convert: (value: number, field: string) => N,
+  value: number | undefined,
+  field: string,
+) {
+  if (value === undefined) return undefined;
+  try {
+    return convert(value, field);
+  } catch (err) {
+    if (err instanceof UnknownEnumValueError)
+      throw new StoreError('invalid_argument', err.message, { field });
+    throw err;
   }
-  return { toProto, fromProto };
-}
-
-const categories = enumTables(CATEGORIES, ProtoCategory, 'CATEGORY_');
-const statuses = enumTables(STATUSES, ProtoItemStatus, 'ITEM_STATUS_');
-
-function fromProtoEnum<N>(table: Map<number, N>, value: number | undefined, field: string): N | undefined {
-  if (value === undefined || value === 0) return undefined;
-  const name = table.get(value);
-  if (name === undefined)
-    throw new StoreError('invalid_argument', `${field}: unknown value ${value}`, { field });
-  return name;
 }
 
 export const categoryFromProto = (value: number | undefined, field = 'category'): Category | undefined =>
-  fromProtoEnum(categories.fromProto, value, field);
+  fromProto(contractCategory, value, field);
 export const statusFromProto = (value: number | undefined, field = 'status'): ItemStatus | undefined =>
-  fromProtoEnum(statuses.fromProto, value, field);
+  fromProto(contractStatus, value, field);
 
 export function itemToProto(item: Item): ProtoItem {
   return {
@@ -42,8 +37,8 @@ export function itemToProto(item: Item): ProtoItem {
     name: item.name,
     description: item.description,
     priceCents: item.priceCents,
-    category: (categories.toProto.get(item.category) ?? 0) as ProtoCategory,
-    status: (statuses.toProto.get(item.status) ?? 0) as ProtoItemStatus,
+    category: categoryToProto(item.category),
+    status: statusToProto(item.status),
     sku: item.sku,
     inventoryCount: item.inventoryCount,
     tags: [...item.tags],

@@ -1,6 +1,6 @@
 import { type handleUnaryCall, type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { StoreServiceServer } from '../../proto/gen/store.ts';
+import type { StoreServiceServer } from 'store-contract';
 import type { ItemService } from '../domain/items.ts';
 import { categoryFromProto, itemToProto, statusFromProto } from './convert.ts';
 import type { StoreMetrics } from './metrics.ts';

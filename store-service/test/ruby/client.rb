@@ -2,10 +2,10 @@
 
 # A real Ruby gRPC client (Debian's ruby-grpc + the generated store-proto gem) against a
 # running store-service. Prints one JSON object with what it saw; the Node test checks it.
-# Usage: ruby -I store-service/proto/ruby/lib client.rb HOST:PORT
+# Usage: ruby -I packages/store-contract/ruby/lib client.rb HOST:PORT
 require 'json'
 require 'grpc'
-require 'store_services_pb'
+require 'store/v1/store_services_pb'
 
 address = ARGV.fetch(0)
 stub = Store::V1::StoreService::Stub.new(address, :this_channel_is_insecure, timeout: 5)

@@ -2,7 +2,7 @@
 // versions:
 //   protoc-gen-ts_proto  v2.18.0
 //   protoc               unknown
-// source: store.proto
+// source: store/v1/store.proto
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
@@ -18,11 +18,11 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Timestamp } from "./google/protobuf/timestamp.ts";
+import { Timestamp } from "../../google/protobuf/timestamp.ts";
 
 export const protobufPackage = "store.v1";
 
-export const protobufFileName = "store.proto";
+export const protobufFileName = "store/v1/store.proto";
 
 export const Category = {
   CATEGORY_UNSPECIFIED: 0,

@@ -1,5 +1,5 @@
-// One proto source: the checked-in TypeScript and Ruby must be exactly what the
-// generators make from store.proto today, and the proto must pass buf lint.
+// One proto source: the checked-in TypeScript, descriptor set and Ruby must be exactly what
+// the generators make from store.proto today, and the proto must pass buf lint.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -8,11 +8,12 @@ import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { requireTool } from 'localdev/testing/tools';
+import { requireTool } from 'test-harness/tools';
+import { DESCRIPTOR_SET_FILE } from '../src/files.ts';
 
 const run = promisify(execFile);
-const protoDir = fileURLToPath(new URL('.', import.meta.url));
-const repoBin = fileURLToPath(new URL('../../node_modules/.bin', import.meta.url));
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const repoBin = fileURLToPath(new URL('../../../node_modules/.bin', import.meta.url));
 const env = { ...process.env, PATH: `${repoBin}:${process.env.PATH ?? ''}` };
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -37,14 +38,30 @@ async function assertSameTree(expectedDir: string, actualDir: string, hint: stri
 
 describe('store.proto', () => {
   it('passes buf lint', async () => {
-    await run('buf', ['lint'], { cwd: protoDir, env });
+    await run('buf', ['lint'], { cwd: packageDir, env });
   });
 
   it('checked-in TypeScript equals a fresh buf generate', async () => {
     const out = await mkdtemp(join(tmpdir(), 'proto-ts-'));
     try {
-      await run('buf', ['generate', '--output', out], { cwd: protoDir, env });
-      await assertSameTree(join(protoDir, 'gen'), join(out, 'gen'), 'run: npm run generate -w store-service');
+      await run('buf', ['generate', '--output', out], { cwd: packageDir, env });
+      await assertSameTree(
+        join(packageDir, 'gen'),
+        join(out, 'gen'),
+        'run: npm run generate -w store-contract',
+      );
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
+  it('checked-in descriptor set equals a fresh buf build', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'proto-desc-'));
+    try {
+      const file = join(out, 'store.binpb');
+      await run('buf', ['build', '--as-file-descriptor-set', '-o', file], { cwd: packageDir, env });
+      const [want, got] = await Promise.all([readFile(file), readFile(DESCRIPTOR_SET_FILE)]);
+      assert.ok(want.equals(got), 'descriptor/store.binpb is stale; run: npm run generate -w store-contract');
     } finally {
       await rm(out, { recursive: true, force: true });
     }
@@ -65,8 +82,8 @@ describe('store.proto', () => {
     }
     const out = await mkdtemp(join(tmpdir(), 'proto-rb-'));
     try {
-      await run('bash', [join(protoDir, 'ruby', 'generate.sh'), out], { env });
-      await assertSameTree(join(protoDir, 'ruby', 'lib'), out, 'run: store-service/proto/ruby/generate.sh');
+      await run('bash', [join(packageDir, 'ruby', 'generate.sh'), out], { env });
+      await assertSameTree(join(packageDir, 'ruby', 'lib'), out, 'run: npm run generate -w store-contract');
     } finally {
       await rm(out, { recursive: true, force: true });
     }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the Ruby gem's code from ../store.proto with Debian's protoc and
+# Regenerates the Ruby gem's code from ../proto/store/v1/store.proto with Debian's protoc and
 # grpc_ruby_plugin (packages protobuf-compiler, protobuf-compiler-grpc, and
 # libprotobuf-dev for the well-known types): the versions that match Debian's
 # ruby-google-protobuf and ruby-grpc.
@@ -14,9 +14,9 @@ for tool in protoc grpc_ruby_plugin; do
   fi
 done
 mkdir -p "$out"
-protoc --proto_path="$here/.." \
+protoc --proto_path="$here/../proto" \
   --proto_path=/usr/include \
   --ruby_out="$out" \
   --grpc_out="$out" \
   --plugin=protoc-gen-grpc="$(command -v grpc_ruby_plugin)" \
-  store.proto
+  store/v1/store.proto

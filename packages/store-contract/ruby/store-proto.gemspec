@@ -1,6 +1,6 @@
 # frozen_string_literal: true
 
-# Ruby client for store.v1.StoreService, generated from ../store.proto by generate.sh
+# Ruby client for store.v1.StoreService, generated from ../proto/store/v1/store.proto by generate.sh
 # (Debian's protoc and grpc_ruby_plugin). Do not edit lib/ by hand: change the proto and
 # regenerate; the test suite fails when lib/ is out of date.
 Gem::Specification.new do |spec|

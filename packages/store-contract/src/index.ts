@@ -1,0 +1,4 @@
+export * from '../gen/store/v1/store.ts';
+export * from './enums.ts';
+export * from './files.ts';
+export * from './limits.ts';

@@ -1,0 +1,33 @@
+/**
+ * The item limits both the REST API (its JSON schemas) and the store (its validation)
+ * enforce. One table: the api refuses early what the store would refuse anyway.
+ */
+export const LIMITS = Object.freeze({
+  nameLength: 200,
+  descriptionLength: 2000,
+  maxPriceCents: 1_000_000_000_000,
+  maxInventory: 1_000_000_000,
+  maxTags: 20,
+  tagLength: 50,
+  skuLength: 64,
+  reasonLength: 200,
+  maxPageSize: 100,
+  defaultPageSize: 25,
+  searchLength: 100,
+  requestIdLength: 128,
+  pageTokenLength: 2048,
+});
+
+/**
+ * Identifier shapes, as regular-expression sources (JSON Schema `pattern` takes the same
+ * syntax). Tenants and users are ids chosen by the caller's platform: short, printable,
+ * no separators.
+ */
+export const PATTERNS = Object.freeze({
+  tenantId: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$',
+  userId: '^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$',
+  itemId: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+  sku: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
+  tag: '^[a-z0-9][a-z0-9_-]{0,49}$',
+  requestId: '^[\\x21-\\x7e]{1,128}$',
+});
