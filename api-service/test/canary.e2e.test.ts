@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { canaryServerInterceptor } from 'canary-context';
-import { type ServiceProcess, startService } from 'localdev/process';
-import { type Stack, startStack } from 'localdev/stack';
+import { type ServiceProcess, startService } from 'local-runtime/process';
+import { type Stack, startStack } from 'local-runtime/stack';
 import { type StoreServiceServer, StoreServiceService } from 'store-contract';
 import { httpClient, rawHttp } from 'test-harness/http';
 
@@ -149,7 +149,7 @@ describe('X-Canary end to end with the real store', () => {
   let stack: Stack;
   before(async () => {
     stack = await startStack({
-      apiPort: 0,
+      edgePort: 0,
       dataDir: undefined,
       env: { DEPLOYMENT_TRACK: 'pr-123', APP_VERSION: 'pr-123-abcdef12' },
     });
@@ -159,22 +159,22 @@ describe('X-Canary end to end with the real store', () => {
   });
 
   it('the store receives the key in its request context and both hops answer with their track', async () => {
-    const http = httpClient(stack.apiUrl);
+    const http = httpClient(stack.edgeUrl);
     const isList = (l: Record<string, unknown>) => l.rpc === 'ListItems';
-    let from = stack.store.logs.length;
+    let from = stack.service('store-service').logs.length;
     const r = await http('GET', '/v1/items', { headers: { 'x-tenant-id': 't1', 'x-canary': '123' } });
     assert.equal(r.status, 200);
     assert.equal(
       r.headers.get('x-served-by'),
       'api-service@pr-123 (sha abcdef1), store-service@pr-123 (sha abcdef1)',
     );
-    const call = await stack.store.waitForLog(isList, { from });
+    const call = await stack.service('store-service').waitForLog(isList, { from });
     assert.equal(call.canary, '123');
     assert.equal(call.track, 'pr-123');
 
-    from = stack.store.logs.length;
+    from = stack.service('store-service').logs.length;
     await http('GET', '/v1/items', { headers: { 'x-tenant-id': 't1', 'x-canary': 'pr-1' } });
-    const last = await stack.store.waitForLog(isList, { from });
+    const last = await stack.service('store-service').waitForLog(isList, { from });
     assert.equal(last.canary, undefined, 'an invalid key never reaches the store');
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startService } from 'localdev/process';
+import { startService } from 'local-runtime/process';
 import { loadApiConfig } from '../src/config.ts';
 
 describe('api-service configuration', () => {

@@ -2,9 +2,9 @@
 // resets. Retries are bounded, clients get clear errors, and no write is partial or doubled.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
-import type { ServiceProcess } from 'localdev/process';
-import { startApi, startStore } from 'localdev/services';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
+import type { ServiceProcess } from 'local-runtime/process';
+import { startApi, startStore } from 'local-runtime/services';
 import { type FaultProxy, startFaultProxy } from 'test-harness/dynamo-faults';
 import { httpClient } from 'test-harness/http';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseCanaryKey } from 'canary-context';
 import fc from 'fast-check';
-import { type Stack, startStack } from 'localdev/stack';
+import { type Stack, startStack } from 'local-runtime/stack';
 import { httpClient } from 'test-harness/http';
 
 describe('canary-key parser (fast-check)', () => {
@@ -43,14 +43,14 @@ describe('canary-key parser (fast-check)', () => {
 describe('REST API under random input (fast-check, real processes)', () => {
   let stack: Stack;
   before(async () => {
-    stack = await startStack({ apiPort: 0, dataDir: undefined });
+    stack = await startStack({ edgePort: 0, dataDir: undefined });
   });
   after(async () => {
     await stack?.stop();
   });
 
   it('no 5xx, always the JSON error shape for 4xx, no invalid key echoed, and healthy afterwards', async () => {
-    const http = httpClient(stack.apiUrl);
+    const http = httpClient(stack.edgeUrl);
     const json = fc.jsonValue({ maxDepth: 3 });
     const field = fc.constantFrom(
       'name',

@@ -1,7 +1,7 @@
 // End to end over real processes on loopback: HTTP → api-service → gRPC → store-service → dynalite.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Stack, startStack } from 'localdev/stack';
+import { type Stack, startStack } from 'local-runtime/stack';
 import { type HttpResult, httpClient, rawHttp } from 'test-harness/http';
 
 interface Item {
@@ -35,11 +35,11 @@ describe('items API end to end', () => {
     // Correctness, not latency, is under test: generous deadlines so a loaded CI machine
     // serialising 200 writes on dynalite's lock does not turn into 504s.
     stack = await startStack({
-      apiPort: 0,
+      edgePort: 0,
       dataDir: undefined,
       env: { STORE_DEADLINE_MS: '15000', DYNAMODB_TIMEOUT_MS: '15000' },
     });
-    http = httpClient(stack.apiUrl);
+    http = httpClient(stack.edgeUrl);
   });
   after(async () => {
     await stack?.stop();
@@ -465,7 +465,7 @@ describe('items API end to end', () => {
     // raw socket, because fetch reports the early answer as a failed upload).
     const big = JSON.stringify({ name: 'x'.repeat(1_100_000), price_cents: 1, category: 'books' });
     const tooLarge = await rawHttp(
-      Number(new URL(stack.apiUrl).port),
+      Number(new URL(stack.edgeUrl).port),
       `POST /v1/items HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: bad\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(big)}\r\nConnection: close\r\n\r\n${big}`,
     );
     assert.equal(tooLarge.status, 413);
@@ -494,7 +494,7 @@ describe('items API end to end', () => {
 
   it('closes malformed HTTP with 400 from the parser, not a crash', async () => {
     const r = await rawHttp(
-      stack.api.ports.port ?? 0,
+      stack.service('api-service').ports.port ?? 0,
       'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n',
     );
     assert.equal(r.status, 400);

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
-import type { ServiceProcess } from 'localdev/process';
-import { startApi, startStore } from 'localdev/services';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
+import type { ServiceProcess } from 'local-runtime/process';
+import { startApi, startStore } from 'local-runtime/services';
 import { httpClient } from 'test-harness/http';
 import { startTcpProxy, type TcpProxy } from 'test-harness/tcp-proxy';
 

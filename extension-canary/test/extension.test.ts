@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Lab } from 'localdev/lab';
+import { Lab } from 'local-runtime/lab';
 import { type BrowserContext, chromium, type Page, type Worker } from 'playwright-core';
 import { requireTool } from 'test-harness/tools';
 import { manifestRoutes } from '../../packages/canary-cli/src/lab-routes.ts';

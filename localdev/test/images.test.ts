@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
+import { repoRoot } from 'local-runtime/paths';
+import { LOCAL } from 'local-runtime/services';
 import { type EmulatedImage, emulateDockerfile } from 'test-harness/dockerfile';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from '../src/dynalite.ts';
-import { repoRoot } from '../src/paths.ts';
-import { LOCAL } from '../src/services.ts';
 
 function start(image: EmulatedImage, env: Record<string, string>) {
   const [command, ...args] = image.entrypoint;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { repoRoot } from '../src/paths.ts';
+import { repoRoot } from 'local-runtime/paths';
 
 const SECRETS: Array<[string, RegExp]> = [
   ['AWS access key id', /\b(AKIA|ASIA)[0-9A-Z]{16}\b/],

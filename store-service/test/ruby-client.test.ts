@@ -5,9 +5,9 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
-import type { ServiceProcess } from 'localdev/process';
-import { startStore } from 'localdev/services';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
+import type { ServiceProcess } from 'local-runtime/process';
+import { startStore } from 'local-runtime/services';
 import { RUBY_GEM_LIB } from 'store-contract';
 import { requireTool } from 'test-harness/tools';
 

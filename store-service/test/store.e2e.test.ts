@@ -5,9 +5,9 @@ import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from 'localdev/dynalite';
-import { type ServiceProcess, startService } from 'localdev/process';
-import { startStore } from 'localdev/services';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
+import { type ServiceProcess, startService } from 'local-runtime/process';
+import { startStore } from 'local-runtime/services';
 import { Category } from 'store-contract';
 import { connectStore } from './store-client.ts';
 

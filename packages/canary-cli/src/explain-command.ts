@@ -1,5 +1,5 @@
-import { parseServedBy } from 'canary-context';
-import { labClient } from 'localdev/lab';
+import { CANARY_HEADER, parseServedBy } from 'canary-context';
+import { type Explanation, labClient } from 'local-runtime/lab';
 
 export interface ExplainOptions {
   readonly repoRoot: string;
@@ -13,36 +13,33 @@ export interface ExplainOptions {
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-interface LabExplanation {
-  edge: {
-    route: string;
-    rule: string;
-    priority: number;
-    explicitPriority: boolean;
-    backend: string;
-    middlewares: string[];
-    outranked: string[];
-  } | null;
-  propagatedKey: string | null;
-  mesh: { rule: string | null; backend: string | null };
-}
-
 /** Sends one request and prints the hops that served it; against the lab, also which route matched at each hop and why. */
 export async function explainCommand(options: ExplainOptions): Promise<number> {
   const client = await labClient(options.repoRoot).catch(() => undefined);
-  const baseUrl =
-    options.baseUrl ??
-    (client === undefined ? 'http://localhost:8080' : `http://localhost:${client.info.entrypoints.internal}`);
+  if (client === undefined && options.baseUrl === undefined) {
+    throw new Error(
+      'no lab is running from this checkout: start one with `npm start`, or explain a request to a running system with --base-url URL',
+    );
+  }
+  const baseUrl = options.baseUrl ?? `http://localhost:${client?.info.entrypoints.internal}`;
   const url = new URL(options.path, baseUrl);
   const headers: Record<string, string> = { 'x-tenant-id': options.tenant };
-  if (options.pr !== undefined) headers['x-canary'] = options.pr;
+  if (options.pr !== undefined) headers[CANARY_HEADER] = options.pr;
   for (const h of options.headers) {
     const colon = h.indexOf(':');
     if (colon < 1) throw new Error(`-H: expected "Name: value", got ${JSON.stringify(h)}`);
     headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
   }
   const started = performance.now();
-  const response = await fetch(url, { method: options.method, headers, signal: AbortSignal.timeout(10_000) });
+  let response: Response;
+  try {
+    response = await fetch(url, { method: options.method, headers, signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new Error(
+      `nothing answers at ${url.origin} (${cause})${options.baseUrl === undefined ? `: the lab's control file names it, but the lab is gone; start it again with \`npm start\`` : '; check --base-url'}`,
+    );
+  }
   await response.arrayBuffer();
   const ms = Math.round(performance.now() - started);
   say(
@@ -53,19 +50,19 @@ export async function explainCommand(options: ExplainOptions): Promise<number> {
   if (echo !== null) say(`  key accepted: ${echo}`);
   if (error !== null) say(`  key ignored: ${error} (served as stable, not propagated)`);
   const hops = parseServedBy(response.headers.get('x-served-by') ?? undefined);
-  if (hops.length === 0) say('  no X-Served-By: the request did not reach api-service');
+  if (hops.length === 0) say('  no X-Served-By: the request reached no service');
 
-  let why: LabExplanation | undefined;
+  let why: Explanation | undefined;
   const port = Number(url.port || 80);
   if (client !== undefined && ['localhost', '127.0.0.1'].includes(url.hostname)) {
     const entryPoint = Object.entries(client.info.entrypoints).find(([, p]) => p === port)?.[0];
     if (entryPoint !== undefined) {
-      why = (await client.explain({
-        entryPoint,
-        host: url.host,
-        path: url.pathname,
-        headers,
-      })) as LabExplanation;
+      why = await client.explain({ entryPoint, host: url.host, path: url.pathname, headers });
+      if (options.pr !== undefined && why.propagatedKey !== null) {
+        const running = (await client.status()).canaries.map((c) => String(c.pr));
+        if (!running.includes(why.propagatedKey))
+          say(`  no canary for PR ${why.propagatedKey} in the lab: every hop stable`);
+      }
     }
   }
   hops.forEach((hop, i) => {
@@ -80,14 +77,14 @@ export async function explainCommand(options: ExplainOptions): Promise<number> {
       );
       for (const loser of why.edge.outranked) say(`               outranks ${loser}`);
     }
-    if (i === 1) {
+    const mesh = i === 0 ? undefined : why.mesh[i - 1];
+    if (mesh !== undefined) {
       say(
-        `         mesh: ${why.mesh.rule ?? 'no GRPCRoute attached: the parent Service'} → ${why.mesh.backend ?? 'none (call fails)'}`,
+        `         mesh: call to ${mesh.parent}: ${mesh.rule ?? 'no GRPCRoute rule matches: the parent Service'} → ${mesh.backend ?? 'none (call fails)'}`,
       );
-      say(`               metadata x-canary: ${why.propagatedKey ?? '(none propagated)'}`);
+      say(`               metadata ${CANARY_HEADER}: ${why.propagatedKey ?? '(none propagated)'}`);
     }
   });
-  if (client === undefined && options.baseUrl === undefined)
-    say('  (no lab running from this checkout: route details unavailable)');
+  if (client === undefined) say('  (not the lab: route details unavailable)');
   return response.status < 500 ? 0 : 1;
 }

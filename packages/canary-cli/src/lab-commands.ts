@@ -1,4 +1,4 @@
-import { labClient } from 'localdev/lab';
+import { labClient } from 'local-runtime/lab';
 import { printStatus } from './lab-up.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -30,5 +30,12 @@ export async function labStatus(repoRoot: string, json: boolean): Promise<number
   const status = await client.status();
   if (json) say(JSON.stringify(status, null, 2));
   else printStatus(status);
+  return 0;
+}
+
+export async function labRestart(repoRoot: string, service: string, pr: number | undefined): Promise<number> {
+  const client = await labClient(repoRoot);
+  await client.restart(service, pr, (line) => say(`lab: ${line}`));
+  say(`${service}${pr === undefined ? ' (stable)' : ` (PR ${pr})`} restarted`);
   return 0;
 }

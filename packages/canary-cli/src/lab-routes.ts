@@ -1,4 +1,5 @@
-import type { LabObject, LabService, RouteSource } from 'localdev/lab';
+import type { LabObject, RouteSource } from 'local-runtime/lab';
+import { canaryNamespace, loadCatalogue, serviceOf } from 'service-catalogue';
 import { CANARY_ENVIRONMENT, renderEnvironment, renderPullRequest } from './gitops/render.ts';
 
 // Routes for the routers, and the PrometheusRule for the lab's Prometheus.
@@ -26,20 +27,22 @@ export const manifestRoutes: RouteSource = {
     if (host === undefined) throw new Error(`no Host() rule in ${CANARY_ENVIRONMENT}'s stable IngressRoutes`);
     return { objects: objects as LabObject[], host };
   },
-  async pullRequest(root, headRoot, pr, headSha, services: readonly LabService[]) {
+  async pullRequest(root, headRoot, pr, headSha, services) {
+    const catalogue = loadCatalogue(root);
+    const entries = services.map((s) => serviceOf(catalogue, s));
     const env = await renderEnvironment(root, CANARY_ENVIRONMENT);
     const apps = await renderPullRequest(
       root,
       env,
-      { number: pr, headSha, labels: services.map((s) => `canary:${s}`) },
+      { number: pr, headSha, labels: entries.map((e) => e.label) },
       headRoot,
     );
-    const missing = services.filter(
-      (s) => !apps.some((a) => a.application.metadata.name === `${s}-pr-${pr}`),
+    const objects = apps.flatMap((a) => a.objects.map((o) => o.object));
+    const missing = entries.filter(
+      (e) => !objects.some((o) => o.kind === 'Namespace' && o.metadata.name === canaryNamespace(e, pr)),
     );
-    if (missing.length > 0) throw new Error(`no ApplicationSet generates ${missing.join(', ')} for PR ${pr}`);
-    return apps
-      .flatMap((a) => a.objects.map((o) => o.object))
-      .filter((o) => ROUTE_KINDS.has(o.kind)) as LabObject[];
+    if (missing.length > 0)
+      throw new Error(`no ApplicationSet generates ${missing.map((e) => e.name).join(', ')} for PR ${pr}`);
+    return objects.filter((o) => ROUTE_KINDS.has(o.kind)) as LabObject[];
   },
 };

@@ -1,5 +1,5 @@
-import { Lab, type LabStatus, labClient, serveControl } from 'localdev/lab';
-import { DEFAULT_DATA_DIR } from 'localdev/paths';
+import { controlFile, Lab, type LabStatus, reapStaleLab, serveControl } from 'local-runtime/lab';
+import { DEFAULT_DATA_DIR } from 'local-runtime/paths';
 import { manifestRoutes } from './lab-routes.ts';
 
 export { DEFAULT_DATA_DIR };
@@ -21,14 +21,17 @@ export function printStatus(status: LabStatus): void {
   say('');
   say('  entrypoints');
   for (const [name, url] of Object.entries(status.entrypoints)) say(`    ${name.padEnd(10)} ${url}`);
+  for (const [service, address] of Object.entries(status.mesh))
+    say(`    mesh → ${service.padEnd(15)} ${address}`);
   say(
-    `  mesh (store-service.apps) ${status.mesh}    dynamodb ${status.dynamodb}${status.dataDir === null ? ' (in memory)' : ` (${status.dataDir})`}`,
+    `    dynamodb   ${status.dynamodb}${status.dataDir === null ? ' (in memory)' : ` (${status.dataDir})`}`,
   );
   say('');
-  say('  service         track         address            pid      up   runs');
+  say('  service         track         address            pid      up   restarts  runs');
   for (const s of status.services) {
+    const restarts = `${s.restarts}${s.lastExit === null ? '' : ` (last: ${s.lastExit})`}`;
     say(
-      `  ${s.service.padEnd(15)} ${s.track.padEnd(13)} ${s.address.padEnd(18)} ${String(s.pid).padEnd(8)} ${s.up ? 'yes' : 'NO '}  ${s.source === 'working tree' ? 'working tree' : s.source.replace(/^.*\/worktrees\//, 'ref ').slice(0, 16)}`,
+      `  ${s.service.padEnd(15)} ${s.track.padEnd(13)} ${(s.address ?? '-').padEnd(18)} ${String(s.pid ?? '-').padEnd(8)} ${s.up ? 'yes' : 'NO '}  ${restarts.padEnd(9)} ${s.source === 'working tree' ? 'working tree' : s.source.replace(/^.*\/worktrees\//, 'ref ').slice(0, 16)}`,
     );
   }
   say('');
@@ -43,16 +46,17 @@ export async function labUp(options: LabUpOptions): Promise<number> {
     say(`lab: ${line}`);
     for (const sink of sinks) sink(line);
   };
-  try {
-    await labClient(options.repoRoot).then(
-      async (client) => {
-        await client.status();
-        throw new Error(`a lab is already running from this checkout (${client.info.url}); stop it first`);
-      },
-      () => undefined,
+  const stale = await reapStaleLab(options.repoRoot, [controlFile(options.repoRoot)]);
+  if (stale.kind === 'running')
+    throw new Error(
+      `a lab is already running from this checkout (pid ${stale.pid}); stop it first (Ctrl-C in its terminal, or kill ${stale.pid})`,
     );
-  } catch (err) {
-    if ((err as Error).message.startsWith('a lab is already running')) throw err;
+  if (stale.kind === 'reaped') {
+    progress(
+      stale.reaped.length === 0
+        ? `the previous lab (pid ${stale.pid}) ended without cleaning up; removed its state files`
+        : `the previous lab (pid ${stale.pid}) ended without cleaning up; stopped what it left running: ${stale.reaped.map((r) => `${r.name} (pid ${r.pid})`).join(', ')}`,
+    );
   }
   progress(`starting (data: ${options.dataDir ?? 'in memory'}) ...`);
   const lab = await Lab.start({
@@ -76,7 +80,7 @@ export async function labUp(options: LabUpOptions): Promise<number> {
       `       -d '{"name":"Dune","price_cents":1299,"category":"books","inventory_count":5}'`,
   );
   say(`  curl -s ${url}/v1/items -H 'X-Tenant-ID: demo'`);
-  say(`  npx canary lab add 123                     # PR 123 of both services, from this working tree`);
+  say(`  npx canary lab add 123                     # PR 123 of every service, from this working tree`);
   say(`  curl -si ${url}/v1/items -H 'X-Tenant-ID: demo' -H 'X-Canary: 123' | grep -i '^x-'`);
   say(`  npx canary explain --pr 123 GET /v1/items`);
   say(
@@ -85,9 +89,11 @@ export async function labUp(options: LabUpOptions): Promise<number> {
   say('');
   say('Ctrl-C stops everything.');
 
+  // Ctrl-C, kill, or the terminal closing (SIGHUP): stop everything in order. A lab killed
+  // with SIGKILL cannot do this; its services notice and stop themselves (parent-watch),
+  // and the next `lab up` removes its state.
   await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve());
   });
   say('lab: stopping ...');
   await control.close();

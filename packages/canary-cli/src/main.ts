@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { isPrNumber, MAX_PR_NUMBER } from 'canary-context';
 import { explainCommand } from './explain-command.ts';
 import { RULES } from './gitops/rules/index.ts';
-import { labAdd, labRm, labStatus } from './lab-commands.ts';
+import { labAdd, labRestart, labRm, labStatus } from './lab-commands.ts';
 import { DEFAULT_DATA_DIR, labUp } from './lab-up.ts';
 import { CANARY_ENVIRONMENT, defaultLabels, renderCommand } from './render-command.ts';
 import { verifyCommand } from './verify-command.ts';
@@ -14,19 +15,24 @@ const HELP = `canary — PR-scoped canary deployments
 The lab (no cluster: the manifests' routes, on this machine):
   canary lab up [--port 8080] [--public-port 8081] [--data-dir DIR | --in-memory]
                 [--stable-ref REF] [--observability] [--verbose]
-      Embedded DynamoDB (data under .data/), stable store-service and api-service, a mesh
-      router in front of store-service and an edge router. --port is the guarded
+      Embedded DynamoDB (data under .data/), every catalogue service on its stable track,
+      a mesh router in front of each gRPC service that others call, and an edge router.
+      Services that exit are restarted with backoff. --port is the guarded
       entrypoint (X-Canary honoured), --public-port the public one (X-Canary and baggage
       stripped). --stable-ref runs stable from a git ref (e.g. main). --observability also
       runs a local Prometheus (Debian's prometheus) scraping every lab process with the
       manifests' recording rules and alerts. Ctrl-C stops it all.
-  canary lab add N [--services api-service,store-service] [--ref REF] [--isolated-data]
+  canary lab add N [--services S1,S2] [--ref REF] [--isolated-data]
       Run PR N's canaries next to stable (the working tree, or REF's code) and load the
-      routes its rendered manifests define. --isolated-data gives it its own table.
+      routes its rendered manifests define. --services: catalogue names (default: all).
+      --isolated-data gives it its own table.
   canary lab rm N
       Remove PR N's routes, then stop its services (and drop its table).
+  canary lab restart SERVICE [--pr N]
+      Rolling restart of a stable service (or PR N's canary of it); also brings back one
+      that crashed, without waiting for its backoff.
   canary lab status [--json]
-      Services, tracks, addresses, health and loaded routes.
+      Services, tracks, addresses, health, restarts and loaded routes.
   canary explain [--base-url URL] [--pr N] [--tenant T] [-H 'Name: value'] METHOD PATH
       Send one request and print the hops that served it; against the lab, which route
       matched at each hop and why.
@@ -53,11 +59,36 @@ ${RULES.map((r) => `        ${r.name.padEnd(32)} ${r.description}`).join('\n')}
 class UsageError extends Error {}
 
 const prNumber = (value: string | undefined, what = 'PR number') => {
-  if (value === undefined || !/^[1-9][0-9]{0,9}$/.test(value)) {
-    throw new UsageError(`expected a ${what} (1-9999999999), got ${JSON.stringify(value ?? '')}`);
+  if (value === undefined || !isPrNumber(value)) {
+    throw new UsageError(`expected a ${what} (1-${MAX_PR_NUMBER}), got ${JSON.stringify(value ?? '')}`);
   }
   return Number(value);
 };
+
+/** parseArgs with its errors in plain words: which option, for which command, and what it accepts. */
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  args: string[],
+  options: T,
+  allowPositionals = false,
+) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    const quoted = /'([^']+)'/.exec((err as Error).message)?.[1] ?? '';
+    const known = Object.keys(options)
+      .map((o) => `--${o}`)
+      .join(', ');
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      throw new UsageError(`canary ${command}: unknown option ${quoted} (known: ${known})`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+      throw new UsageError(`canary ${command}: ${quoted.split(' ')[0]} needs a value`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+      throw new UsageError(`canary ${command}: unexpected argument ${quoted} (options: ${known})`);
+    throw err;
+  }
+}
 const portNumber = (value: string, flag: string) => {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -72,19 +103,15 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (group === 'lab' && command === 'up') {
-    const { values } = parseArgs({
-      args: rest,
-      options: {
-        port: { type: 'string', default: '8080' },
-        'public-port': { type: 'string', default: '8081' },
-        'data-dir': { type: 'string' },
-        'in-memory': { type: 'boolean', default: false },
-        'stable-ref': { type: 'string' },
-        observability: { type: 'boolean', default: false },
-        verbose: { type: 'boolean', default: false },
-        repo: { type: 'string', default: REPO_ROOT },
-      },
-      strict: true,
+    const { values } = parse('lab up', rest, {
+      port: { type: 'string', default: '8080' },
+      'public-port': { type: 'string', default: '8081' },
+      'data-dir': { type: 'string' },
+      'in-memory': { type: 'boolean', default: false },
+      'stable-ref': { type: 'string' },
+      observability: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      repo: { type: 'string', default: REPO_ROOT },
     });
     return labUp({
       repoRoot: values.repo,
@@ -97,17 +124,17 @@ export async function run(argv: string[]): Promise<number> {
     });
   }
   if (group === 'lab' && command === 'add') {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
+    const { values, positionals } = parse(
+      'lab add',
+      rest,
+      {
         services: { type: 'string' },
         ref: { type: 'string' },
         'isolated-data': { type: 'boolean', default: false },
         repo: { type: 'string', default: REPO_ROOT },
       },
-      strict: true,
-    });
+      true,
+    );
     return labAdd(values.repo, prNumber(positionals[0]), {
       ...(values.services === undefined
         ? {}
@@ -117,35 +144,49 @@ export async function run(argv: string[]): Promise<number> {
     });
   }
   if (group === 'lab' && command === 'rm') {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: { repo: { type: 'string', default: REPO_ROOT } },
-      strict: true,
-    });
+    const { values, positionals } = parse(
+      'lab rm',
+      rest,
+      { repo: { type: 'string', default: REPO_ROOT } },
+      true,
+    );
     return labRm(values.repo, prNumber(positionals[0]));
   }
+  if (group === 'lab' && command === 'restart') {
+    const { values, positionals } = parse(
+      'lab restart',
+      rest,
+      { pr: { type: 'string' }, repo: { type: 'string', default: REPO_ROOT } },
+      true,
+    );
+    const [service] = positionals;
+    if (service === undefined) throw new UsageError('lab restart needs a SERVICE, e.g. store-service');
+    return labRestart(
+      values.repo,
+      service,
+      values.pr === undefined ? undefined : prNumber(values.pr, 'PR number in --pr'),
+    );
+  }
   if (group === 'lab' && command === 'status') {
-    const { values } = parseArgs({
-      args: rest,
-      options: { json: { type: 'boolean', default: false }, repo: { type: 'string', default: REPO_ROOT } },
-      strict: true,
+    const { values } = parse('lab status', rest, {
+      json: { type: 'boolean', default: false },
+      repo: { type: 'string', default: REPO_ROOT },
     });
     return labStatus(values.repo, values.json);
   }
   if (group === 'explain') {
-    const { values, positionals } = parseArgs({
-      args: argv.slice(1),
-      allowPositionals: true,
-      options: {
+    const { values, positionals } = parse(
+      'explain',
+      argv.slice(1),
+      {
         'base-url': { type: 'string' },
         pr: { type: 'string' },
         tenant: { type: 'string', default: 'demo' },
         header: { type: 'string', short: 'H', multiple: true, default: [] },
         repo: { type: 'string', default: REPO_ROOT },
       },
-      strict: true,
-    });
+      true,
+    );
     const [method, path] = positionals;
     if (method === undefined || path === undefined || !path.startsWith('/'))
       throw new UsageError('explain needs METHOD and PATH, e.g. GET /v1/items');
@@ -160,21 +201,15 @@ export async function run(argv: string[]): Promise<number> {
     });
   }
   if (group === 'render') {
-    const { values } = parseArgs({
-      args: argv.slice(1),
-      options: {
-        pr: { type: 'string' },
-        'head-sha': { type: 'string' },
-        labels: { type: 'string' },
-        env: { type: 'string', default: CANARY_ENVIRONMENT },
-        out: { type: 'string' },
-        repo: { type: 'string', default: REPO_ROOT },
-      },
-      strict: true,
+    const { values } = parse('render', argv.slice(1), {
+      pr: { type: 'string' },
+      'head-sha': { type: 'string' },
+      labels: { type: 'string' },
+      env: { type: 'string', default: CANARY_ENVIRONMENT },
+      out: { type: 'string' },
+      repo: { type: 'string', default: REPO_ROOT },
     });
-    if (values.pr === undefined || !/^[1-9][0-9]{0,9}$/.test(values.pr)) {
-      throw new UsageError(`--pr: expected a PR number, got ${JSON.stringify(values.pr ?? '')}`);
-    }
+    prNumber(values.pr, 'PR number in --pr');
     if (values['head-sha'] !== undefined && !/^[0-9a-f]{40}$/.test(values['head-sha'])) {
       throw new UsageError('--head-sha: expected a full 40-character commit sha');
     }
@@ -191,11 +226,7 @@ export async function run(argv: string[]): Promise<number> {
     });
   }
   if (group === 'verify') {
-    const { values } = parseArgs({
-      args: argv.slice(1),
-      options: { repo: { type: 'string', default: REPO_ROOT } },
-      strict: true,
-    });
+    const { values } = parse('verify', argv.slice(1), { repo: { type: 'string', default: REPO_ROOT } });
     return verifyCommand(values.repo);
   }
   throw new UsageError(`unknown command: ${argv.join(' ')}`);
@@ -208,7 +239,7 @@ run(process.argv.slice(2)).then(
   (err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`canary: ${message}\n`);
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError) {
       process.stderr.write("run 'canary help' for usage\n");
       process.exitCode = 2;
     } else process.exitCode = 1;

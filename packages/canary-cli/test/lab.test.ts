@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { Lab } from 'localdev/lab';
+import { Lab } from 'local-runtime/lab';
 import { httpClient } from 'test-harness/http';
 import { manifestRoutes } from '../src/lab-routes.ts';
 import { fixtureRepo, git, repoRoot } from './fixture-repo.ts';
@@ -81,8 +81,14 @@ describe('the lab', { skip: kubectlMissing }, () => {
       });
       assert.equal(why.edge?.route, 'IngressRoute apps/api-service-internal routes[0]');
       assert.equal(why.propagatedKey, '7');
-      assert.equal(why.mesh.rule, 'GRPCRoute apps/store-service-canary-pr-7 rules[0]');
-      assert.equal(why.mesh.backend, 'store-service.store-canary-pr-7');
+      assert.deepEqual(why.mesh, [
+        {
+          caller: 'api-service.apps',
+          parent: 'store-service.apps',
+          rule: 'GRPCRoute apps/store-service-canary-pr-7 rules[0]',
+          backend: 'store-service.store-canary-pr-7',
+        },
+      ]);
     });
   });
 
@@ -136,8 +142,8 @@ describe('the lab', { skip: kubectlMissing }, () => {
     });
 
     it('a canary whose process died while its routes remain answers a clear error naming the PR, never stable', async () => {
-      lab.backend('store-service', 'store-canary-pr-7')?.child.kill('SIGKILL');
-      lab.backend('api-service', 'api-canary-pr-55')?.child.kill('SIGKILL');
+      lab.backend('store-service', 7)?.child.kill('SIGKILL');
+      lab.backend('api-service', 55)?.child.kill('SIGKILL');
       await new Promise((resolve) => setTimeout(resolve, 300));
       const store = await tracks(lab, '7');
       assert.equal(store.status, 503);

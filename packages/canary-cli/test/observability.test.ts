@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { Lab } from 'localdev/lab';
-import { type Stack, startStack } from 'localdev/stack';
+import { Lab } from 'local-runtime/lab';
+import { type Stack, startStack } from 'local-runtime/stack';
 import { httpClient } from 'test-harness/http';
 import { requireTool } from 'test-harness/tools';
 import { stringify } from 'yaml';
@@ -186,7 +186,7 @@ describe('tracing and logs across both hops', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
     stack = await startStack({
-      apiPort: 0,
+      edgePort: 0,
       dataDir: undefined,
       env: {
         DEPLOYMENT_TRACK: 'pr-123',
@@ -203,15 +203,22 @@ describe('tracing and logs across both hops', () => {
   });
 
   it('one request with X-Canary: 123 is one trace through both services, marked canary.pr and deployment.track', async () => {
-    const from = { api: stack.api.logs.length, store: stack.store.logs.length };
-    const r = await httpClient(stack.apiUrl)('GET', '/v1/items', {
+    const from = {
+      api: stack.service('api-service').logs.length,
+      store: stack.service('store-service').logs.length,
+    };
+    const r = await httpClient(stack.edgeUrl)('GET', '/v1/items', {
       headers: { 'x-tenant-id': 'trace', 'x-canary': '123' },
     });
     assert.equal(r.status, 200);
-    const storeLine = await stack.store.waitForLog((l) => l.rpc === 'ListItems', { from: from.store });
-    const apiLine = await stack.api.waitForLog((l) => l.msg === 'request' && l.route === '/v1/items', {
-      from: from.api,
-    });
+    const storeLine = await stack
+      .service('store-service')
+      .waitForLog((l) => l.rpc === 'ListItems', { from: from.store });
+    const apiLine = await stack
+      .service('api-service')
+      .waitForLog((l) => l.msg === 'request' && l.route === '/v1/items', {
+        from: from.api,
+      });
     assert.match(String(apiLine.trace_id), /^[0-9a-f]{32}$/);
     assert.equal(storeLine.trace_id, apiLine.trace_id, 'log lines of both services carry the same trace id');
     const traceId = String(apiLine.trace_id);

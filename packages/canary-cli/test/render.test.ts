@@ -255,7 +255,7 @@ describe('canary render', { skip: kubectlMissing }, () => {
       promisify(execFile)(process.execPath, [cli, 'render', '--pr', 'pr-1']),
       (err: { code: number; stderr: string }) => {
         assert.equal(err.code, 2);
-        assert.match(err.stderr, /--pr: expected a PR number/);
+        assert.match(err.stderr, /expected a PR number in --pr \(1-9999999999\), got "pr-1"/);
         return true;
       },
     );

@@ -2,7 +2,7 @@
 // churn, the store killed and restarted, rolling restarts of both services.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Lab } from 'localdev/lab';
+import { Lab } from 'local-runtime/lab';
 import { httpClient } from 'test-harness/http';
 import { manifestRoutes } from '../src/lab-routes.ts';
 import { repoRoot } from './fixture-repo.ts';
@@ -89,10 +89,10 @@ describe('lab resilience under load', { skip: kubectlMissing }, () => {
       }
     });
     while (acknowledged.length < 10) await sleep(20);
-    lab.backend('store-service', 'apps')?.child.kill('SIGKILL');
+    lab.backend('store-service')?.child.kill('SIGKILL');
     const down = Date.now();
     while ((statuses.get(503) ?? 0) < 3 && Date.now() - down < 10_000) await sleep(20);
-    await lab.restart('store-service', 'apps');
+    await lab.restart('store-service');
     const ackAtRestart = acknowledged.length;
     while (acknowledged.length < ackAtRestart + 10) await sleep(20);
     running = false;
@@ -118,9 +118,9 @@ describe('lab resilience under load', { skip: kubectlMissing }, () => {
       { want: 'stable,stable' },
     ]);
     await sleep(300);
-    await lab.restart('api-service', 'apps');
-    await lab.restart('store-service', 'apps');
-    await lab.restart('store-service', 'store-canary-pr-7');
+    await lab.restart('api-service');
+    await lab.restart('store-service');
+    await lab.restart('store-service', 7);
     await sleep(300);
     const failures = await load.stop();
     assert.deepEqual(failures, [], `${failures.length} of ${load.sent} failed`);

@@ -154,3 +154,28 @@ export function calledServices(catalogue: readonly ServiceEntry[]): ServiceEntry
   const called = new Set(catalogue.flatMap((e) => e.downstreams.map((d) => d.service)));
   return catalogue.filter((e) => called.has(e.name));
 }
+
+/**
+ * The catalogue's services in an order where every service comes after the services it
+ * calls (start order; stop in reverse). Throws on a call cycle.
+ */
+export function startOrder(catalogue: readonly ServiceEntry[]): ServiceEntry[] {
+  const ordered: ServiceEntry[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (entry: ServiceEntry, path: readonly string[]) => {
+    if (state.get(entry.name) === 'done') return;
+    if (state.get(entry.name) === 'visiting')
+      throw new CatalogueError(`downstreams form a cycle: ${[...path, entry.name].join(' → ')}`);
+    state.set(entry.name, 'visiting');
+    for (const down of entry.downstreams) visit(serviceOf(catalogue, down.service), [...path, entry.name]);
+    state.set(entry.name, 'done');
+    ordered.push(entry);
+  };
+  for (const entry of catalogue) visit(entry, []);
+  return ordered;
+}
+
+/** PR `pr`'s own table of a service with data, under label canary:isolated-data: `<table>-pr-<N>`. */
+export function isolatedTable(table: string, pr: number | string): string {
+  return `${table}-pr-${prString(pr)}`;
+}

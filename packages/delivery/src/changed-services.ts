@@ -1,20 +1,31 @@
-import type { Service, Workspace } from './workspaces.ts';
-import { SERVICES } from './workspaces.ts';
+import type { Workspace } from './workspaces.ts';
 
 /** Files that change what every image contains. */
 const EVERYTHING = new Set(['package.json', 'package-lock.json', '.dockerignore', 'tsconfig.json']);
 
+/** What changed-service detection needs of a catalogue entry. */
+export interface ImageSource {
+  readonly name: string;
+  /** npm workspace folder of the service. */
+  readonly workspace: string;
+}
+
 /**
- * The services whose images a change affects: a service changes when a file in its folder
- * changes, or in a workspace package it depends on (directly or through others, e.g. the
- * proto in store-service for api-service), or a root file every image is built from.
- * Manifests, docs and workflows change no image.
+ * The services (catalogue names, catalogue order) whose images a change affects: a
+ * service changes when a file in its workspace folder changes, or in a workspace package
+ * it depends on at run time (directly or through others, e.g. the store contract for the
+ * api), or a root file every image is built from. Manifests, docs, workflows and what
+ * only tests use (devDependencies) change no image.
  */
-export function changedServices(files: readonly string[], workspaces: readonly Workspace[]): Service[] {
+export function changedServices(
+  files: readonly string[],
+  workspaces: readonly Workspace[],
+  services: readonly ImageSource[],
+): string[] {
+  if (files.some((file) => EVERYTHING.has(file))) return services.map((s) => s.name);
   const byName = new Map(workspaces.map((w) => [w.name, w]));
   const touched = new Set<string>();
   for (const file of files) {
-    if (EVERYTHING.has(file)) return [...SERVICES];
     const owner = workspaces
       .filter((w) => file === w.dir || file.startsWith(`${w.dir}/`))
       .sort((a, b) => b.dir.length - a.dir.length)[0];
@@ -26,5 +37,12 @@ export function changedServices(files: readonly string[], workspaces: readonly W
     seen.add(name);
     return (byName.get(name)?.dependsOn ?? []).some((dep) => dependsOnTouched(dep, seen));
   };
-  return SERVICES.filter((service) => dependsOnTouched(service));
+  return services
+    .filter((service) => {
+      const workspace = workspaces.find((w) => w.dir === service.workspace);
+      if (workspace === undefined)
+        throw new Error(`${service.name}: workspace folder ${service.workspace} is not an npm workspace`);
+      return dependsOnTouched(workspace.name);
+    })
+    .map((s) => s.name);
 }

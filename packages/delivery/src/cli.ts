@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadCatalogue } from 'service-catalogue';
 import { changedServices } from './changed-services.ts';
 import { github } from './github.ts';
 import { canaryTag, imageName, releaseTag } from './image-tag.ts';
@@ -12,7 +13,7 @@ import { readPlatform } from './platform.ts';
 import { deletePrImages, guardForkPush, syncLabels, upsertComment } from './pr-actions.ts';
 import { prCommentBody } from './pr-comment.ts';
 import { type MergedPullRequest, releaseNotes } from './release-notes.ts';
-import { readWorkspaces, SERVICES, type Service } from './workspaces.ts';
+import { readWorkspaces } from './workspaces.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -46,11 +47,20 @@ function env(name: string): string {
   return value;
 }
 
-const parseServices = (value: string): Service[] => {
-  const list = JSON.parse(value) as string[];
+/** A JSON list of catalogue service names (what changed-services printed). */
+const parseServices = (value: string): string[] => {
+  let list: unknown;
+  try {
+    list = JSON.parse(value);
+  } catch {
+    throw new Error(`--services: not JSON: ${value}`);
+  }
+  if (!Array.isArray(list)) throw new Error('--services: expected a JSON list of service names');
+  const known = loadCatalogue(repoRoot).map((e) => e.name);
   for (const s of list)
-    if (!(SERVICES as readonly string[]).includes(s)) throw new Error(`unknown service ${s}`);
-  return list as Service[];
+    if (typeof s !== 'string' || !known.includes(s))
+      throw new Error(`--services: unknown service ${JSON.stringify(s)} (known: ${known.join(', ')})`);
+  return list as string[];
 };
 
 async function main(argv: string[]): Promise<void> {
@@ -91,7 +101,10 @@ async function main(argv: string[]): Promise<void> {
             )
               .split('\n')
               .filter(Boolean);
-      output('services', JSON.stringify(changedServices(files, readWorkspaces(repoRoot))));
+      output(
+        'services',
+        JSON.stringify(changedServices(files, readWorkspaces(repoRoot), loadCatalogue(repoRoot))),
+      );
       return;
     }
     case 'image-tag':
@@ -134,13 +147,14 @@ async function main(argv: string[]): Promise<void> {
         env('GITHUB_REPOSITORY'),
         Number(required(values, 'pr')),
         parseServices(required(values, 'services')),
+        loadCatalogue(repoRoot),
       );
       output('labels', JSON.stringify(result));
       return;
     }
     case 'delete-pr-images': {
       const [owner = '', repo = ''] = env('GITHUB_REPOSITORY').split('/');
-      const packages = SERVICES.map((s) => imageName(`${repo}`, s));
+      const packages = loadCatalogue(repoRoot).map((s) => imageName(`${repo}`, s.image));
       const ownerType = values['owner-type'] === 'users' ? 'users' : 'orgs';
       const deleted = await deletePrImages(
         github(env('GITHUB_TOKEN'), process.env.GITHUB_API_URL),

@@ -1,4 +1,4 @@
-export { changedServices } from './changed-services.ts';
+export { changedServices, type ImageSource } from './changed-services.ts';
 export { COMMANDS } from './cli.ts';
 export { canaryTag, imageName, releaseTag } from './image-tag.ts';
 export { getImageTag, setImageTag } from './kustomize-images.ts';
@@ -7,10 +7,10 @@ export {
   deletePrImages,
   FORK_GUARD_MARKER,
   guardForkPush,
-  labelFor,
+  type Labelled,
   syncLabels,
   upsertComment,
 } from './pr-actions.ts';
 export { COMMENT_MARKER, prCommentBody } from './pr-comment.ts';
 export { releaseNotes } from './release-notes.ts';
-export { readWorkspaces, SERVICES } from './workspaces.ts';
+export { readWorkspaces, type Workspace } from './workspaces.ts';

@@ -1,17 +1,35 @@
 import type { GitHub } from './github.ts';
 import { COMMENT_MARKER } from './pr-comment.ts';
-import { SERVICES, type Service } from './workspaces.ts';
 
-export const labelFor = (service: string) => `canary:${service}`;
+/** What label syncing needs of a catalogue entry. */
+export interface Labelled {
+  readonly name: string;
+  /** The PR label that deploys its canary (`canary:<name>`). */
+  readonly label: string;
+}
 
-/** Adds `canary:<service>` for the services changed, removes it from the others. Returns what changed. */
-export async function syncLabels(gh: GitHub, repo: string, pr: number, changed: readonly Service[]) {
+/**
+ * Adds the catalogue label of each changed service, removes the others' labels. Returns
+ * what changed.
+ */
+export async function syncLabels(
+  gh: GitHub,
+  repo: string,
+  pr: number,
+  changed: readonly string[],
+  services: readonly Labelled[],
+) {
   const current = (
     await gh.request<Array<{ name: string }>>('GET', `/repos/${repo}/issues/${pr}/labels`)
   ).map((l) => l.name);
-  const want = new Set(changed.map(labelFor));
+  const labelOf = (name: string) => {
+    const entry = services.find((s) => s.name === name);
+    if (entry === undefined) throw new Error(`unknown service ${name}`);
+    return entry.label;
+  };
+  const want = new Set(changed.map(labelOf));
   const add = [...want].filter((l) => !current.includes(l));
-  const remove = SERVICES.map(labelFor).filter((l) => current.includes(l) && !want.has(l));
+  const remove = services.map((s) => s.label).filter((l) => current.includes(l) && !want.has(l));
   if (add.length > 0) await gh.request('POST', `/repos/${repo}/issues/${pr}/labels`, { labels: add });
   for (const label of remove)
     await gh.request('DELETE', `/repos/${repo}/issues/${pr}/labels/${encodeURIComponent(label)}`);

@@ -1,12 +1,10 @@
-import type { Service } from './workspaces.ts';
-
 /** Hidden marker that identifies the one comment this workflow keeps up to date. */
 export const COMMENT_MARKER = '<!-- pr-canary:status -->';
 
 export interface CommentInput {
   readonly pr: number;
   readonly tag: string;
-  readonly services: readonly Service[];
+  readonly services: readonly string[];
   readonly host: string;
 }
 

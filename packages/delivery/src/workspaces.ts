@@ -1,27 +1,33 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, matchesGlob } from 'node:path';
 
 /** A workspace package: its folder and the workspace packages it depends on. */
 export interface Workspace {
   readonly name: string;
   readonly dir: string;
+  /** Workspace packages in `dependencies`: what its image or runtime contains. */
   readonly dependsOn: readonly string[];
+  /** Workspace packages in `devDependencies`: what its tests use. */
+  readonly devDependsOn: readonly string[];
 }
 
-/** Services that become container images (and PR canaries). */
-export const SERVICES = ['api-service', 'store-service'] as const;
-export type Service = (typeof SERVICES)[number];
+// A workspaces entry: a folder, or a glob whose last segment holds the `*` (packages/*, *-service).
+function expand(repoRoot: string, pattern: string): string[] {
+  if (!pattern.includes('*')) return [pattern];
+  const slash = pattern.lastIndexOf('/');
+  const parent = slash < 0 ? '' : pattern.slice(0, slash);
+  if (parent.includes('*'))
+    throw new Error(`workspaces pattern ${pattern}: only the last segment may hold *`);
+  return readdirSync(join(repoRoot, parent), { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => (parent === '' ? e.name : `${parent}/${e.name}`))
+    .filter((dir) => matchesGlob(dir, pattern));
+}
 
 /** Reads the npm workspaces of a repository and their workspace-to-workspace dependencies. */
 export function readWorkspaces(repoRoot: string): Workspace[] {
   const root = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { workspaces?: string[] };
-  const dirs = (root.workspaces ?? []).flatMap((pattern) =>
-    pattern.endsWith('/*')
-      ? readdirSync(join(repoRoot, pattern.slice(0, -2)), { withFileTypes: true })
-          .filter((e) => e.isDirectory())
-          .map((e) => `${pattern.slice(0, -2)}/${e.name}`)
-      : [pattern],
-  );
+  const dirs = [...new Set((root.workspaces ?? []).flatMap((pattern) => expand(repoRoot, pattern)))].sort();
   const manifests = dirs
     .filter((dir) => existsSync(join(repoRoot, dir, 'package.json')))
     .map((dir) => ({
@@ -29,11 +35,11 @@ export function readWorkspaces(repoRoot: string): Workspace[] {
       pkg: JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')) as Record<string, unknown>,
     }));
   const names = new Set(manifests.map((m) => String(m.pkg.name)));
+  const internal = (deps: unknown) => Object.keys((deps ?? {}) as object).filter((d) => names.has(d));
   return manifests.map(({ dir, pkg }) => ({
     name: String(pkg.name),
     dir,
-    dependsOn: Object.keys({ ...(pkg.dependencies as object), ...(pkg.devDependencies as object) }).filter(
-      (d) => names.has(d),
-    ),
+    dependsOn: internal(pkg.dependencies),
+    devDependsOn: internal(pkg.devDependencies),
   }));
 }

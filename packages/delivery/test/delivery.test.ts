@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { loadCatalogue } from 'service-catalogue';
 import { changedServices } from '../src/changed-services.ts';
 import { github } from '../src/github.ts';
 import { canaryTag, imageName, releaseTag } from '../src/image-tag.ts';
@@ -24,13 +25,28 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 describe('changed-service detection', () => {
   // A fixture graph: a shared lib used by both, one used by the api only, a tool used by none.
   const graph: Workspace[] = [
-    { name: 'api-service', dir: 'api-service', dependsOn: ['shared', 'api-only', 'store-contract'] },
-    { name: 'store-service', dir: 'store-service', dependsOn: ['shared', 'store-contract'] },
-    { name: 'store-contract', dir: 'packages/store-contract', dependsOn: [] },
-    { name: 'shared', dir: 'packages/shared', dependsOn: [] },
-    { name: 'api-only', dir: 'packages/api-only', dependsOn: ['deep'] },
-    { name: 'deep', dir: 'packages/deep', dependsOn: [] },
-    { name: 'tools', dir: 'packages/tools', dependsOn: ['shared'] },
+    {
+      name: 'api-service',
+      dir: 'api-service',
+      dependsOn: ['shared', 'api-only', 'store-contract'],
+      devDependsOn: ['test-only'],
+    },
+    {
+      name: 'store-service',
+      dir: 'store-service',
+      dependsOn: ['shared', 'store-contract'],
+      devDependsOn: [],
+    },
+    { name: 'store-contract', dir: 'packages/store-contract', dependsOn: [], devDependsOn: [] },
+    { name: 'shared', dir: 'packages/shared', dependsOn: [], devDependsOn: [] },
+    { name: 'api-only', dir: 'packages/api-only', dependsOn: ['deep'], devDependsOn: [] },
+    { name: 'deep', dir: 'packages/deep', dependsOn: [], devDependsOn: [] },
+    { name: 'tools', dir: 'packages/tools', dependsOn: ['shared'], devDependsOn: [] },
+    { name: 'test-only', dir: 'packages/test-only', dependsOn: [], devDependsOn: [] },
+  ];
+  const services = [
+    { name: 'api-service', workspace: 'api-service' },
+    { name: 'store-service', workspace: 'store-service' },
   ];
   const cases: Array<[string[], string[]]> = [
     [['api-service/src/app.ts'], ['api-service']],
@@ -42,21 +58,27 @@ describe('changed-service detection', () => {
     [['docs/lab.md', 'manifests-microservices/x.yaml', '.github/workflows/ci.yml', 'README.md'], []],
     [['package-lock.json'], ['api-service', 'store-service']],
     [['packages/shared-extra/file.ts'], []], // a prefix of a folder name is not that folder
+    [['packages/test-only/src/x.ts'], []], // what only tests use is not in any image
   ];
   for (const [files, want] of cases) {
     it(`${files.join(', ')} → ${want.join(', ') || 'nothing'}`, () => {
-      assert.deepEqual(changedServices(files, graph), want);
+      assert.deepEqual(changedServices(files, graph, services), want);
     });
   }
 
-  it('reads this repository’s real graph: canary-context changes both services, the CLI neither', () => {
+  it('reads this repository’s real graph and catalogue: canary-context changes both services, the CLI and the test harness neither', () => {
     const workspaces = readWorkspaces(repoRoot);
-    assert.deepEqual(changedServices(['packages/canary-context/src/key.ts'], workspaces), [
+    const catalogue = loadCatalogue(repoRoot);
+    const changed = (file: string) => changedServices([file], workspaces, catalogue);
+    assert.deepEqual(changed('packages/canary-context/src/key.ts'), ['api-service', 'store-service']);
+    assert.deepEqual(changed('packages/canary-cli/src/main.ts'), []);
+    assert.deepEqual(changed('packages/test-harness/src/http.ts'), []);
+    assert.deepEqual(changed('api-service/Dockerfile'), ['api-service']);
+    assert.deepEqual(changed('store-service/src/main.ts'), ['store-service']);
+    assert.deepEqual(changed('packages/store-contract/proto/store/v1/store.proto'), [
       'api-service',
       'store-service',
     ]);
-    assert.deepEqual(changedServices(['packages/canary-cli/src/main.ts'], workspaces), []);
-    assert.deepEqual(changedServices(['api-service/Dockerfile'], workspaces), ['api-service']);
   });
 });
 
@@ -247,10 +269,22 @@ describe('PR comment and GitHub calls (against a local fake API)', () => {
     const state = { labels: ['bug', 'canary:api-service'], comments: [], versions: [] };
     const fake = await fakeGitHub(state);
     try {
-      assert.deepEqual(await syncLabels(fake.gh, 'o/r', 5, ['store-service']), {
-        add: ['canary:store-service'],
-        remove: ['canary:api-service'],
-      });
+      assert.deepEqual(
+        await syncLabels(
+          fake.gh,
+          'o/r',
+          5,
+          ['store-service'],
+          [
+            { name: 'api-service', label: 'canary:api-service' },
+            { name: 'store-service', label: 'canary:store-service' },
+          ],
+        ),
+        {
+          add: ['canary:store-service'],
+          remove: ['canary:api-service'],
+        },
+      );
       assert.deepEqual(state.labels.sort(), ['bug', 'canary:store-service']);
     } finally {
       fake.close();

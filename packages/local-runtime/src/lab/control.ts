@@ -2,7 +2,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type AddOptions, LAB_SERVICES, type Lab, type LabService, type LabStatus } from './lab.ts';
+import type { Lab, LabStatus } from './lab.ts';
+import type { ExplainRequest, Explanation } from './routers.ts';
 
 /** Where a running lab writes how to reach its control endpoint. */
 export const controlFile = (repoRoot: string) => join(repoRoot, '.lab', 'control.json');
@@ -56,17 +57,21 @@ export async function serveControl(
     (async () => {
       if (req.method === 'GET' && url.pathname === '/status') return json(200, lab.status());
       if (req.method === 'POST' && url.pathname === '/explain')
-        return json(200, lab.explain((await body(req)) as never));
+        return json(200, lab.explain((await body(req)) as unknown as ExplainRequest));
+      if (req.method === 'POST' && url.pathname === '/restart') {
+        const { service, pr } = (await body(req)) as { service?: string; pr?: number };
+        if (typeof service !== 'string') return json(400, { error: 'service is required' });
+        return stream(() => lab.restart(service, pr));
+      }
       const canary = /^\/canaries\/([0-9]+)$/.exec(url.pathname);
       if (req.method === 'PUT' && canary?.[1] !== undefined) {
         const options = (await body(req)) as { services?: string[]; ref?: string; isolatedData?: boolean };
-        const services = (options.services ?? [...LAB_SERVICES]) as LabService[];
         return stream(async () => {
           const added = await lab.add(Number(canary[1]), {
-            services,
-            ref: options.ref,
-            isolatedData: options.isolatedData,
-          } as AddOptions);
+            services: options.services ?? lab.serviceNames,
+            ...(options.ref === undefined ? {} : { ref: options.ref }),
+            ...(options.isolatedData === undefined ? {} : { isolatedData: options.isolatedData }),
+          });
           return { pr: added.pr, services: added.services, sha: added.sha };
         });
       }
@@ -102,12 +107,8 @@ export interface LabClient {
     progress?: (line: string) => void,
   ): Promise<unknown>;
   remove(pr: number, progress?: (line: string) => void): Promise<unknown>;
-  explain(request: {
-    entryPoint: string;
-    host: string;
-    path: string;
-    headers: Record<string, string>;
-  }): Promise<unknown>;
+  restart(service: string, pr: number | undefined, progress?: (line: string) => void): Promise<unknown>;
+  explain(request: ExplainRequest): Promise<Explanation>;
 }
 
 /** Connects to the lab running from this checkout; a clear error when none is. */
@@ -159,6 +160,8 @@ export async function labClient(repoRoot: string): Promise<LabClient> {
     status: async () => (await (await call('GET', '/status')).json()) as LabStatus,
     add: async (pr, options, progress) => streamed(await call('PUT', `/canaries/${pr}`, options), progress),
     remove: async (pr, progress) => streamed(await call('DELETE', `/canaries/${pr}`), progress),
-    explain: async (request) => (await call('POST', '/explain', request)).json(),
+    restart: async (service, pr, progress) =>
+      streamed(await call('POST', '/restart', { service, ...(pr === undefined ? {} : { pr }) }), progress),
+    explain: async (request) => (await (await call('POST', '/explain', request)).json()) as Explanation,
   };
 }

@@ -11,12 +11,17 @@ import { createInterface } from 'node:readline';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import autocannon from 'autocannon';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from '../src/dynalite.ts';
-import { buildEdgeTable, type LabObject, selectEdgeRoute } from '../src/lab/edge-table.ts';
-import { buildMeshTable, selectMeshRule } from '../src/lab/mesh-table.ts';
-import { repoRoot } from '../src/paths.ts';
-import { type ServiceProcess, startService } from '../src/process.ts';
-import { LOCAL, startApi, startStore } from '../src/services.ts';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
+import { repoRoot } from 'local-runtime/paths';
+import { type ServiceProcess, startService } from 'local-runtime/process';
+import {
+  buildEdgeTable,
+  buildMeshTable,
+  type LabObject,
+  selectEdgeRoute,
+  selectMeshRule,
+} from 'local-runtime/routing';
+import { LOCAL, startApi, startStore } from 'local-runtime/services';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 32;
@@ -167,8 +172,8 @@ async function main() {
 
   // (d) the lab's edge and mesh routers in the path vs direct.
   say('bench: (d) through the lab edge and mesh ...');
-  const { Lab } = await import('../src/lab/lab.ts');
-  const { manifestRoutes } = await import('../../packages/canary-cli/src/lab-routes.ts');
+  const { Lab } = await import('local-runtime/lab');
+  const { manifestRoutes } = await import('canary-cli/lab-routes');
   const lab = await Lab.start({
     repoRoot,
     routes: manifestRoutes,
@@ -184,8 +189,8 @@ async function main() {
 
   // (e) ceiling: bare Fastify → grpc-js with a fixed answer.
   say('bench: (e) bare Fastify → grpc-js pass-through ...');
-  const pStore = await spawnReady(join(repoRoot, 'localdev/bench/passthrough-store.ts'), {});
-  const pApi = await spawnReady(join(repoRoot, 'localdev/bench/passthrough-api.ts'), {
+  const pStore = await spawnReady(join(repoRoot, 'packages/bench/src/passthrough-store.ts'), {});
+  const pApi = await spawnReady(join(repoRoot, 'packages/bench/src/passthrough-api.ts'), {
     STORE_ADDRESS: `127.0.0.1:${pStore.port}`,
   });
   results.e = await load(itemUrl(pApi.port));

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildEdgeTable, type LabObject, selectEdgeRoute } from './edge-table.ts';
-import { buildMeshTable, selectMeshRule } from './mesh-table.ts';
-import { parseRule } from './traefik-rule.ts';
+import { buildEdgeTable, type LabObject, selectEdgeRoute } from '../src/lab/edge-table.ts';
+import { buildMeshTable, selectMeshRule } from '../src/lab/mesh-table.ts';
+import { parseRule } from '../src/lab/traefik-rule.ts';
 
 const route = (
   name: string,
@@ -178,7 +178,7 @@ describe('mesh table (GRPCRoute precedence)', () => {
 describe('indexed lookup equals a full scan', () => {
   it('edge: same route as scanning every route in table order (random tables, ties included)', async () => {
     const { default: fc } = await import('fast-check');
-    const { matches } = await import('./traefik-rule.ts');
+    const { matches } = await import('../src/lab/traefik-rule.ts');
     fc.assert(
       fc.property(
         fc.array(

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { repoRoot, type ServiceName, serviceEntries, TELEMETRY_REGISTER } from './paths.ts';
+import { loadCatalogue, serviceOf } from 'service-catalogue';
+import { PARENT_WATCH, repoRoot, TELEMETRY_REGISTER } from './paths.ts';
 
 export interface ServiceProcess {
   readonly name: string;
@@ -34,16 +35,24 @@ export interface StartOptions {
 }
 
 /**
- * Spawns a service with the current node and waits for its `"event":"ready"` log line.
- * Fails with the service's own output when it exits or stays silent past the timeout.
+ * Spawns a catalogue service (its `entry`, from the catalogue of the checkout it runs
+ * from) with the current node and waits for its `"event":"ready"` log line. Fails with
+ * the service's own output when it exits or stays silent past the timeout. The child
+ * stops itself when this process dies (parent-watch.ts), however that happens.
  */
-export function startService(service: ServiceName, options: StartOptions): Promise<ServiceProcess> {
+export async function startService(service: string, options: StartOptions): Promise<ServiceProcess> {
   const root = options.root ?? repoRoot;
-  const preload = options.telemetry === false ? [] : ['--import', `./${TELEMETRY_REGISTER}`];
-  const child = spawn(process.execPath, [...preload, serviceEntries[service]], {
+  const { entry } = serviceOf(loadCatalogue(root), service);
+  const preload = [
+    '--import',
+    PARENT_WATCH,
+    ...(options.telemetry === false ? [] : ['--import', `./${TELEMETRY_REGISTER}`]),
+  ];
+  const child = spawn(process.execPath, [...preload, entry], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stdin: a pipe this process holds open for the child's lifetime (see parent-watch.ts).
+    stdio: ['pipe', 'pipe', 'pipe'],
     // Own process group: a terminal's Ctrl-C reaches the supervisor only, which then
     // stops its services in order (instead of every process draining at once).
     detached: true,

@@ -1,3 +1,4 @@
+import { prOfNamespace } from 'service-catalogue';
 import type { BackendRef } from './edge-table.ts';
 
 /** Where a Service reference (name + namespace) runs in the lab, if anywhere. */
@@ -8,11 +9,6 @@ export type Resolution =
 export type BackendResolver = (ref: BackendRef) => Resolution;
 
 export const serviceKey = (ref: { name: string; namespace: string }) => `${ref.name}.${ref.namespace}`;
-
-/** `store-canary-pr-7` → PR 7, for error messages. */
-export function prOfNamespace(namespace: string): string | undefined {
-  return /-canary-pr-([1-9][0-9]*)$/.exec(namespace)?.[1];
-}
 
 export function downMessage(ref: BackendRef, reason: string): string {
   const pr = prOfNamespace(ref.namespace);

@@ -1,0 +1,3 @@
+// The lab's routing tables without the routers: what the bench measures and tools inspect.
+export { buildEdgeTable, type EdgeRoute, type LabObject, selectEdgeRoute } from './edge-table.ts';
+export { buildMeshTable, type MeshTable, selectMeshRule } from './mesh-table.ts';
