@@ -23,8 +23,6 @@ export interface AppOptions {
   readonly readyDeadlineMs: number;
   /** Where request metrics go (the service's /metrics registry). */
   readonly registry?: Registry;
-  /** Bench-only switch: validate and echo X-Canary but propagate nothing. */
-  readonly propagateCanary?: boolean;
 }
 
 export interface ApiApp {
@@ -54,10 +52,7 @@ export async function buildApp(options: AppOptions): Promise<ApiApp> {
   app.removeContentTypeParser('text/plain');
   app.addSchema(ItemJson);
   app.addSchema(ErrorJson);
-  await app.register(canaryFastifyPlugin, {
-    identity: options.identity,
-    propagate: options.propagateCanary ?? true,
-  });
+  await app.register(canaryFastifyPlugin, { identity: options.identity });
   await app.register(cors, {
     origin: options.corsOrigins === '*' ? '*' : options.corsOrigins.split(',').map((o) => o.trim()),
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],

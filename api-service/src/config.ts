@@ -16,8 +16,6 @@ const shape = {
   /** Allowed browser origins: `*` or a comma-separated list. */
   CORS_ORIGINS: z.string().default('*'),
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
-  /** Benchmark only: `off` validates and echoes X-Canary but propagates nothing (measures propagation's cost). */
-  CANARY_PROPAGATION: z.enum(['on', 'off']).default('on'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(20_000),
 };
 

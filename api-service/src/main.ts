@@ -25,7 +25,6 @@ async function main(): Promise<void> {
     logger,
     corsOrigins: config.CORS_ORIGINS,
     readyDeadlineMs: config.READY_DEADLINE_MS,
-    propagateCanary: config.CANARY_PROPAGATION === 'on',
     registry,
   });
   await app.listen({ port: config.PORT, host: config.BIND_HOST });

@@ -51,103 +51,32 @@ describe('items API end to end', () => {
     return r;
   };
 
-  it('serves health, readiness and the OpenAPI document', async () => {
-    assert.equal((await http('GET', '/healthz')).status, 200);
-    const ready = await http('GET', '/readyz');
-    assert.equal(ready.status, 200, ready.text);
-    const openapi = await http('GET', '/openapi.json');
-    assert.equal(openapi.status, 200);
-    const doc = openapi.body as { openapi: string; paths: Record<string, Record<string, unknown>> };
-    assert.equal(doc.openapi, '3.1.0');
-    assert.deepEqual(Object.keys(doc.paths['/v1/items'] ?? {}).sort(), ['get', 'post']);
-    assert.deepEqual(Object.keys(doc.paths['/v1/items/{id}'] ?? {}).sort(), [
-      'delete',
-      'get',
-      'patch',
-      'put',
-    ]);
-    assert.ok(doc.paths['/v1/items/{id}/inventory']?.post);
-  });
-
-  it('creates, reads, replaces, patches, changes stock and discontinues an item', async () => {
+  it('round trip through both processes: create, read, update, list, with the store’s answers intact', async () => {
     const created = await create(
       'acme',
-      {
-        name: 'Dune',
-        description: 'Desert planet',
-        price_cents: 1299,
-        category: 'books',
-        inventory_count: 5,
-        tags: ['sf'],
-      },
+      { name: 'Dune', price_cents: 1299, category: 'books', inventory_count: 5, tags: ['sf'] },
       { 'x-user-id': 'alice' },
     );
     assert.equal(created.status, 201);
     const item = created.body as Item;
     assert.match(item.id, /^[0-9a-f-]{36}$/);
-    assert.equal(created.headers.get('location'), `/v1/items/${item.id}`);
-    assert.equal(created.headers.get('etag'), '"1"');
-    assert.deepEqual(
-      { ...item, id: undefined },
-      {
-        ...item,
-        id: undefined,
-        tenant_id: 'acme',
-        name: 'Dune',
-        category: 'books',
-        status: 'active',
-        inventory_count: 5,
-        created_by: 'alice',
-        version: 1,
-      },
-    );
-
-    const got = await http('GET', `/v1/items/${item.id}`, { headers: tenant('acme') });
-    assert.equal(got.status, 200);
-    assert.deepEqual(got.body, item);
-
-    const put = await http('PUT', `/v1/items/${item.id}`, {
-      headers: { ...tenant('acme'), 'if-match': '"1"', 'x-user-id': 'bob' },
-      body: { name: 'Dune (hardcover)', price_cents: 2599, category: 'books' },
-    });
-    assert.equal(put.status, 200, put.text);
-    const replaced = put.body as Item;
-    assert.equal(replaced.version, 2);
-    assert.equal(replaced.description, '', 'PUT resets omitted optional fields');
-    assert.deepEqual(replaced.tags, []);
-    assert.equal(replaced.updated_by, 'bob');
-    assert.equal(put.headers.get('etag'), '"2"');
-
+    assert.equal(item.created_by, 'alice');
+    assert.equal(item.status, 'active');
+    assert.deepEqual((await http('GET', `/v1/items/${item.id}`, { headers: tenant('acme') })).body, item);
     const patch = await http('PATCH', `/v1/items/${item.id}`, {
-      headers: tenant('acme'),
-      body: { version: 2, tags: ['classic', 'sf'], status: 'out_of_stock' },
+      headers: { ...tenant('acme'), 'if-match': '"1"' },
+      body: { price_cents: 999 },
     });
     assert.equal(patch.status, 200, patch.text);
-    assert.deepEqual((patch.body as Item).tags, ['classic', 'sf']);
-    assert.equal((patch.body as Item).name, 'Dune (hardcover)', 'PATCH keeps fields it does not name');
-    assert.equal((patch.body as Item).version, 3);
-
-    const stock = await http('POST', `/v1/items/${item.id}/inventory`, {
-      headers: tenant('acme'),
-      body: { quantity_change: -2, reason: 'sale' },
+    assert.equal((patch.body as Item).version, 2);
+    const stale = await http('PATCH', `/v1/items/${item.id}`, {
+      headers: { ...tenant('acme'), 'if-match': '"1"' },
+      body: { price_cents: 1 },
     });
-    assert.equal(stock.status, 200, stock.text);
-    assert.equal((stock.body as { previous_count: number }).previous_count, 5);
-    assert.equal((stock.body as { item: Item }).item.inventory_count, 3);
-
-    const tooMany = await http('POST', `/v1/items/${item.id}/inventory`, {
-      headers: tenant('acme'),
-      body: { quantity_change: -4 },
-    });
-    assert.equal(tooMany.status, 409);
-    assert.equal(errorCode(tooMany), 'failed_precondition');
-
-    const del = await http('DELETE', `/v1/items/${item.id}`, { headers: tenant('acme') });
-    assert.equal(del.status, 204);
-    assert.equal(del.text, '');
-    const after = await http('GET', `/v1/items/${item.id}`, { headers: tenant('acme') });
-    assert.equal((after.body as Item).status, 'discontinued', 'delete is soft');
-    assert.equal((await http('DELETE', `/v1/items/${item.id}`, { headers: tenant('acme') })).status, 204);
+    assert.equal(stale.status, 409);
+    assert.equal(errorCode(stale), 'version_conflict');
+    const list = await http('GET', '/v1/items?category=books', { headers: tenant('acme') });
+    assert.ok((list.body as ItemList).items.some((i) => i.id === item.id));
   });
 
   it('keeps tenants apart', async () => {
@@ -335,161 +264,6 @@ describe('items API end to end', () => {
     });
     assert.equal(reused.status, 409);
     assert.equal(errorCode(reused), 'already_exists');
-  });
-
-  it('answers bad input on every endpoint with a 4xx JSON error, never 5xx, and stays healthy', async () => {
-    const { body } = await create('bad', {
-      name: 'Target',
-      price_cents: 1,
-      category: 'toys',
-      inventory_count: 1,
-    });
-    const id = (body as Item).id;
-    const t = tenant('bad');
-    const json = { 'content-type': 'application/json' };
-    const cases: Array<
-      [string, string, { headers?: Record<string, string>; body?: unknown; rawBody?: string }, number]
-    > = [
-      ['POST', '/v1/items', { headers: { ...t, ...json }, rawBody: '{"name": "x",' }, 400],
-      ['POST', '/v1/items', { headers: { ...t, ...json }, rawBody: '' }, 400],
-      ['POST', '/v1/items', { headers: { ...t, 'content-type': 'text/plain' }, rawBody: 'hello' }, 415],
-      ['POST', '/v1/items', { headers: t, body: { name: 'x', price_cents: '5', category: 'books' } }, 400],
-      ['POST', '/v1/items', { headers: t, body: { name: 'x', price_cents: 5, category: 'cars' } }, 400],
-      [
-        'POST',
-        '/v1/items',
-        { headers: t, body: { name: 'x', price_cents: 5, category: 'books', colour: 'red' } },
-        400,
-      ],
-      ['POST', '/v1/items', { headers: t, body: { name: '', price_cents: 5, category: 'books' } }, 400],
-      ['POST', '/v1/items', { headers: t, body: { name: 'x', price_cents: -1, category: 'books' } }, 400],
-      ['POST', '/v1/items', { headers: t, body: { name: 'x', price_cents: 1.5, category: 'books' } }, 400],
-      [
-        'POST',
-        '/v1/items',
-        { headers: t, body: { name: 'x', price_cents: 1, category: 'books', tags: ['UPPER'] } },
-        400,
-      ],
-      ['POST', '/v1/items', { headers: t, body: [1, 2] }, 400],
-      ['POST', '/v1/items', { body: { name: 'x', price_cents: 1, category: 'books' } }, 400],
-      [
-        'POST',
-        '/v1/items',
-        { headers: { 'x-tenant-id': 'a/b' }, body: { name: 'x', price_cents: 1, category: 'books' } },
-        400,
-      ],
-      [
-        'POST',
-        '/v1/items',
-        {
-          headers: { ...t, 'x-user-id': 'bad user' },
-          body: { name: 'x', price_cents: 1, category: 'books' },
-        },
-        400,
-      ],
-      ['GET', '/v1/items', {}, 400],
-      ['GET', '/v1/items?page_size=0', { headers: t }, 400],
-      ['GET', '/v1/items?page_size=101', { headers: t }, 400],
-      ['GET', '/v1/items?page_size=abc', { headers: t }, 400],
-      ['GET', '/v1/items?status=gone', { headers: t }, 400],
-      ['GET', '/v1/items?unknown=1', { headers: t }, 400],
-      ['GET', '/v1/items?page_token=%00%01', { headers: t }, 400],
-      ['GET', '/v1/items/not-a-uuid', { headers: t }, 400],
-      ['GET', '/v1/items/00000000-0000-4000-8000-000000000000', { headers: t }, 404],
-      ['GET', `/v1/items/${id}`, {}, 400],
-      ['PUT', `/v1/items/${id}`, { headers: t, body: { name: 'x', price_cents: 1, category: 'books' } }, 428],
-      [
-        'PUT',
-        `/v1/items/${id}`,
-        { headers: { ...t, 'if-match': 'abc' }, body: { name: 'x', price_cents: 1, category: 'books' } },
-        400,
-      ],
-      ['PUT', `/v1/items/${id}`, { headers: { ...t, 'if-match': '"1"' }, body: { name: 'x' } }, 400],
-      [
-        'PUT',
-        `/v1/items/${id}`,
-        { headers: { ...t, 'if-match': '"9"' }, body: { name: 'x', price_cents: 1, category: 'books' } },
-        409,
-      ],
-      [
-        'PUT',
-        `/v1/items/${id}`,
-        {
-          headers: { ...t, 'if-match': '"1"' },
-          body: { name: 'x', price_cents: 1, category: 'books', version: 2 },
-        },
-        400,
-      ],
-      ['PATCH', `/v1/items/${id}`, { headers: { ...t, 'if-match': '"1"' }, body: {} }, 400],
-      ['PATCH', `/v1/items/${id}`, { headers: { ...t, 'if-match': '"1"' }, body: { id: 'x' } }, 400],
-      [
-        'PATCH',
-        `/v1/items/${id}`,
-        { headers: { ...t, 'if-match': '"1"' }, body: { inventory_count: 5 } },
-        400,
-      ],
-      [
-        'PATCH',
-        '/v1/items/00000000-0000-4000-8000-000000000000',
-        { headers: t, body: { version: 1, name: 'x' } },
-        404,
-      ],
-      ['DELETE', '/v1/items/not-a-uuid', { headers: t }, 400],
-      ['DELETE', '/v1/items/00000000-0000-4000-8000-000000000000', { headers: t }, 404],
-      ['POST', `/v1/items/${id}/inventory`, { headers: t, body: { quantity_change: 0 } }, 400],
-      ['POST', `/v1/items/${id}/inventory`, { headers: t, body: { quantity_change: 'many' } }, 400],
-      ['POST', `/v1/items/${id}/inventory`, { headers: t, body: {} }, 400],
-      [
-        'POST',
-        `/v1/items/${id}/inventory`,
-        { headers: t, body: { quantity_change: 1, reason: 'x'.repeat(201) } },
-        400,
-      ],
-      [
-        'POST',
-        '/v1/items/00000000-0000-4000-8000-000000000000/inventory',
-        { headers: t, body: { quantity_change: 1 } },
-        404,
-      ],
-      ['GET', '/v2/nothing', {}, 404],
-    ];
-    for (const [method, path, options, want] of cases) {
-      const r = await http(method, path, options);
-      const label = `${method} ${path.slice(0, 60)} ${JSON.stringify(options).slice(0, 80)}`;
-      assert.equal(r.status, want, `${label} → ${r.status} ${r.text.slice(0, 200)}`);
-      const error = (r.body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-      assert.equal(typeof error?.code, 'string', `${label}: JSON error body`);
-      assert.equal(typeof error?.message, 'string', `${label}: JSON error body`);
-    }
-    // A body over the 1 MiB limit: 413 as JSON, while the client is still uploading (a
-    // raw socket, because fetch reports the early answer as a failed upload).
-    const big = JSON.stringify({ name: 'x'.repeat(1_100_000), price_cents: 1, category: 'books' });
-    const tooLarge = await rawHttp(
-      Number(new URL(stack.edgeUrl).port),
-      `POST /v1/items HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: bad\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(big)}\r\nConnection: close\r\n\r\n${big}`,
-    );
-    assert.equal(tooLarge.status, 413);
-    assert.equal((JSON.parse(tooLarge.body) as { error: { code: string } }).error.code, 'payload_too_large');
-    assert.equal((await http('GET', '/readyz')).status, 200);
-    const still = await http('GET', `/v1/items/${id}`, { headers: t });
-    assert.equal((still.body as Item).version, 1, 'no bad request changed the item');
-  });
-
-  it('answers CORS preflights that name X-Canary and exposes the canary headers', async () => {
-    const r = await http('OPTIONS', '/v1/items', {
-      headers: {
-        origin: 'http://localhost:3000',
-        'access-control-request-method': 'GET',
-        'access-control-request-headers': 'x-canary, x-tenant-id',
-      },
-    });
-    assert.equal(r.status, 204);
-    assert.match(r.headers.get('access-control-allow-headers') ?? '', /x-canary/);
-    const get = await http('GET', '/v1/items', {
-      headers: { ...tenant('acme'), origin: 'http://localhost:3000' },
-    });
-    const exposed = get.headers.get('access-control-expose-headers') ?? '';
-    for (const h of ['x-served-by', 'x-canary-echo', 'x-canary-error']) assert.match(exposed, new RegExp(h));
   });
 
   it('closes malformed HTTP with 400 from the parser, not a crash', async () => {

@@ -135,24 +135,19 @@ async function main() {
     say(`bench: cold start ${service}: ${Math.round(times[1] ?? 0)} ms (median of 3)`);
   }
 
-  // (a) (b) the services with their defaults; (c) propagation switched off. Both pairs run
-  // side by side and the scenarios alternate over three rounds (medians reported), so
-  // neither ordering nor drift favours one of them.
+  // (a) (b) the services with their defaults, without and with a routing key; the two
+  // scenarios alternate over three rounds (medians reported), so neither ordering nor drift
+  // favours one of them.
   const main = await pair(dynamo, {});
-  const off = await pair(dynamo, { CANARY_PROPAGATION: 'off' });
   const id = await createItem(main.api.ports.port ?? 0);
   const itemUrl = (port: number) => `http://127.0.0.1:${port}/v1/items/${id}`;
   const headers = { 'x-tenant-id': 'bench' };
   const idle = { api: rssMiB(main.api.pid), store: rssMiB(main.store.pid) };
-  const rounds: Record<'a' | 'b' | 'c' | 'cKey', Load[]> = { a: [], b: [], c: [], cKey: [] };
+  const rounds: Record<'a' | 'b', Load[]> = { a: [], b: [] };
   for (let round = 1; round <= 3; round += 1) {
-    say(
-      `bench: round ${round}/3 of (a) default, (c) propagation off, (b) with a key, (c) off with a key ...`,
-    );
+    say(`bench: round ${round}/3 of (a) without a key, (b) with a key ...`);
     rounds.a.push(await load(itemUrl(main.api.ports.port ?? 0), headers));
-    rounds.c.push(await load(itemUrl(off.api.ports.port ?? 0), headers));
     rounds.b.push(await load(itemUrl(main.api.ports.port ?? 0), { ...headers, 'x-canary': '123' }));
-    rounds.cKey.push(await load(itemUrl(off.api.ports.port ?? 0), { ...headers, 'x-canary': '123' }));
   }
   const median = (list: Load[]): Load => {
     const sorted = [...list].sort((x, y) => x.rps - y.rps);
@@ -160,15 +155,12 @@ async function main() {
   };
   results.a = median(rounds.a);
   results.b = median(rounds.b);
-  results.c = median(rounds.c);
-  results.cKey = median(rounds.cKey);
   const spread = (k: keyof typeof rounds) => rounds[k].map((r) => Math.round(r.rps)).join(' / ');
   rss.push(
     `| api-service | ${idle.api} MiB | ${rssMiB(main.api.pid)} MiB |`,
     `| store-service | ${idle.store} MiB | ${rssMiB(main.store.pid)} MiB |`,
   );
   await main.stop();
-  await off.stop();
 
   // (d) the lab's edge and mesh routers in the path vs direct.
   say('bench: (d) through the lab edge and mesh ...');
@@ -326,10 +318,10 @@ async function main() {
   sink.close();
   await dynamo.close();
 
-  const { a, b, c, d, e, dDirect, cKey } = results as Record<string, Load>;
-  if (!a || !b || !c || !d || !e || !dDirect || !cKey) throw new Error('missing results');
+  const { a, b, d, e, dDirect } = results as Record<string, Load>;
+  if (!a || !b || !d || !e || !dDirect) throw new Error('missing results');
   const target = (ok: boolean) => (ok ? 'met' : '**missed**');
-  const propagationCost = (c.rps - a.rps) / c.rps;
+  const propagationCost = (a.rps - b.rps) / a.rps;
   // Spread of (a) across its rounds: a difference smaller than this is not a finding.
   const aRounds = rounds.a.map((r) => r.rps);
   const noise = (Math.max(...aRounds) - Math.min(...aRounds)) / a.rps;
@@ -354,17 +346,14 @@ Latest \`npm run bench\` run: ${new Date().toISOString().slice(0, 16).replace('T
 |---|---|---|---|---|
 ${row('(a) api → store → dynalite (median of 3 rounds)', a)}
 ${row('(b) same, with X-Canary: 123', b)}
-${row('(c) propagation switched off (CANARY_PROPAGATION=off)', c)}
-${row('(c) propagation off, with X-Canary: 123', cKey)}
 ${row('(d) through the lab edge + mesh routers', d)}
 ${row('(d) same lab, api called directly (mesh only)', dDirect)}
 ${row('(e) ceiling: bare Fastify → grpc-js, fixed answer', e)}
 
 | ratio | value | target |
 |---|---|---|
-| (b)/(a): with a key vs without | ${pct(b.rps, a.rps)} | - |
-| rounds (req/s) | (a) ${spread('a')}; (b) ${spread('b')}; (c) ${spread('c')} | - |
-| (a)/(c): propagation machinery on vs off | ${pct(a.rps, c.rps)} (cost ${(propagationCost * 100).toFixed(1)}%) | ≤ 3% cost: ${Math.abs(propagationCost) < noise ? `inconclusive, within this run's ${(noise * 100).toFixed(0)}% spread between rounds` : target(propagationCost <= 0.03)} |
+| rounds (req/s) | (a) ${spread('a')}; (b) ${spread('b')} | - |
+| (b)/(a): with a key (propagated to the store) vs without | ${pct(b.rps, a.rps)} (cost ${(propagationCost * 100).toFixed(1)}%) | ≤ 3% cost: ${Math.abs(propagationCost) < noise ? `inconclusive, within this run's ${(noise * 100).toFixed(0)}% spread between rounds` : target(propagationCost <= 0.03)} |
 | (d): lab edge + mesh vs direct | ${pct(d.rps, dDirect.rps)} | ≥ 85%: ${target(labRatio >= 0.85)} |
 | (a)/(e): full services vs bare pass-through | ${pct(a.rps, e.rps)} | - |
 
@@ -400,7 +389,7 @@ Targets: each service ready ≤ 1 s; idle RSS ≤ 100 MB.
 
 - **Propagation ≤ 3%**: on this machine the request path is bound by dynalite, and its
   throughput drifts upward within a run (see the rounds). The measured difference between
-  propagation on and off is of the same size as that drift, so this run cannot show the
+  requests with and without a key is of the same size as that drift, so this run cannot show the
   target met or missed; a faster store is needed to isolate a few percent.
 - **Lab routers ≥ 85% of direct**: the edge and mesh routers run in the benchmark process,
   which also generates the load on the same two cores; each request also takes two extra

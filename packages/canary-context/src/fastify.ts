@@ -7,12 +7,6 @@ import { CANARY_ECHO_HEADER, CANARY_ERROR_HEADER, CANARY_HEADER, parseCanaryKey 
 
 export interface CanaryFastifyOptions {
   readonly identity: ServiceIdentity;
-  /**
-   * When false, keys are still validated and echoed but no request context is kept, so
-   * nothing is propagated downstream. Exists to measure propagation cost; always true in
-   * the services' normal configuration.
-   */
-  readonly propagate?: boolean;
 }
 
 declare module 'fastify' {
@@ -32,7 +26,6 @@ type WithResource = { [resourceKey]?: AsyncResource };
  */
 const plugin: FastifyPluginCallback<CanaryFastifyOptions> = (app, options, done) => {
   const ownEntry = servedByEntry(options.identity);
-  const propagate = options.propagate ?? true;
 
   app.decorateRequest('canary', undefined as unknown as CanaryContext);
 
@@ -40,12 +33,8 @@ const plugin: FastifyPluginCallback<CanaryFastifyOptions> = (app, options, done)
     const parsed = parseCanaryKey(request.headers[CANARY_HEADER]);
     if (parsed.kind === 'valid') reply.header(CANARY_ECHO_HEADER, parsed.key);
     if (parsed.kind === 'invalid') reply.header(CANARY_ERROR_HEADER, parsed.error);
-    const context = createCanaryContext(parsed.kind === 'valid' && propagate ? parsed.key : undefined);
+    const context = createCanaryContext(parsed.kind === 'valid' ? parsed.key : undefined);
     request.canary = context;
-    if (!propagate) {
-      next();
-      return;
-    }
     runWithCanaryContext(context, () => {
       // Body parsing continues in the socket's async context; the resource carries ours
       // over to the handler (see preValidation).
@@ -54,13 +43,11 @@ const plugin: FastifyPluginCallback<CanaryFastifyOptions> = (app, options, done)
     });
   });
 
-  if (propagate) {
-    app.addHook('preValidation', (request, _reply, next) => {
-      const resource = (request as WithResource)[resourceKey];
-      if (resource === undefined) next();
-      else resource.runInAsyncScope(next);
-    });
-  }
+  app.addHook('preValidation', (request, _reply, next) => {
+    const resource = (request as WithResource)[resourceKey];
+    if (resource === undefined) next();
+    else resource.runInAsyncScope(next);
+  });
 
   app.addHook('onSend', (request, reply, payload, next) => {
     const hops = request.canary === undefined ? [] : request.canary.downstream;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
-import { throttlingOnly } from './dynamodb.ts';
+import { throttlingOnly } from '../src/dynamodb.ts';
 
 const token = { getRetryCount: () => 0, getRetryDelay: () => 0 } as RetryToken;
 

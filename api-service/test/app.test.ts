@@ -1,0 +1,290 @@
+// The api in process (fastify/demo style): buildApp against a fake store, requests with
+// inject(). What the api itself decides is tested here: routes, validation, headers,
+// error mapping, CORS, readiness. test/*.e2e.test.ts run the real processes.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import type { FastifyInstance } from 'fastify';
+import { createLogger } from 'service-kit';
+import { type ApiApp, buildApp } from '../src/app.ts';
+import { type FakeStore, fakeStore, grpcError } from './fake-store.ts';
+
+interface ItemJson {
+  id: string;
+  name: string;
+  description: string;
+  status: string;
+  category: string;
+  inventory_count: number;
+  tags: string[];
+  version: number;
+  created_by: string;
+  updated_by: string;
+}
+
+const identity = { service: 'api-service', track: 'stable', version: 'test' };
+const t = { 'x-tenant-id': 'acme' };
+const dune = {
+  name: 'Dune',
+  description: 'Desert planet',
+  price_cents: 1299,
+  category: 'books',
+  inventory_count: 5,
+};
+
+describe('api in process', () => {
+  let store: FakeStore;
+  let api: ApiApp;
+  let app: FastifyInstance;
+  beforeEach(async () => {
+    store = fakeStore();
+    api = await buildApp({
+      identity,
+      store,
+      logger: createLogger(identity, 'silent'),
+      corsOrigins: '*',
+      readyDeadlineMs: 100,
+    });
+    app = api.app;
+  });
+  afterEach(async () => {
+    await app.close();
+  });
+
+  const json = <T>(body: string) => JSON.parse(body) as T;
+  const create = async (body: Record<string, unknown> = dune, headers: Record<string, string> = {}) => {
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/items',
+      headers: { ...t, ...headers },
+      payload: body,
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    return json<ItemJson>(r.body);
+  };
+
+  it('serves liveness, readiness that follows the store and draining, and the OpenAPI document', async () => {
+    assert.equal((await app.inject('/healthz')).statusCode, 200);
+    assert.equal((await app.inject('/readyz')).statusCode, 200);
+    store.serving = false;
+    const notReady = await app.inject('/readyz');
+    assert.equal(notReady.statusCode, 503);
+    assert.deepEqual(json(notReady.body), { status: 'not ready', store: false });
+    store.serving = true;
+    api.markNotReady();
+    assert.equal((await app.inject('/readyz')).statusCode, 503, 'draining');
+    const doc = json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>(
+      (await app.inject('/openapi.json')).body,
+    );
+    assert.equal(doc.openapi, '3.1.0');
+    assert.deepEqual(Object.keys(doc.paths['/v1/items'] ?? {}).sort(), ['get', 'post']);
+    assert.deepEqual(Object.keys(doc.paths['/v1/items/{id}'] ?? {}).sort(), [
+      'delete',
+      'get',
+      'patch',
+      'put',
+    ]);
+    assert.ok(doc.paths['/v1/items/{id}/inventory']?.post);
+  });
+
+  it('creates, reads, replaces, patches, changes stock and discontinues, with Location and ETag', async () => {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/items',
+      headers: { ...t, 'x-user-id': 'alice' },
+      payload: { ...dune, tags: ['sf'] },
+    });
+    assert.equal(created.statusCode, 201);
+    const item = json<ItemJson>(created.body);
+    assert.equal(created.headers.location, `/v1/items/${item.id}`);
+    assert.equal(created.headers.etag, '"1"');
+    assert.equal(item.created_by, 'alice');
+    assert.equal(item.category, 'books');
+    assert.equal(item.status, 'active');
+
+    const got = await app.inject({ url: `/v1/items/${item.id}`, headers: t });
+    assert.deepEqual(json(got.body), item);
+
+    const put = await app.inject({
+      method: 'PUT',
+      url: `/v1/items/${item.id}`,
+      headers: { ...t, 'if-match': '"1"' },
+      payload: { name: 'Dune (hardcover)', price_cents: 2599, category: 'books' },
+    });
+    assert.equal(put.statusCode, 200, put.body);
+    assert.equal(put.headers.etag, '"2"');
+    assert.equal(json<ItemJson>(put.body).description, '', 'PUT resets omitted optional fields');
+    assert.deepEqual(json<ItemJson>(put.body).tags, []);
+
+    const patch = await app.inject({
+      method: 'PATCH',
+      url: `/v1/items/${item.id}`,
+      headers: t,
+      payload: { version: 2, tags: ['classic'] },
+    });
+    assert.equal(patch.statusCode, 200, patch.body);
+    assert.equal(json<ItemJson>(patch.body).name, 'Dune (hardcover)', 'PATCH keeps fields it does not name');
+    const update = store.calls.at(-1)?.request as { updateTags: boolean; description: unknown };
+    assert.equal(update.updateTags, true);
+    assert.equal(update.description, undefined, 'PATCH sends only what it names');
+
+    const stock = await app.inject({
+      method: 'POST',
+      url: `/v1/items/${item.id}/inventory`,
+      headers: t,
+      payload: { quantity_change: -2, reason: 'sale' },
+    });
+    assert.equal(stock.statusCode, 200, stock.body);
+    assert.deepEqual(
+      {
+        previous: json<{ previous_count: number }>(stock.body).previous_count,
+        now: json<{ item: ItemJson }>(stock.body).item.inventory_count,
+      },
+      { previous: 5, now: 3 },
+    );
+
+    const del = await app.inject({ method: 'DELETE', url: `/v1/items/${item.id}`, headers: t });
+    assert.equal(del.statusCode, 204);
+    assert.equal(del.body, '');
+    const list = json<{ items: ItemJson[]; next_page_token: string }>(
+      (await app.inject({ url: '/v1/items?status=discontinued', headers: t })).body,
+    );
+    assert.deepEqual(
+      list.items.map((i) => i.id),
+      [item.id],
+    );
+  });
+
+  it('maps every store status to one HTTP status and error code, without internals', async () => {
+    const item = await create();
+    const cases: Array<[status, number, string, string | undefined]> = [
+      [status.INVALID_ARGUMENT, 400, 'invalid_argument', 'name: must not be empty'],
+      [status.NOT_FOUND, 404, 'not_found', 'item x not found'],
+      [status.ALREADY_EXISTS, 409, 'already_exists', 'request_id: was already used'],
+      [status.ABORTED, 409, 'version_conflict', 'item is at version 3'],
+      [status.FAILED_PRECONDITION, 409, 'failed_precondition', 'insufficient stock'],
+      [status.UNAVAILABLE, 503, 'unavailable', undefined],
+      [status.DEADLINE_EXCEEDED, 504, 'deadline_exceeded', undefined],
+      [status.INTERNAL, 500, 'internal', undefined],
+    ];
+    for (const [code, httpStatus, errorCode, shown] of cases) {
+      const field = code === status.INVALID_ARGUMENT ? 'name' : undefined;
+      store.failNext('getItem', grpcError(code, shown ?? 'secret detail from the store', field));
+      const r = await app.inject({ url: `/v1/items/${item.id}`, headers: t });
+      assert.equal(r.statusCode, httpStatus, status[code]);
+      const error = json<{ error: { code: string; message: string; field?: string } }>(r.body).error;
+      assert.equal(error.code, errorCode);
+      if (shown === undefined) assert.doesNotMatch(error.message, /secret/, 'no internals in 5xx');
+      else assert.equal(error.message, shown);
+      if (code === status.INVALID_ARGUMENT) assert.equal(error.field, 'name');
+    }
+  });
+
+  it('refuses bad input on every endpoint with a 4xx JSON error before calling the store', async () => {
+    const item = await create();
+    const before = store.calls.length;
+    const id = item.id;
+    const cases: Array<[string, string, Record<string, string>, unknown, number]> = [
+      ['POST', '/v1/items', { ...t, 'content-type': 'application/json' }, '{"name": "x",', 400],
+      ['POST', '/v1/items', { ...t, 'content-type': 'text/plain' }, 'hello', 415],
+      ['POST', '/v1/items', t, { name: 'x', price_cents: '5', category: 'books' }, 400],
+      ['POST', '/v1/items', t, { name: 'x', price_cents: 5, category: 'cars' }, 400],
+      ['POST', '/v1/items', t, { name: 'x', price_cents: 5, category: 'books', colour: 'red' }, 400],
+      ['POST', '/v1/items', t, { name: '', price_cents: 5, category: 'books' }, 400],
+      ['POST', '/v1/items', t, { name: 'x', price_cents: -1, category: 'books' }, 400],
+      ['POST', '/v1/items', t, { name: 'x', price_cents: 1.5, category: 'books' }, 400],
+      ['POST', '/v1/items', t, { name: 'x', price_cents: 1, category: 'books', tags: ['UPPER'] }, 400],
+      ['POST', '/v1/items', t, [1, 2], 400],
+      ['POST', '/v1/items', {}, { name: 'x', price_cents: 1, category: 'books' }, 400],
+      ['POST', '/v1/items', { 'x-tenant-id': 'a/b' }, { name: 'x', price_cents: 1, category: 'books' }, 400],
+      [
+        'POST',
+        '/v1/items',
+        { ...t, 'x-user-id': 'bad user' },
+        { name: 'x', price_cents: 1, category: 'books' },
+        400,
+      ],
+      [
+        'POST',
+        '/v1/items',
+        { ...t, 'idempotency-key': 'a' },
+        { name: 'x', price_cents: 1, category: 'books', request_id: 'b' },
+        400,
+      ],
+      ['GET', '/v1/items', {}, undefined, 400],
+      ['GET', '/v1/items?page_size=0', t, undefined, 400],
+      ['GET', '/v1/items?page_size=abc', t, undefined, 400],
+      ['GET', '/v1/items?status=gone', t, undefined, 400],
+      ['GET', '/v1/items?unknown=1', t, undefined, 400],
+      ['GET', '/v1/items/not-a-uuid', t, undefined, 400],
+      ['GET', `/v1/items/${id}`, {}, undefined, 400],
+      ['PUT', `/v1/items/${id}`, t, { name: 'x', price_cents: 1, category: 'books' }, 428],
+      [
+        'PUT',
+        `/v1/items/${id}`,
+        { ...t, 'if-match': 'abc' },
+        { name: 'x', price_cents: 1, category: 'books' },
+        400,
+      ],
+      ['PUT', `/v1/items/${id}`, { ...t, 'if-match': '"1"' }, { name: 'x' }, 400],
+      [
+        'PUT',
+        `/v1/items/${id}`,
+        { ...t, 'if-match': '"1"' },
+        { name: 'x', price_cents: 1, category: 'books', version: 2 },
+        400,
+      ],
+      ['PATCH', `/v1/items/${id}`, { ...t, 'if-match': '"1"' }, {}, 400],
+      ['PATCH', `/v1/items/${id}`, { ...t, 'if-match': '"1"' }, { id: 'x' }, 400],
+      ['PATCH', `/v1/items/${id}`, { ...t, 'if-match': '"1"' }, { inventory_count: 5 }, 400],
+      ['DELETE', '/v1/items/not-a-uuid', t, undefined, 400],
+      ['POST', `/v1/items/${id}/inventory`, t, { quantity_change: 0 }, 400],
+      ['POST', `/v1/items/${id}/inventory`, t, { quantity_change: 'many' }, 400],
+      ['POST', `/v1/items/${id}/inventory`, t, {}, 400],
+      ['POST', `/v1/items/${id}/inventory`, t, { quantity_change: 1, reason: 'x'.repeat(201) }, 400],
+      ['POST', '/v1/items', t, { name: 'x'.repeat(1_100_000), price_cents: 1, category: 'books' }, 413],
+      ['GET', '/v2/nothing', {}, undefined, 404],
+    ];
+    for (const [method, url, headers, payload, want] of cases) {
+      const r = await app.inject({
+        method: method as 'GET',
+        url,
+        headers,
+        ...(payload === undefined ? {} : { payload: payload as string }),
+      });
+      const label = `${method} ${url.slice(0, 50)} ${JSON.stringify(payload ?? '').slice(0, 60)}`;
+      assert.equal(r.statusCode, want, `${label} → ${r.statusCode} ${r.body.slice(0, 200)}`);
+      const error = json<{ error?: { code?: unknown; message?: unknown } }>(r.body).error;
+      assert.equal(typeof error?.code, 'string', `${label}: JSON error body`);
+      assert.equal(typeof error?.message, 'string', `${label}: JSON error body`);
+    }
+    assert.equal(store.calls.length, before, 'the store was never called');
+  });
+
+  it('answers CORS preflights that name X-Canary and exposes the canary headers', async () => {
+    const preflight = await app.inject({
+      method: 'OPTIONS',
+      url: '/v1/items',
+      headers: {
+        origin: 'http://localhost:3000',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'x-canary, x-tenant-id',
+      },
+    });
+    assert.equal(preflight.statusCode, 204);
+    assert.match(String(preflight.headers['access-control-allow-headers']), /x-canary/);
+    const get = await app.inject({ url: '/v1/items', headers: { ...t, origin: 'http://localhost:3000' } });
+    const exposed = String(get.headers['access-control-expose-headers']);
+    for (const h of ['x-served-by', 'x-canary-echo', 'x-canary-error']) assert.match(exposed, new RegExp(h));
+  });
+
+  it('echoes an accepted X-Canary, explains an ignored one, and names itself in X-Served-By', async () => {
+    const ok = await app.inject({ url: '/v1/items', headers: { ...t, 'x-canary': ' 123 ' } });
+    assert.equal(ok.headers['x-canary-echo'], '123');
+    assert.equal(ok.headers['x-served-by'], 'api-service@stable (test)');
+    const bad = await app.inject({ url: '/v1/items', headers: { ...t, 'x-canary': 'pr-1' } });
+    assert.equal(bad.statusCode, 200, 'served as stable');
+    assert.equal(bad.headers['x-canary-error'], 'not-a-pr-number');
+    assert.equal(bad.headers['x-canary-echo'], undefined);
+  });
+});
