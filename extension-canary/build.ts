@@ -1,10 +1,18 @@
-// Builds the extension: TypeScript → dist/*.js (tsc), static files, manifest.json with the
-// host permissions (localhost, 127.0.0.1 and the dev host from the platform settings), and
-// a zip for the Chrome Web Store. Usage: npm run build -w extension-canary
+// Builds the extension: src/defaults.ts from the platform settings (the dev host) and from
+// canary-context (header names, the PR number rule), TypeScript → dist/*.js (tsc), static
+// files, manifest.json with the host permissions (localhost, 127.0.0.1 and the dev host),
+// and a zip for the Chrome Web Store. Usage: npm run build -w extension-canary
 import { execFileSync } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  CANARY_ECHO_HEADER,
+  CANARY_ERROR_HEADER,
+  CANARY_HEADER,
+  PR_NUMBER,
+  SERVED_BY_HEADER,
+} from 'canary-context';
 import { zipSync } from 'fflate';
 import { parse } from 'yaml';
 
@@ -16,11 +24,19 @@ const platform = parse(
 ) as { data: Record<string, string> };
 const hosts = ['localhost', '127.0.0.1', platform.data['host-integration-001'] ?? ''].filter(Boolean);
 
-// The default sites come from the same settings as the manifests.
-writeFileSync(
-  join(here, 'src/defaults.ts'),
-  `// Written by build.ts from manifests-microservices/platform (the dev host).\nexport const DEFAULT_HOSTS: readonly string[] = ${JSON.stringify(hosts).replaceAll(',', ', ').replaceAll('"', "'")};\n`,
-);
+// The default sites come from the same settings as the manifests; the header names and the
+// PR number rule from the package the services use (one owner each).
+const defaultsSource = [
+  '// Written by build.ts from manifests-microservices/platform (the dev host) and canary-context.',
+  `export const DEFAULT_HOSTS: readonly string[] = ${JSON.stringify(hosts).replaceAll(',', ', ').replaceAll('"', "'")};`,
+  `export const CANARY_HEADER = '${CANARY_HEADER}';`,
+  `export const CANARY_ECHO_HEADER = '${CANARY_ECHO_HEADER}';`,
+  `export const CANARY_ERROR_HEADER = '${CANARY_ERROR_HEADER}';`,
+  `export const SERVED_BY_HEADER = '${SERVED_BY_HEADER}';`,
+  `export const PR_NUMBER = ${PR_NUMBER.toString()};`,
+  '',
+].join('\n');
+writeFileSync(join(here, 'src/defaults.ts'), defaultsSource);
 rmSync(dist, { recursive: true, force: true });
 const tsc = join(here, '../node_modules/.bin/tsc');
 execFileSync(tsc, ['-p', join(here, 'tsconfig.json')], { stdio: 'inherit' });

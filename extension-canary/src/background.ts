@@ -1,4 +1,4 @@
-import { DEFAULT_HOSTS } from './defaults.js';
+import { CANARY_ERROR_HEADER, DEFAULT_HOSTS, SERVED_BY_HEADER } from './defaults.ts';
 import {
   badgeFor,
   dnrRules,
@@ -7,7 +7,7 @@ import {
   type Settings,
   siteFor,
   withPr,
-} from './logic.js';
+} from './logic.ts';
 
 const lastByTab = new Map<number, LastResponse>();
 
@@ -75,12 +75,12 @@ chrome.webRequest.onHeadersReceived.addListener(
     if (details.tabId < 0) return;
     const header = (name: string) =>
       details.responseHeaders?.find((h) => h.name.toLowerCase() === name)?.value ?? null;
-    const servedBy = header('x-served-by');
-    if (servedBy === null && header('x-canary-error') === null) return;
+    const servedBy = header(SERVED_BY_HEADER);
+    if (servedBy === null && header(CANARY_ERROR_HEADER) === null) return;
     lastByTab.set(details.tabId, {
       url: details.url,
       hops: parseServedBy(servedBy),
-      error: header('x-canary-error'),
+      error: header(CANARY_ERROR_HEADER),
     });
     void chrome.tabs.get(details.tabId).then(
       (tab) => updateBadge(details.tabId, tab.url ?? details.url),

@@ -1,4 +1,5 @@
 // The extension's logic, free of browser APIs (unit-tested in Node, used by the worker and pages).
+import { CANARY_HEADER, PR_NUMBER } from './defaults.ts';
 
 /** One site the extension may add X-Canary to: a host name (any port), its PR, on or off. */
 export interface Site {
@@ -13,14 +14,13 @@ export interface Settings {
   readonly recent: readonly string[];
 }
 
-const PR = /^[1-9][0-9]{0,9}$/;
 const HOST =
   /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /** A PR number as the platform accepts it (the same rule as the services' X-Canary parser). */
 export function validatePr(input: string): { ok: true; pr: string } | { ok: false; message: string } {
   const value = input.trim();
-  if (PR.test(value)) return { ok: true, pr: value };
+  if (PR_NUMBER.test(value)) return { ok: true, pr: value };
   return { ok: false, message: `"${value.slice(0, 20)}" is not a PR number: use digits only, like 123` };
 }
 
@@ -57,7 +57,7 @@ export function dnrRules(settings: Settings) {
       priority: 1,
       action: {
         type: 'modifyHeaders' as const,
-        requestHeaders: [{ header: 'X-Canary', operation: 'set' as const, value: site.pr ?? '' }],
+        requestHeaders: [{ header: CANARY_HEADER, operation: 'set' as const, value: site.pr ?? '' }],
       },
       condition: { requestDomains: [site.host], resourceTypes: [...RESOURCE_TYPES] },
     }));

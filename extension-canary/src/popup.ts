@@ -1,4 +1,4 @@
-import { type LastResponse, type Settings, siteFor, validatePr } from './logic.js';
+import { type LastResponse, type Settings, siteFor, validatePr } from './logic.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const send = <T>(message: Record<string, unknown>) => chrome.runtime.sendMessage(message) as Promise<T>;

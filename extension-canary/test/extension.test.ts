@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { manifestRoutes } from 'canary-cli/lab-routes';
 import { Lab } from 'local-runtime/lab';
 import { type BrowserContext, chromium, type Page, type Worker } from 'playwright-core';
 import { requireTool } from 'test-harness/tools';
-import { manifestRoutes } from '../../packages/canary-cli/src/lab-routes.ts';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 const repoRoot = join(here, '..');

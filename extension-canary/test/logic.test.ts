@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import * as context from 'canary-context';
+import * as defaults from '../src/defaults.ts';
 import {
   badgeFor,
   dnrRules,
@@ -12,6 +14,14 @@ import {
 } from '../src/logic.ts';
 
 describe('extension logic', () => {
+  it('takes the header names and the PR number rule from canary-context (src/defaults.ts, written by build.ts)', () => {
+    assert.equal(defaults.CANARY_HEADER, context.CANARY_HEADER);
+    assert.equal(defaults.CANARY_ECHO_HEADER, context.CANARY_ECHO_HEADER);
+    assert.equal(defaults.CANARY_ERROR_HEADER, context.CANARY_ERROR_HEADER);
+    assert.equal(defaults.SERVED_BY_HEADER, context.SERVED_BY_HEADER);
+    assert.equal(defaults.PR_NUMBER.source, context.PR_NUMBER.source);
+  });
+
   it('accepts PR numbers only, with a message otherwise', () => {
     assert.deepEqual(validatePr(' 123 '), { ok: true, pr: '123' });
     for (const bad of ['abc', '0', 'pr-1', '12345678901', '1.5', '']) {
@@ -34,7 +44,7 @@ describe('extension logic', () => {
     });
     assert.equal(rules.length, 1);
     assert.deepEqual(rules[0]?.action.requestHeaders, [
-      { header: 'X-Canary', operation: 'set', value: '123' },
+      { header: 'x-canary', operation: 'set', value: '123' },
     ]);
     assert.deepEqual(rules[0]?.condition.requestDomains, ['localhost']);
     for (const type of ['main_frame', 'sub_frame', 'xmlhttprequest', 'websocket', 'other']) {

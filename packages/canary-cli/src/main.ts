@@ -16,7 +16,7 @@ The lab (no cluster: the manifests' routes, on this machine):
   canary lab up [--port 8080] [--public-port 8081] [--data-dir DIR | --in-memory]
                 [--stable-ref REF] [--observability] [--verbose]
       Embedded DynamoDB (data under .data/), every catalogue service on its stable track,
-      a mesh router in front of each gRPC service that others call, and an edge router.
+      a mesh router in front of each service reached through the mesh, and an edge router.
       Services that exit are restarted with backoff. --port is the guarded
       entrypoint (X-Canary honoured), --public-port the public one (X-Canary and baggage
       stripped). --stable-ref runs stable from a git ref (e.g. main). --observability also

@@ -22,6 +22,7 @@ export async function git(cwd: string, ...args: string[]): Promise<string> {
 /**
  * A throwaway git repository holding this checkout's files (committed or not), sharing
  * its node_modules, for tests that change code or manifests or need refs of their own.
+ * `base` is the commit of those files.
  */
 export async function fixtureRepo(): Promise<{ root: string; base: string; remove(): Promise<void> }> {
   const root = await mkdtemp(join(tmpdir(), 'fixture-repo-'));

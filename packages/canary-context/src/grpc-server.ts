@@ -15,7 +15,8 @@ function metadataStrings(metadata: Metadata, key: string): string[] {
 /**
  * grpc-js server interceptor: reads `x-canary` into the request context (invalid keys
  * are dropped: the call is served as stable), runs the handler inside that context and
- * returns this server's `x-served-by` entry in the trailers of every call, errors included.
+ * returns this server's `x-served-by` entry, followed by those of the servers it called
+ * meanwhile, in the trailers of every call, errors included.
  */
 export function canaryServerInterceptor(identity: ServiceIdentity): ServerInterceptor {
   const ownEntry = servedByEntry(identity);
@@ -39,7 +40,7 @@ export function canaryServerInterceptor(identity: ServiceIdentity): ServerInterc
       },
       sendStatus(status, nextStatus) {
         const metadata = status.metadata ?? new Metadata();
-        metadata.set(SERVED_BY_METADATA_KEY, ownEntry);
+        metadata.set(SERVED_BY_METADATA_KEY, [ownEntry, ...context.downstream].join(', '));
         nextStatus({ ...status, metadata });
       },
     });

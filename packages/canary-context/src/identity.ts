@@ -1,10 +1,12 @@
+import { PR_NUMBER_PATTERN } from './key.ts';
+
 /** The `x-served-by` gRPC response metadata key and `X-Served-By` HTTP response header. */
 export const SERVED_BY_METADATA_KEY = 'x-served-by';
 export const SERVED_BY_HEADER = 'x-served-by';
 
-const TRACK = /^(stable|pr-[1-9][0-9]{0,9})$/;
+const TRACK = new RegExp(`^(stable|pr-${PR_NUMBER_PATTERN})$`);
 const SHA = /^[0-9a-f]{7,40}$/;
-const PR_TAG = /^pr-[1-9][0-9]{0,9}-([0-9a-f]{7,40})$/;
+const PR_TAG = new RegExp(`^pr-${PR_NUMBER_PATTERN}-([0-9a-f]{7,40})$`);
 
 /** Which build of which service answers: set by the manifests (DEPLOYMENT_TRACK, APP_VERSION). */
 export interface ServiceIdentity {

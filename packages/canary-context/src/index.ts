@@ -29,5 +29,6 @@ export {
   MAX_RAW_KEY_LENGTH,
   type ParsedCanaryKey,
   PR_NUMBER,
+  PR_NUMBER_PATTERN,
   parseCanaryKey,
 } from './key.ts';

@@ -10,8 +10,10 @@ export const CANARY_ERROR_HEADER = 'x-canary-error';
 /** Longest raw value inspected; anything longer is rejected without parsing it. */
 export const MAX_RAW_KEY_LENGTH = 64;
 
-/** A PR number as the routing key carries it: 1 to 9999999999, no leading zero. */
-export const PR_NUMBER = /^[1-9][0-9]{0,9}$/;
+/** A PR number as text, unanchored: 1 to 9999999999, no leading zero. */
+export const PR_NUMBER_PATTERN = '[1-9][0-9]{0,9}';
+/** A PR number as the routing key carries it. */
+export const PR_NUMBER = new RegExp(`^${PR_NUMBER_PATTERN}$`);
 /** The largest PR number a key can carry. */
 export const MAX_PR_NUMBER = 9_999_999_999;
 

@@ -125,19 +125,25 @@ function prString(pr: number | string): string {
   return value;
 }
 
+// The one definition of a canary namespace's shape: <namespacePrefix>-canary-pr-<N>.
+const CANARY_INFIX = '-canary-pr-';
+
 /** Namespace of PR `pr`'s canary of a service: `<namespacePrefix>-canary-pr-<N>`. */
 export function canaryNamespace(entry: Pick<ServiceEntry, 'namespacePrefix'>, pr: number | string): string {
-  return `${entry.namespacePrefix}-canary-pr-${prString(pr)}`;
+  return `${entry.namespacePrefix}${CANARY_INFIX}${prString(pr)}`;
 }
 
 /** The PR number of a canary namespace, or undefined when it is not one. */
 export function prOfNamespace(namespace: string): string | undefined {
-  const pr = /^[a-z][a-z0-9]*-canary-pr-([0-9]+)$/.exec(namespace)?.[1];
+  const at = namespace.lastIndexOf(CANARY_INFIX);
+  const prefix = namespace.slice(0, Math.max(at, 0));
+  const pr =
+    at > 0 && /^[a-z][a-z0-9]*$/.test(prefix) ? namespace.slice(at + CANARY_INFIX.length) : undefined;
   return pr !== undefined && isPrNumber(pr) ? pr : undefined;
 }
 
 /** Glob of every canary namespace (AppProject destinations). */
-export const CANARY_NAMESPACE_GLOB = '*-canary-pr-*';
+export const CANARY_NAMESPACE_GLOB = `*${CANARY_INFIX}*`;
 
 /** The track of PR `pr`'s canaries: `pr-<N>`. */
 export function canaryTrack(pr: number | string): string {
@@ -147,12 +153,6 @@ export function canaryTrack(pr: number | string): string {
 /** The address a caller inside the cluster uses for a service: its stable Service, which the mesh routes. */
 export function clusterAddress(entry: Pick<ServiceEntry, 'name' | 'port'>): string {
   return `${entry.name}.${STABLE_NAMESPACE}.svc.cluster.local:${entry.port}`;
-}
-
-/** Services that other services call (the lab puts a mesh router in front of each). */
-export function calledServices(catalogue: readonly ServiceEntry[]): ServiceEntry[] {
-  const called = new Set(catalogue.flatMap((e) => e.downstreams.map((d) => d.service)));
-  return catalogue.filter((e) => called.has(e.name));
 }
 
 /**

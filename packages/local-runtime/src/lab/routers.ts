@@ -1,5 +1,5 @@
 import { CANARY_HEADER, parseCanaryKey } from 'canary-context';
-import { calledServices, type ServiceEntry, STABLE_NAMESPACE, serviceOf } from 'service-catalogue';
+import { type ServiceEntry, STABLE_NAMESPACE, serviceOf } from 'service-catalogue';
 import type { BackendResolver } from './backends.ts';
 import { EdgeRouter } from './edge-router.ts';
 import { type BackendRef, buildEdgeTable, type LabObject, selectEdgeRoute } from './edge-table.ts';
@@ -39,7 +39,8 @@ export interface Explanation {
 
 /**
  * The lab's routing: the edge router (the Traefik entrypoints) and one mesh router in
- * front of every gRPC service that the catalogue says has callers. Both are fed the same
+ * front of every service the catalogue reaches through the mesh (its callers, and a
+ * developer's gRPC client, go through it as through Linkerd). All are fed the same
  * rendered objects; a new set is validated for all routers before any of them switches.
  */
 export class Routers {
@@ -53,10 +54,10 @@ export class Routers {
     this.#resolve = resolve;
   }
 
-  /** Starts the mesh routers (services need their addresses before they start). */
+  /** Starts the mesh routers (callers need their addresses before they start). */
   async listenMesh(objects: readonly LabObject[]): Promise<void> {
     const table = buildMeshTable(objects);
-    for (const entry of calledServices(this.#catalogue)) {
+    for (const entry of this.#catalogue.filter((e) => e.exposure === 'mesh')) {
       const parent: BackendRef = { name: entry.name, namespace: STABLE_NAMESPACE, port: entry.port };
       const router = new MeshRouter(parent, this.#resolve);
       router.setTable(table);
@@ -80,7 +81,7 @@ export class Routers {
   /** Address (host:port) at which callers reach a called service through its mesh router. */
   meshAddress(service: string): string {
     const router = this.#mesh.get(service);
-    if (router === undefined) throw new Error(`no mesh router for ${service} (nothing calls it)`);
+    if (router === undefined) throw new Error(`no mesh router for ${service} (its exposure is not mesh)`);
     return `127.0.0.1:${router.port}`;
   }
 
