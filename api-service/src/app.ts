@@ -42,7 +42,14 @@ export async function buildApp(options: AppOptions): Promise<ApiApp> {
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
+      // verbose: errors carry the failing schema, whose description says the rule in words.
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        useDefaults: false,
+        allErrors: false,
+        verbose: true,
+      },
     },
   });
   let ready = true;

@@ -70,10 +70,110 @@ const fastifyCodes: Record<number, string> = {
   404: 'not_found',
   405: 'method_not_allowed',
   406: 'not_acceptable',
+  411: 'length_required',
   413: 'payload_too_large',
+  414: 'uri_too_long',
   415: 'unsupported_media_type',
   431: 'headers_too_large',
 };
+
+/** Messages of our own for framework errors: Fastify's texts name its internals or echo input. */
+const fastifyMessages: Record<number, string> = {
+  405: 'method not allowed on this path',
+  411: 'send Content-Length with the body',
+  413: 'the body is larger than 1 MiB',
+  414: 'the URL is too long',
+  415: 'send the body as JSON, with Content-Type: application/json',
+  431: 'the request headers are too large',
+};
+
+/**
+ * An oversized body is refused from its Content-Length, before it is read. Fastify then
+ * closes the connection, and a proxy still uploading (the lab's edge, Traefik) meets a
+ * reset that can discard the 413 before it reads it, answering 502 instead. Up to this
+ * size the rest of the body is read and dropped instead (node does that once the answer
+ * is sent on a kept-alive connection), so the client gets the 413; larger uploads are cut.
+ */
+const DRAIN_LIMIT = 16 * 1024 * 1024;
+
+/** Fastify's own 400s by code, in words (its messages name internals). */
+const fastifyBadRequests: Record<string, string> = {
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'the JSON body is empty',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
+};
+
+/** One ajv error as validation reports it (with `verbose`, the schema it failed). */
+interface SchemaError {
+  readonly keyword: string;
+  readonly instancePath: string;
+  readonly params: Record<string, unknown>;
+  readonly message?: string;
+  readonly parentSchema?: Record<string, unknown>;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  integer: 'a whole number',
+  number: 'a number',
+  string: 'text',
+  boolean: 'true or false',
+  object: 'a JSON object',
+  array: 'a list',
+};
+
+/** The field at fault and what is wrong with it, in words: ranges, allowed values, rules. */
+export function describeSchemaError(error: SchemaError): { field: string | undefined; problem: string } {
+  const path = error.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  const at = path === '' ? undefined : path;
+  const schema = error.parentSchema ?? {};
+  const described = typeof schema.description === 'string' ? schema.description : undefined;
+  const { minimum, maximum } = schema as { minimum?: number; maximum?: number };
+  switch (error.keyword) {
+    case 'required':
+      return { field: String(error.params.missingProperty), problem: 'is required' };
+    case 'additionalProperties':
+      return { field: String(error.params.additionalProperty), problem: 'is not a known field' };
+    case 'enum':
+      return {
+        field: at,
+        problem: `must be one of: ${(error.params.allowedValues as unknown[]).join(', ')}`,
+      };
+    case 'type':
+      return {
+        field: at,
+        problem: `must be ${TYPE_WORDS[String(error.params.type)] ?? String(error.params.type)}`,
+      };
+    case 'minimum':
+    case 'maximum':
+      return {
+        field: at,
+        problem:
+          minimum !== undefined && maximum !== undefined
+            ? `must be from ${minimum} to ${maximum}`
+            : error.keyword === 'minimum'
+              ? `must be at least ${minimum}`
+              : `must be at most ${maximum}`,
+      };
+    case 'minLength':
+      return {
+        field: at,
+        problem:
+          error.params.limit === 1
+            ? 'must not be empty'
+            : `must be at least ${error.params.limit} characters`,
+      };
+    case 'maxLength':
+      return { field: at, problem: `must be at most ${error.params.limit} characters` };
+    case 'maxItems':
+      return { field: at, problem: `must hold at most ${error.params.limit} items` };
+    case 'minProperties':
+      return { field: at, problem: 'must name at least one field' };
+    default:
+      return {
+        field: at,
+        problem: described === undefined ? (error.message ?? 'is not valid') : `must be ${described}`,
+      };
+  }
+}
 
 /**
  * The API's one error handler: every failure becomes the same JSON shape. 5xx answers
@@ -85,26 +185,35 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (err instanceof ApiError) error = err;
     else if (isServiceError(err)) error = fromGrpc(err, request.canary?.key !== undefined);
     else if ('validation' in err && err.validation !== undefined) {
-      const first = err.validation[0];
       const where = (err as FastifyError).validationContext ?? 'request';
-      const path = first?.instancePath.replace(/^\//, '').replaceAll('/', '.') ?? '';
-      const extra = (first?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
-      const field = extra ?? (path === '' ? undefined : path);
-      const message = extra === undefined ? (first?.message ?? 'is invalid') : 'is not a known field';
+      const first = err.validation[0] as SchemaError | undefined;
+      const { field, problem } =
+        first === undefined ? { field: undefined, problem: 'is not valid' } : describeSchemaError(first);
       error = new ApiError(
         400,
         'invalid_argument',
-        `${where}${field === undefined ? '' : `.${field}`}: ${message}`,
+        `${where}${field === undefined ? '' : `.${field}`}: ${problem}`,
         field,
       );
     } else {
       const statusCode = (err as FastifyError).statusCode ?? 500;
       error =
         statusCode >= 400 && statusCode < 500
-          ? new ApiError(statusCode, fastifyCodes[statusCode] ?? 'bad_request', err.message)
+          ? new ApiError(
+              statusCode,
+              fastifyCodes[statusCode] ?? 'bad_request',
+              fastifyMessages[statusCode] ??
+                fastifyBadRequests[(err as FastifyError).code ?? ''] ??
+                (statusCode === 400 ? 'the body is not valid JSON' : 'bad request'),
+            )
           : new ApiError(500, 'internal', 'internal error');
     }
     if (error.statusCode >= 500) request.log.error({ err }, 'request failed');
+    if (
+      (err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE' &&
+      Number(request.headers['content-length'] ?? Number.POSITIVE_INFINITY) <= DRAIN_LIMIT
+    )
+      reply.removeHeader('connection');
     reply
       .code(error.statusCode)
       .type('application/json')

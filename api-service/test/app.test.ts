@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { createLogger } from 'service-kit';
 import { type ApiApp, buildApp } from '../src/app.ts';
 import { type FakeStore, fakeStore, grpcError } from './fake-store.ts';
@@ -259,6 +259,70 @@ describe('api in process', () => {
       assert.equal(typeof error?.message, 'string', `${label}: JSON error body`);
     }
     assert.equal(store.calls.length, before, 'the store was never called');
+  });
+
+  it('says what is wrong in words: ranges, allowed values, the rule, the field the client sent', async () => {
+    const item = await create();
+    const message = async (options: InjectOptions) => {
+      const r = await app.inject(options);
+      return json<{ error: { code: string; message: string; field?: string } }>(r.body).error;
+    };
+    assert.deepEqual(await message({ url: '/v1/items?page_size=abc', headers: t }), {
+      code: 'invalid_argument',
+      message: 'querystring.page_size: must be a whole number from 1 to 100 (default 25)',
+      field: 'page_size',
+    });
+    assert.equal(
+      (await message({ url: '/v1/items?category=cars', headers: t })).message,
+      'querystring.category: must be one of: books, electronics, clothing, home, toys, food, other',
+    );
+    assert.equal(
+      (await message({ url: '/v1/items/not-a-uuid', headers: t })).message,
+      'params.id: must be a UUID in lower-case hex',
+    );
+    assert.equal(
+      (
+        await message({
+          method: 'POST',
+          url: `/v1/items/${item.id}/inventory`,
+          headers: t,
+          payload: { quantity_change: 0 },
+        })
+      ).message,
+      'body.quantity_change: must be a whole number from -1000000000 to 1000000000, not 0',
+    );
+    assert.equal(
+      (await message({ method: 'POST', url: '/v1/items', headers: t, payload: { ...dune, price_cents: -1 } }))
+        .message,
+      'body.price_cents: must be from 0 to 1000000000000',
+    );
+    assert.equal(
+      (await message({ url: '/v1/items', headers: {} })).message,
+      'headers.x-tenant-id: is required',
+    );
+    assert.equal(
+      (
+        await message({
+          method: 'POST',
+          url: '/v1/items',
+          headers: { ...t, 'content-type': 'text/plain' },
+          payload: 'x',
+        })
+      ).message,
+      'send the body as JSON, with Content-Type: application/json',
+    );
+    store.failNext(
+      'createItem',
+      grpcError(status.ALREADY_EXISTS, 'request_id: was already used', 'request_id'),
+    );
+    const reused = await message({
+      method: 'POST',
+      url: '/v1/items',
+      headers: { ...t, 'idempotency-key': 'order-1' },
+      payload: dune,
+    });
+    assert.equal(reused.field, 'Idempotency-Key');
+    assert.match(reused.message, /^Idempotency-Key: was already used for a different item/);
   });
 
   it('answers CORS preflights that name X-Canary and exposes the canary headers', async () => {

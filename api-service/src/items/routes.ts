@@ -1,3 +1,4 @@
+import { status } from '@grpc/grpc-js';
 import type { FastifyPluginAsync } from 'fastify';
 import { Category, categoryToProto, ItemStatus, statusToProto } from 'store-contract';
 import { ApiError } from '../errors.ts';
@@ -71,18 +72,30 @@ export function itemRoutes(store: Store): FastifyPluginAsync {
             'request_id',
           );
         }
-        const { item, created } = await store.createItem({
-          tenantId: headers['x-tenant-id'],
-          requestId: key ?? body.request_id ?? '',
-          name: body.name,
-          description: body.description ?? '',
-          priceCents: body.price_cents,
-          category: categoryToProto(body.category),
-          sku: body.sku ?? '',
-          inventoryCount: body.inventory_count ?? 0,
-          tags: body.tags ?? [],
-          userId: headers['x-user-id'] ?? '',
-        });
+        const { item, created } = await store
+          .createItem({
+            tenantId: headers['x-tenant-id'],
+            requestId: key ?? body.request_id ?? '',
+            name: body.name,
+            description: body.description ?? '',
+            priceCents: body.price_cents,
+            category: categoryToProto(body.category),
+            sku: body.sku ?? '',
+            inventoryCount: body.inventory_count ?? 0,
+            tags: body.tags ?? [],
+            userId: headers['x-user-id'] ?? '',
+          })
+          .catch((err: unknown) => {
+            // A reused key names what the client sent: the header, or the body's request_id.
+            if (key !== undefined && (err as { code?: unknown }).code === status.ALREADY_EXISTS)
+              throw new ApiError(
+                409,
+                'already_exists',
+                'Idempotency-Key: was already used for a different item; use a new key for a new item',
+                'Idempotency-Key',
+              );
+            throw err;
+          });
         const json = itemToJson(item);
         if (!created) reply.header('idempotent-replayed', 'true');
         return reply

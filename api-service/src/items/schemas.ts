@@ -1,4 +1,4 @@
-import { CATEGORIES, LIMITS, PATTERNS, STATUSES } from 'store-contract';
+import { CATEGORIES, LIMITS, PATTERN_RULES, PATTERNS, STATUSES } from 'store-contract';
 import { type Static, Type } from 'typebox';
 
 // REST JSON uses the proto's snake_case names and lower-case enum names (ARCHITECTURE.md);
@@ -16,8 +16,10 @@ const Status = Type.Unsafe<(typeof STATUSES)[number]>({
 const Name = Type.String({ minLength: 1, maxLength: LIMITS.nameLength });
 const Description = Type.String({ maxLength: LIMITS.descriptionLength });
 const PriceCents = Type.Integer({ minimum: 0, maximum: LIMITS.maxPriceCents, description: 'price in cents' });
-const Sku = Type.String({ pattern: `^$|${PATTERNS.sku}` });
-const Tags = Type.Array(Type.String({ pattern: PATTERNS.tag }), { maxItems: LIMITS.maxTags });
+const Sku = Type.String({ pattern: `^$|${PATTERNS.sku}`, description: `empty, or ${PATTERN_RULES.sku}` });
+const Tags = Type.Array(Type.String({ pattern: PATTERNS.tag, description: PATTERN_RULES.tag }), {
+  maxItems: LIMITS.maxTags,
+});
 const Version = Type.Integer({ minimum: 1, description: 'expected version (alternative to If-Match)' });
 
 export const ItemJson = Type.Object(
@@ -56,16 +58,18 @@ export const ErrorRef = Type.Ref('Error');
 export const TenantHeaders = Type.Object({
   'x-tenant-id': Type.String({
     pattern: PATTERNS.tenantId,
-    description: 'tenant whose items are addressed (required)',
+    description: PATTERN_RULES.tenantId,
   }),
-  'x-user-id': Type.Optional(Type.String({ pattern: PATTERNS.userId })),
-  'idempotency-key': Type.Optional(Type.String({ pattern: PATTERNS.requestId })),
-  'if-match': Type.Optional(Type.String({ maxLength: 40 })),
+  'x-user-id': Type.Optional(Type.String({ pattern: PATTERNS.userId, description: PATTERN_RULES.userId })),
+  'idempotency-key': Type.Optional(
+    Type.String({ pattern: PATTERNS.requestId, description: PATTERN_RULES.requestId }),
+  ),
+  'if-match': Type.Optional(Type.String({ maxLength: 40, description: 'the version read, e.g. "3"' })),
 });
 export type TenantHeaders = Static<typeof TenantHeaders>;
 
 export const ItemParams = Type.Object({
-  id: Type.String({ pattern: PATTERNS.itemId }),
+  id: Type.String({ pattern: PATTERNS.itemId, description: PATTERN_RULES.itemId }),
 });
 
 export const CreateBody = Type.Object(
@@ -77,7 +81,9 @@ export const CreateBody = Type.Object(
     sku: Type.Optional(Sku),
     inventory_count: Type.Optional(Type.Integer({ minimum: 0, maximum: LIMITS.maxInventory })),
     tags: Type.Optional(Tags),
-    request_id: Type.Optional(Type.String({ pattern: PATTERNS.requestId, description: 'idempotency key' })),
+    request_id: Type.Optional(
+      Type.String({ pattern: PATTERNS.requestId, description: PATTERN_RULES.requestId }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -120,6 +126,7 @@ export const InventoryBody = Type.Object(
       minimum: -LIMITS.maxInventory,
       maximum: LIMITS.maxInventory,
       not: { const: 0 },
+      description: `a whole number from -${LIMITS.maxInventory} to ${LIMITS.maxInventory}, not 0`,
     }),
     reason: Type.Optional(Type.String({ maxLength: LIMITS.reasonLength })),
   },
@@ -136,7 +143,7 @@ export const ListQuery = Type.Object(
       Type.String({
         // Digits only here (query strings are not coerced); the store refuses values past the maximum.
         pattern: `^[1-9][0-9]{0,${String(LIMITS.maxPageSize).length - 1}}$`,
-        description: `1-${LIMITS.maxPageSize}, default ${LIMITS.defaultPageSize}`,
+        description: `a whole number from 1 to ${LIMITS.maxPageSize} (default ${LIMITS.defaultPageSize})`,
       }),
     ),
     page_token: Type.Optional(Type.String({ maxLength: LIMITS.pageTokenLength })),

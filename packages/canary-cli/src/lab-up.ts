@@ -67,8 +67,17 @@ export async function labUp(options: LabUpOptions): Promise<number> {
     dataDir: options.dataDir,
     stableRef: options.stableRef,
     observability: options.observability,
+    recordState: true,
     progress,
     onServiceLog: options.verbose ? (name, line) => say(`[${name}] ${line}`) : undefined,
+  }).catch((err: unknown) => {
+    const message = (err as Error).message;
+    const port = /^port (\d+) \(entrypoint (\w+)\) is already in use/.exec(message);
+    if (port === null) throw err;
+    const flag = port[2] === 'internal' ? '--port' : '--public-port';
+    throw new Error(
+      `${message} (another lab, or another program, holds it): choose another with ${flag}, e.g. ${flag} ${Number(port[1]) + 10}`,
+    );
   });
   const control = await serveControl(lab, options.repoRoot, sinks);
   const url = `http://localhost:${lab.ports.internal}`;

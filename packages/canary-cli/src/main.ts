@@ -81,11 +81,11 @@ function parse<T extends NonNullable<ParseArgsConfig['options']>>(
       .map((o) => `--${o}`)
       .join(', ');
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
-      throw new UsageError(`canary ${command}: unknown option ${quoted} (known: ${known})`);
+      throw new UsageError(`${command}: unknown option ${quoted} (known: ${known})`);
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
-      throw new UsageError(`canary ${command}: ${quoted.split(' ')[0]} needs a value`);
+      throw new UsageError(`${command}: ${quoted.split(' ')[0]} needs a value`);
     if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
-      throw new UsageError(`canary ${command}: unexpected argument ${quoted} (options: ${known})`);
+      throw new UsageError(`${command}: unexpected argument ${quoted} (options: ${known})`);
     throw err;
   }
 }

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Lab } from 'local-runtime/lab';
-import { httpClient } from 'test-harness/http';
+import { httpClient, rawHttp } from 'test-harness/http';
 import { manifestRoutes } from '../src/lab-routes.ts';
 import { fixtureRepo, git, repoRoot } from './fixture-repo.ts';
 import { kubectlMissing } from './kubectl.ts';
@@ -147,10 +147,17 @@ describe('the lab', { skip: kubectlMissing }, () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       const store = await tracks(lab, '7');
       assert.equal(store.status, 503);
+      const meshMessage = (store.body as { error: { message: string } }).error.message;
       assert.match(
-        JSON.stringify(store.body),
-        /PR 7's store-service \(store-service\.store-canary-pr-7\) is not serving/,
+        meshMessage,
+        /lab mesh: PR 7's store-service \(store-service\.store-canary-pr-7\) is not serving/,
       );
+      assert.match(
+        meshMessage,
+        /; its route is still in place and the mesh\/edge does not fall back/,
+        'unencoded',
+      );
+      assert.doesNotMatch(meshMessage, /%[0-9A-F]{2}/, 'no percent-encoding reaches the user');
       const api = await tracks(lab, '55');
       assert.equal(api.status, 503);
       assert.match(
@@ -158,6 +165,29 @@ describe('the lab', { skip: kubectlMissing }, () => {
         /lab edge: PR 55's api-service \(api-service\.api-canary-pr-55\) is not serving/,
       );
       assert.deepEqual((await tracks(lab)).tracks, ['stable', 'stable'], 'stable unaffected');
+    });
+  });
+
+  describe('the edge passes on early answers', () => {
+    let lab: Lab;
+    before(async () => {
+      lab = await startLab();
+    });
+    after(async () => {
+      await lab?.stop();
+    });
+
+    it('a 2 MiB body gets the api’s 413 through the edge, 20 times of 20 (not 502)', async () => {
+      const big = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024), price_cents: 1, category: 'books' });
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i += 1) {
+        const r = await rawHttp(
+          lab.ports.internal,
+          `POST /v1/items HTTP/1.1\r\nHost: localhost\r\nX-Tenant-ID: lab\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(big)}\r\nConnection: close\r\n\r\n${big}`,
+        );
+        statuses.push(r.status);
+      }
+      assert.deepEqual(statuses, Array(20).fill(413));
     });
   });
 

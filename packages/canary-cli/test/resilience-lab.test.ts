@@ -111,6 +111,38 @@ describe('lab resilience under load', { skip: kubectlMissing }, () => {
     }
   });
 
+  it('a service killed with SIGKILL is restarted by the lab (backoff, routes kept); traffic that does not use it never fails', async () => {
+    const serving = async (key: string | undefined, want: string, withinMs: number) => {
+      const deadline = Date.now() + withinMs;
+      for (;;) {
+        const r = await http('GET', '/v1/items', { headers: key === undefined ? {} : { 'x-canary': key } });
+        if (r.status === 200 && (r.headers.get('x-served-by') ?? '').includes(want)) return Date.now();
+        if (Date.now() > deadline)
+          assert.fail(`${key ?? 'no key'} not served by ${want} again within ${withinMs} ms`);
+        await sleep(50);
+      }
+    };
+    for (const [pr, want, unaffected] of [
+      [7, 'store-service@pr-7', { want: 'stable,stable' }],
+      [undefined, 'store-service@stable', { key: '7', want: 'stable,pr-7' }],
+    ] as const) {
+      const load = steadyLoad([unaffected]);
+      await sleep(200);
+      const victim = lab.backend('store-service', pr);
+      assert.ok(victim);
+      const killed = Date.now();
+      victim.child.kill('SIGKILL');
+      const back = await serving(pr === undefined ? undefined : String(pr), want, 8000);
+      const failures = await load.stop();
+      assert.deepEqual(failures, [], `${failures.length} of ${load.sent} unaffected requests failed`);
+      assert.notEqual(lab.backend('store-service', pr)?.pid, victim.pid, 'a new process');
+      const entry = lab.status().services.find((s) => s.key === lab.keyOf('store-service', pr));
+      assert.equal(entry?.lastExit, 'SIGKILL');
+      assert.ok((entry?.restarts ?? 0) >= 1);
+      assert.ok(back - killed < 8000, `serving again after ${back - killed} ms`);
+    }
+  });
+
   it('rolling restart of each stable service under load: zero failed requests', async () => {
     const load = steadyLoad([
       { want: 'stable,stable' },

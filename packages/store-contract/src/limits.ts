@@ -31,3 +31,16 @@ export const PATTERNS = Object.freeze({
   tag: '^[a-z0-9][a-z0-9_-]{0,49}$',
   requestId: '^[\\x21-\\x7e]{1,128}$',
 });
+
+/**
+ * Each pattern in words, as error messages say it ("tenant_id: must be 1-64 letters, …")
+ * in the store and in the REST API alike.
+ */
+export const PATTERN_RULES: Readonly<Record<keyof typeof PATTERNS, string>> = Object.freeze({
+  tenantId: '1-64 letters, digits, _ or -, starting with a letter or digit',
+  userId: '1-128 letters, digits, . _ @ or -, starting with a letter or digit',
+  itemId: 'a UUID in lower-case hex',
+  sku: '1-64 letters, digits, . _ or -, starting with a letter or digit',
+  tag: '1-50 lower-case letters, digits, _ or -, starting with a letter or digit',
+  requestId: '1-128 printable ASCII characters without spaces',
+});

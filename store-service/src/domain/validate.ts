@@ -1,4 +1,4 @@
-import { LIMITS, PATTERNS } from 'store-contract';
+import { LIMITS, PATTERN_RULES, PATTERNS } from 'store-contract';
 import { invalidArgument } from './errors.ts';
 
 const TENANT = new RegExp(PATTERNS.tenantId);
@@ -11,18 +11,18 @@ const REQUEST_ID = new RegExp(PATTERNS.requestId);
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function tenantId(value: string, field = 'tenant_id'): string {
-  if (!TENANT.test(value)) throw invalidArgument(field, 'must be 1-64 letters, digits, _ or -');
+  if (!TENANT.test(value)) throw invalidArgument(field, `must be ${PATTERN_RULES.tenantId}`);
   return value;
 }
 
 export function userId(value: string, field = 'user_id'): string {
   if (value === '') return 'anonymous';
-  if (!USER.test(value)) throw invalidArgument(field, 'must be 1-128 letters, digits, . _ @ or -');
+  if (!USER.test(value)) throw invalidArgument(field, `must be ${PATTERN_RULES.userId}`);
   return value;
 }
 
 export function itemId(value: string, field = 'id'): string {
-  if (!ITEM_ID.test(value)) throw invalidArgument(field, 'must be a UUID in lower-case hex');
+  if (!ITEM_ID.test(value)) throw invalidArgument(field, `must be ${PATTERN_RULES.itemId}`);
   return value;
 }
 
@@ -51,7 +51,7 @@ export function priceCents(value: number, field = 'price_cents'): number {
 
 export function sku(value: string, field = 'sku'): string {
   if (value !== '' && !SKU.test(value))
-    throw invalidArgument(field, 'must be 1-64 letters, digits, . _ or -');
+    throw invalidArgument(field, `must be ${PATTERN_RULES.sku}`);
   return value;
 }
 
@@ -67,14 +67,14 @@ export function tags(values: readonly string[], field = 'tags'): string[] {
     throw invalidArgument(field, `must hold at most ${LIMITS.maxTags} tags`);
   for (const tag of values) {
     if (!TAG.test(tag))
-      throw invalidArgument(field, 'each tag must be 1-50 lower-case letters, digits, _ or -');
+      throw invalidArgument(field, `each tag must be ${PATTERN_RULES.tag}`);
   }
   return [...new Set(values)];
 }
 
 export function requestId(value: string, field = 'request_id'): string | undefined {
   if (value === '') return undefined;
-  if (!REQUEST_ID.test(value)) throw invalidArgument(field, 'must be 1-128 printable ASCII characters');
+  if (!REQUEST_ID.test(value)) throw invalidArgument(field, `must be ${PATTERN_RULES.requestId}`);
   return value;
 }
 

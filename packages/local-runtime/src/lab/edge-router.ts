@@ -14,6 +14,7 @@ export interface EdgeRouterOptions {
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'];
 
 function sendError(res: ServerResponse, status: number, code: string, message: string) {
   if (res.headersSent) {
@@ -40,6 +41,13 @@ export class EdgeRouter {
 
   constructor(options: EdgeRouterOptions) {
     this.#options = options;
+    // Hop-by-hop headers end here, as at Traefik: the client's `Connection: close` is about
+    // its own connection. Forwarded, it would make the backend close (and reset) the
+    // upstream connection after answering early, e.g. a 413 to a body still uploading,
+    // which the edge would then report as 502 instead of passing the answer on.
+    this.#proxy.on('proxyReq', (proxyReq) => {
+      for (const name of HOP_BY_HOP) if (!proxyReq.headersSent) proxyReq.removeHeader(name);
+    });
   }
 
   setTable(table: readonly EdgeRoute[]): void {

@@ -56,6 +56,12 @@ export interface LabOptions {
   readonly observability?: boolean;
   /** First delay before a crashed service is restarted (default 1000 ms, doubling per crash). */
   readonly restartBackoffMs?: number;
+  /**
+   * Keep `<repoRoot>/.lab/state.json` (this process and its children) up to date, so the
+   * next `lab up` can reap what a lab killed without cleaning up left behind. For the one
+   * lab of a checkout (`canary lab up`), not for labs that tests start side by side.
+   */
+  readonly recordState?: boolean;
   readonly progress?: (line: string) => void;
   readonly onServiceLog?: (name: string, line: string) => void;
 }
@@ -128,6 +134,7 @@ export class Lab {
   #busy: Promise<unknown> = Promise.resolve();
   #stableRoot = '';
   #prometheus: LabPrometheus | undefined;
+  #stopping = false;
 
   private constructor(options: LabOptions) {
     this.#options = options;
@@ -158,6 +165,7 @@ export class Lab {
   }
 
   async #saveState() {
+    if (this.#options.recordState !== true || this.#stopping) return;
     await writeState(this.#options.repoRoot, {
       pid: process.pid,
       children: this.#supervisor
@@ -465,11 +473,12 @@ export class Lab {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     await this.#prometheus?.stop().catch(() => undefined);
     await this.#routers.closeEdge();
     await this.#supervisor.stopAll();
     await this.#routers.closeMesh();
     await this.#dynamo?.close().catch(() => undefined);
-    await removeState(this.#options.repoRoot).catch(() => undefined);
+    if (this.#options.recordState === true) await removeState(this.#options.repoRoot).catch(() => undefined);
   }
 }

@@ -31,6 +31,22 @@ function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return out;
 }
 
+/**
+ * grpc-message as the gRPC HTTP/2 protocol encodes it: printable ASCII except `%` as is,
+ * every other byte of the UTF-8 as %XX. (encodeURIComponent would also encode `:`, `;`,
+ * `/` …, which clients decode with decodeURI and so show percent-encoded.)
+ */
+export function encodeGrpcMessage(message: string): string {
+  let out = '';
+  for (const byte of Buffer.from(message, 'utf8')) {
+    out +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
 /** A gRPC error answered by the router itself (trailers-only response). */
 function fail(stream: ServerHttp2Stream, code: number, message: string) {
   if (stream.destroyed || stream.closed) return;
@@ -43,7 +59,7 @@ function fail(stream: ServerHttp2Stream, code: number, message: string) {
       ':status': 200,
       'content-type': 'application/grpc',
       'grpc-status': String(code),
-      'grpc-message': encodeURIComponent(`lab mesh: ${message}`),
+      'grpc-message': encodeGrpcMessage(`lab mesh: ${message}`),
     },
     { endStream: true },
   );

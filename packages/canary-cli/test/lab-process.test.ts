@@ -1,0 +1,207 @@
+// `canary lab up` as a newcomer runs it: a process of its own, ended by a closed terminal
+// (SIGHUP) or kill -9, started again, asked about by `lab status` from an older node, and
+// started where its port is taken.
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { fixtureRepo } from './fixture-repo.ts';
+import { kubectlMissing } from './kubectl.ts';
+
+const run = promisify(execFile);
+const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/canary.js', import.meta.url));
+
+interface LabProcess {
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  readonly exited: Promise<number | null>;
+}
+
+async function labUp(root: string, ...args: string[]): Promise<LabProcess> {
+  const child = spawn(
+    process.execPath,
+    [main, 'lab', 'up', '--repo', root, '--in-memory', '--port', '0', '--public-port', '0', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const lines: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`lab up not ready:\n${lines.join('\n')}`)), 90_000);
+    const onLine = (line: string) => {
+      lines.push(line);
+      if (line.includes('Ctrl-C stops everything.')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    if (child.stdout) createInterface({ input: child.stdout }).on('line', onLine);
+    if (child.stderr) createInterface({ input: child.stderr }).on('line', onLine);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`lab up exited ${code}:\n${lines.join('\n')}`));
+    });
+  });
+  return { child, lines, exited };
+}
+
+const childPids = (root: string): number[] =>
+  (
+    JSON.parse(readFileSync(join(root, '.lab/state.json'), 'utf8')) as { children: Array<{ pid: number }> }
+  ).children.map((c) => c.pid);
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function allGone(pids: readonly number[], withinMs: number): Promise<number[]> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const left = pids.filter(alive);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A node older than 22 (what many machines run by default): the system's, or Node 20 from npm. */
+async function oldNode(): Promise<string> {
+  for (const candidate of ['/usr/bin/node', '/usr/local/bin/node', '/bin/node']) {
+    if (!existsSync(candidate)) continue;
+    const { stdout } = await run(candidate, ['--version']);
+    if (Number(stdout.trim().slice(1).split('.')[0]) < 22) return candidate;
+  }
+  const prefix = join(tmpdir(), 'pr-canary-node20');
+  const node = join(prefix, 'node_modules/.bin/node');
+  if (!existsSync(node))
+    await run('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', 'node@20'], {
+      timeout: 300_000,
+    });
+  return node;
+}
+
+describe('lab up as a process', { skip: kubectlMissing }, () => {
+  let repo: Awaited<ReturnType<typeof fixtureRepo>>;
+  before(async () => {
+    repo = await fixtureRepo();
+  });
+  after(async () => {
+    await repo?.remove();
+  });
+
+  it('npx canary works from a node older than 22: lab status answers, through the project’s node', async () => {
+    const node = await oldNode();
+    const env = { PATH: `${dirname(node)}:/usr/bin:/bin`, HOME: process.env.HOME ?? '' };
+    const { stdout: version } = await run(node, ['--version'], { env });
+    assert.ok(Number(version.trim().slice(1).split('.')[0]) < 22, `${node} is ${version.trim()}`);
+    await assert.rejects(
+      run(node, [bin, 'lab', 'status', '--repo', repo.root], { env }),
+      (err: { code: number; stderr: string }) => {
+        assert.equal(err.code, 1);
+        assert.doesNotMatch(err.stderr, /ERR_UNKNOWN_FILE_EXTENSION/);
+        assert.match(
+          err.stderr,
+          /canary: no lab is running from this checkout \(start one with 'npm start' or 'canary lab up'\)/,
+        );
+        return true;
+      },
+    );
+    const lab = await labUp(repo.root);
+    try {
+      const { stdout } = await run(node, [bin, 'lab', 'status', '--repo', repo.root], { env });
+      assert.match(stdout, /store-service\s+stable/);
+      assert.match(stdout, /restarts/);
+    } finally {
+      lab.child.kill('SIGTERM');
+      assert.equal(await lab.exited, 0);
+    }
+  });
+
+  it('a closed terminal (SIGHUP) stops the lab and every service it started, and removes its state', async () => {
+    const lab = await labUp(repo.root);
+    const pids = childPids(repo.root);
+    assert.ok(pids.length >= 2, `children: ${pids}`);
+    lab.child.kill('SIGHUP');
+    assert.equal(await lab.exited, 0);
+    assert.deepEqual(await allGone(pids, 10_000), []);
+    assert.ok(!existsSync(join(repo.root, '.lab/state.json')));
+    assert.ok(!existsSync(join(repo.root, '.lab/control.json')));
+  });
+
+  it('kill -9 of the lab: its services stop themselves; the next lab up says it cleaned up', async () => {
+    const lab = await labUp(repo.root);
+    const pids = childPids(repo.root);
+    lab.child.kill('SIGKILL');
+    await lab.exited;
+    assert.deepEqual(await allGone(pids, 15_000), [], 'no orphans');
+    const next = await labUp(repo.root);
+    try {
+      assert.ok(
+        next.lines.some((l) =>
+          l.includes(`lab: the previous lab (pid ${lab.child.pid}) ended without cleaning up`),
+        ),
+        next.lines.join('\n'),
+      );
+    } finally {
+      next.child.kill('SIGTERM');
+      assert.equal(await next.exited, 0);
+    }
+  });
+
+  it('a taken port is named with the flag that changes it; explain without a lab says how to get one', async () => {
+    const lab = await labUp(repo.root);
+    // Another checkout, so that only the port is in the way.
+    const other = await fixtureRepo();
+    try {
+      const port = /http:\/\/localhost:(\d+)\/v1\/items/.exec(lab.lines.join('\n'))?.[1];
+      assert.ok(port);
+      await assert.rejects(
+        run(process.execPath, [
+          main,
+          'lab',
+          'up',
+          '--repo',
+          other.root,
+          '--in-memory',
+          '--port',
+          port,
+          '--public-port',
+          '0',
+        ]),
+        (err: { code: number; stderr: string }) => {
+          assert.equal(err.code, 1);
+          assert.match(
+            err.stderr,
+            new RegExp(
+              `port ${port} \\(entrypoint internal\\) is already in use .*choose another with --port`,
+            ),
+          );
+          return true;
+        },
+      );
+    } finally {
+      lab.child.kill('SIGTERM');
+      await lab.exited;
+      await other.remove();
+    }
+    await assert.rejects(
+      run(process.execPath, [main, 'explain', '--repo', repo.root, 'GET', '/v1/items']),
+      (err: { code: number; stderr: string }) => {
+        assert.match(
+          err.stderr,
+          /no lab is running from this checkout: start one with `npm start`, or .* --base-url URL/,
+        );
+        return true;
+      },
+    );
+  });
+});
