@@ -21,17 +21,15 @@ export function printStatus(status: LabStatus): void {
   say('');
   say('  entrypoints');
   for (const [name, url] of Object.entries(status.entrypoints)) say(`    ${name.padEnd(10)} ${url}`);
-  for (const [service, address] of Object.entries(status.mesh))
-    say(`    mesh → ${service.padEnd(15)} ${address}`);
-  say(
-    `    dynamodb   ${status.dynamodb}${status.dataDir === null ? ' (in memory)' : ` (${status.dataDir})`}`,
-  );
+  say('  mesh routers');
+  for (const [service, address] of Object.entries(status.mesh)) say(`    ${service.padEnd(15)} ${address}`);
+  say(`  dynamodb ${status.dynamodb}${status.dataDir === null ? ' (in memory)' : ` (${status.dataDir})`}`);
   say('');
-  say('  service         track         address            pid      up   restarts  runs');
+  say('  service         track         address            pid      up   restarts             runs');
   for (const s of status.services) {
     const restarts = `${s.restarts}${s.lastExit === null ? '' : ` (last: ${s.lastExit})`}`;
     say(
-      `  ${s.service.padEnd(15)} ${s.track.padEnd(13)} ${(s.address ?? '-').padEnd(18)} ${String(s.pid ?? '-').padEnd(8)} ${s.up ? 'yes' : 'NO '}  ${restarts.padEnd(9)} ${s.source === 'working tree' ? 'working tree' : s.source.replace(/^.*\/worktrees\//, 'ref ').slice(0, 16)}`,
+      `  ${s.service.padEnd(15)} ${s.track.padEnd(13)} ${(s.address ?? '-').padEnd(18)} ${String(s.pid ?? '-').padEnd(8)} ${s.up ? 'yes' : 'NO '}  ${restarts.padEnd(20)} ${s.source === 'working tree' ? 'working tree' : s.source.replace(/^.*\/worktrees\//, 'ref ').slice(0, 16)}`,
     );
   }
   say('');
