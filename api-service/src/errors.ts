@@ -51,7 +51,15 @@ function isServiceError(err: unknown): err is ServiceError {
  * guarded path from someone testing a canary, who is told why the store hop failed (for
  * example that PR 7's store is down and the mesh does not fall back).
  */
-export function fromGrpc(err: ServiceError, canaryRequest = false): ApiError {
+export function fromGrpc(err: ServiceError & { outcomeUnknown?: boolean }, canaryRequest = false): ApiError {
+  if (err.outcomeUnknown === true) {
+    const why = canaryRequest && err.details !== '' ? ` (${err.details})` : '';
+    return new ApiError(
+      err.code === status.DEADLINE_EXCEEDED ? 504 : 503,
+      'outcome_unknown',
+      `the store did not confirm this change: it may have been applied. Retry with the same Idempotency-Key (creates, stock changes), or re-read the item before changing it again${why}`,
+    );
+  }
   const [httpStatus, code] = grpcToHttp[err.code as status] ?? [500, 'internal'];
   const field = err.metadata?.get('x-field')[0];
   const why = canaryRequest && err.details !== '' ? ` (${err.details})` : '';

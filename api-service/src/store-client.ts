@@ -73,6 +73,26 @@ function metricsInterceptor(registry: Registry): grpc.Interceptor {
   };
 }
 
+/** Failures that mean the call never reached a store: nothing can have been applied. */
+const NOT_SENT =
+  /No connection established|ECONNREFUSED|is not serving|failed to connect|Name resolution failed/i;
+
+/**
+ * Whether a failed write may have been applied: the store said so (`x-outcome: unknown`),
+ * the deadline passed or the call was cut while in flight. A refused connection, or a
+ * route with no backend, sent nothing.
+ */
+export function outcomeUnknown(error: grpc.ServiceError): boolean {
+  if (error.metadata?.get('x-outcome')[0] === 'unknown') return true;
+  if (error.code === grpc.status.DEADLINE_EXCEEDED || error.code === grpc.status.CANCELLED) return true;
+  if (error.code === grpc.status.INTERNAL) return true;
+  return (
+    error.code === grpc.status.UNAVAILABLE &&
+    !NOT_SENT.test(error.details) &&
+    !/nothing was changed/.test(error.details)
+  );
+}
+
 export function connectStore(address: string, deadlineMs: number, registry?: Registry): Store {
   const client = new StoreServiceClient(address, grpc.credentials.createInsecure(), {
     ...channelOptions,
@@ -94,7 +114,7 @@ export function connectStore(address: string, deadlineMs: number, registry?: Reg
     ): grpc.ClientUnaryCall;
   };
 
-  function unary<Req, Res>(method: UnaryMethod<Req, Res>): (request: Req) => Promise<Res> {
+  function unary<Req, Res>(method: UnaryMethod<Req, Res>, write: boolean): (request: Req) => Promise<Res> {
     return (request) =>
       new Promise<Res>((resolve, reject) => {
         method.call(
@@ -102,18 +122,22 @@ export function connectStore(address: string, deadlineMs: number, registry?: Reg
           request,
           new grpc.Metadata(),
           { deadline: Date.now() + deadlineMs },
-          (error, response) => (error ? reject(error) : resolve(response)),
+          (error, response) => {
+            if (error === null) resolve(response);
+            else
+              reject(write && outcomeUnknown(error) ? Object.assign(error, { outcomeUnknown: true }) : error);
+          },
         );
       });
   }
 
   return {
-    createItem: unary(client.createItem),
-    getItem: unary(client.getItem),
-    updateItem: unary(client.updateItem),
-    deleteItem: unary(client.deleteItem),
-    listItems: unary(client.listItems),
-    updateInventory: unary(client.updateInventory),
+    createItem: unary(client.createItem, true),
+    getItem: unary(client.getItem, false),
+    updateItem: unary(client.updateItem, true),
+    deleteItem: unary(client.deleteItem, true),
+    listItems: unary(client.listItems, false),
+    updateInventory: unary(client.updateInventory, true),
     isServing: (healthDeadlineMs) =>
       new Promise<boolean>((resolve) => {
         health.check(

@@ -289,7 +289,7 @@ describe('api in process', () => {
           payload: { quantity_change: 0 },
         })
       ).message,
-      'body.quantity_change: must be a whole number from -1000000000 to 1000000000, not 0',
+      'body.quantity_change: must be a whole number from -2147483647 to 2147483647, not 0',
     );
     assert.equal(
       (await message({ method: 'POST', url: '/v1/items', headers: t, payload: { ...dune, price_cents: -1 } }))

@@ -73,7 +73,7 @@ describe('DynamoDB faults', () => {
     assert.equal((faults.forwarded.PutItem ?? 0) - (before.PutItem ?? 0), 30);
   });
 
-  it('reset after the write landed: a clear 503, never retried, never applied twice', async () => {
+  it('reset after the write landed: 503 outcome_unknown, never retried, never applied twice', async () => {
     const created = await http('POST', '/v1/items', {
       body: { name: 'Flaky', price_cents: 1, category: 'home', inventory_count: 100 },
     });
@@ -92,8 +92,39 @@ describe('DynamoDB faults', () => {
     assert.equal(applied, 20, 'each request reached the table once: no retry after a reset');
     assert.equal(statuses.filter((s) => s === 503).length, 5, `statuses ${statuses}`);
     assert.equal(statuses.filter((s) => s === 200).length, 15);
-    assert.deepEqual([...messages], ['unavailable']);
+    assert.deepEqual([...messages], ['outcome_unknown']);
     assert.equal(await stockOf(id), 80, 'every applied decrement counted once, none doubled');
     assert.equal((await http('GET', '/readyz')).status, 200, 'the store recovers by itself');
+  });
+
+  it('an unknown outcome retried with the same Idempotency-Key is applied once', async () => {
+    const created = await http('POST', '/v1/items', {
+      body: { name: 'Keyed', price_cents: 1, category: 'home', inventory_count: 50 },
+    });
+    const id = (created.body as { id: string }).id;
+    Object.assign(faults.plan, { resetAfterEvery: 1, operations: ['UpdateItem'] });
+    const first = await http('POST', `/v1/items/${id}/inventory`, {
+      headers: { 'idempotency-key': 'sale-7' },
+      body: { quantity_change: -5 },
+    });
+    faults.plan.resetAfterEvery = 0;
+    assert.equal(first.status, 503);
+    const error = (first.body as { error: { code: string; message: string } }).error;
+    assert.equal(error.code, 'outcome_unknown');
+    assert.match(error.message, /may have been applied\. Retry with the same Idempotency-Key/);
+    const retry = await http('POST', `/v1/items/${id}/inventory`, {
+      headers: { 'idempotency-key': 'sale-7' },
+      body: { quantity_change: -5 },
+    });
+    assert.equal(retry.status, 200, retry.text);
+    assert.equal(retry.headers.get('idempotent-replayed'), 'true');
+    assert.equal((retry.body as { previous_count: number }).previous_count, 50);
+    assert.equal(await stockOf(id), 45, 'applied once');
+    const reused = await http('POST', `/v1/items/${id}/inventory`, {
+      headers: { 'idempotency-key': 'sale-7' },
+      body: { quantity_change: -6 },
+    });
+    assert.equal(reused.status, 409);
+    assert.equal((reused.body as { error: { field: string } }).error.field, 'Idempotency-Key');
   });
 });

@@ -124,7 +124,7 @@ export function fakeStore(): FakeStore {
         inventoryCount: current.inventoryCount + r.quantityChange,
         version: current.version + 1,
       });
-      return { item, previousCount: current.inventoryCount };
+      return { item, previousCount: current.inventoryCount, replayed: false };
     }),
     isServing: async () => store.serving,
     close() {},

@@ -1,5 +1,6 @@
 import { booleanFlag, identityEnv, parseEnv, port } from 'service-kit';
 import { z } from 'zod';
+import { DEFAULT_LIST_BUDGET } from './domain/items.ts';
 
 const shape = {
   ...identityEnv,
@@ -17,6 +18,8 @@ const shape = {
   /** Per-attempt timeout of one DynamoDB request, and attempts per operation (with backoff). */
   DYNAMODB_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   DYNAMODB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  /** Items one ListItems call may read at most, matching or not (a page may come back short). */
+  LIST_SCAN_BUDGET: z.coerce.number().int().min(10).max(100_000).default(DEFAULT_LIST_BUDGET),
   /** After SIGTERM: report NOT_SERVING this long before closing (lets endpoints update). */
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /** Longest wait for in-flight calls to finish before they are cancelled. */

@@ -42,6 +42,9 @@ export function createDynamoClients(config: StoreConfig): DynamoClients {
       requestHandler: new NodeHttpHandler({
         connectionTimeout: config.DYNAMODB_TIMEOUT_MS,
         requestTimeout: config.DYNAMODB_TIMEOUT_MS,
+        // Without this the request timeout only logs a warning and the request runs on.
+        throwOnRequestTimeout: true,
+        socketTimeout: config.DYNAMODB_TIMEOUT_MS,
       }),
       ...(config.DYNAMODB_ENDPOINT === undefined ? {} : { endpoint: config.DYNAMODB_ENDPOINT }),
       ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),

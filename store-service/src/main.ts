@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const repository = new DynamoItemRepository(dynamo, config.TABLE_NAME);
   const store = createStoreServer({
     identity,
-    items: new ItemService(repository),
+    items: new ItemService(repository, { listBudget: config.LIST_SCAN_BUDGET }),
     repository,
     logger,
     metrics: storeMetrics(registry),

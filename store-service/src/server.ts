@@ -1,17 +1,42 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import { canaryServerInterceptor, type ServiceIdentity } from 'canary-context';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
-import { DESCRIPTOR_SET_FILE, StoreServiceService } from 'store-contract';
+import { addReflection, HEALTH_DESCRIPTOR_SET } from 'service-kit';
+import { DESCRIPTOR_SET_FILE, outOfRangeInt64Field, StoreServiceService } from 'store-contract';
 import type { ItemRepository } from './data/repository.ts';
 import type { ItemService } from './domain/items.ts';
-import { storeHandlers } from './grpc/handlers.ts';
+import { storeHandlers, UNDECODABLE } from './grpc/handlers.ts';
 import type { StoreMetrics } from './grpc/metrics.ts';
 
 export const STORE_SERVICE_NAME = 'store.v1.StoreService';
+
+/**
+ * The service definition with decoders that do not throw: a request the generated
+ * decoder refuses (an int64 past ±(2^53-1), malformed bytes) reaches the handler marked,
+ * which answers INVALID_ARGUMENT naming the field, through the interceptors (so with
+ * x-served-by), instead of grpc-js answering INTERNAL.
+ */
+function tolerantDecoding<T extends grpc.ServiceDefinition>(definition: T): T {
+  const wrapped: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    // `/store.v1.StoreService/CreateItem` → store.v1.CreateItemRequest
+    const [, service = '', rpc = ''] = method.path.split('/');
+    const requestType = `${service.slice(0, service.lastIndexOf('.'))}.${rpc}Request`;
+    wrapped[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch {
+          return { [UNDECODABLE]: { field: outOfRangeInt64Field(requestType, bytes) } };
+        }
+      },
+    };
+  }
+  return wrapped as unknown as T;
+}
 
 export interface StoreServer {
   readonly server: grpc.Server;
@@ -35,13 +60,18 @@ export function createStoreServer(deps: {
   metrics: StoreMetrics;
 }): StoreServer {
   const server = new grpc.Server({ interceptors: [canaryServerInterceptor(deps.identity)] });
-  server.addService(StoreServiceService, storeHandlers(deps.items, deps.logger, deps.metrics));
+  server.addService(
+    tolerantDecoding(StoreServiceService),
+    storeHandlers(deps.items, deps.logger, deps.metrics),
+  );
 
   const health = new HealthImplementation({ '': 'SERVING', [STORE_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
-  new ReflectionService(
-    loadFileDescriptorSetFromBuffer(readFileSync(DESCRIPTOR_SET_FILE), { keepCase: true }),
-  ).addToServer(server);
+  addReflection(
+    server,
+    [readFileSync(DESCRIPTOR_SET_FILE), readFileSync(HEALTH_DESCRIPTOR_SET)],
+    [STORE_SERVICE_NAME, 'grpc.health.v1.Health'],
+  );
 
   let monitor: NodeJS.Timeout | undefined;
   let stopping = false;

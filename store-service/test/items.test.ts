@@ -32,7 +32,7 @@ describe('ItemService', () => {
   let clock: Date;
   beforeEach(() => {
     clock = new Date('2026-03-01T10:00:00.000Z');
-    items = new ItemService(new InMemoryItemRepository(), () => clock);
+    items = new ItemService(new InMemoryItemRepository(), { now: () => clock });
   });
 
   it('creates an item: trimmed name, unique tags, anonymous user, version 1, status from stock', async () => {
@@ -102,11 +102,27 @@ describe('ItemService', () => {
 
   it('changes stock and refuses to go below zero with FAILED_PRECONDITION', async () => {
     const { item } = await items.create(base);
-    const taken = await items.adjustInventory('shop', item.id, -2, 'sold', '');
-    assert.equal(taken.previousCount, 2);
-    assert.equal(taken.item.inventoryCount, 0);
-    await rejects(items.adjustInventory('shop', item.id, -1, '', ''), 'failed_precondition');
-    await rejects(items.adjustInventory('shop', item.id, 0, '', ''), 'invalid_argument', 'quantity_change');
+    const change = (quantityChange: number, requestId = '', reason = 'sold') => ({
+      tenantId: 'shop',
+      id: item.id,
+      quantityChange,
+      reason,
+      userId: '',
+      requestId,
+    });
+    const taken = await items.adjustInventory(change(-2, 'sale-1'));
+    assert.deepEqual([taken.previousCount, taken.item.inventoryCount, taken.replayed], [2, 0, false]);
+    assert.equal(taken.item.status, 'out_of_stock', 'status follows stock');
+    const replay = await items.adjustInventory(change(-2, 'sale-1'));
+    assert.deepEqual([replay.previousCount, replay.item.inventoryCount, replay.replayed], [2, 0, true]);
+    await rejects(
+      items.adjustInventory(change(-2, 'sale-1', 'other reason')),
+      'already_exists',
+      'request_id',
+    );
+    await rejects(items.adjustInventory(change(-1)), 'failed_precondition');
+    await rejects(items.adjustInventory(change(0)), 'invalid_argument', 'quantity_change');
+    await rejects(items.adjustInventory(change(2 ** 31)), 'invalid_argument', 'quantity_change');
   });
 
   it('pages with tokens bound to tenant and filters', async () => {

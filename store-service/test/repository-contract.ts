@@ -46,18 +46,31 @@ async function listAll(
   tenantId: string,
   filter: Parameters<ItemRepository['list']>[1],
   pageSize: number,
-): Promise<{ ids: string[]; pages: number[] }> {
+  budget = 10_000,
+): Promise<{ ids: string[]; pages: number[]; scanned: number[] }> {
   const ids: string[] = [];
   const pages: number[] = [];
+  const scanned: number[] = [];
   let next: Record<string, string> | undefined;
   do {
-    const page = await repository.list(tenantId, filter, pageSize, next);
+    const page = await repository.list(tenantId, filter, next, { pageSize, budget });
     ids.push(...page.items.map((i) => i.id));
     pages.push(page.items.length);
+    scanned.push(page.scanned);
     next = page.next;
   } while (next !== undefined);
-  return { ids, pages };
+  return { ids, pages, scanned };
 }
+
+const stock = (tenantId: string, id: string, delta: number, request?: { id: string; hash: string }) => ({
+  tenantId,
+  id,
+  delta,
+  by: 'u',
+  at: new Date().toISOString(),
+  ceiling: 1000,
+  ...(request === undefined ? {} : { request }),
+});
 
 export function repositoryContract(name: string, open: () => Promise<RepositoryUnderTest>): void {
   describe(`ItemRepository contract: ${name}`, () => {
@@ -87,7 +100,10 @@ export function repositoryContract(name: string, open: () => Promise<RepositoryU
       const mine = item('contract-a');
       await repo.createIfAbsent(mine, undefined);
       assert.equal(await repo.get('contract-b', mine.id), null);
-      assert.deepEqual((await repo.list('contract-b', {}, 10, undefined)).items, []);
+      assert.deepEqual(
+        (await repo.list('contract-b', {}, undefined, { pageSize: 10, budget: 100 })).items,
+        [],
+      );
     });
 
     it('updates only the expected version, bumps it, and reports conflicts and missing items', async () => {
@@ -118,26 +134,77 @@ export function repositoryContract(name: string, open: () => Promise<RepositoryU
       });
     });
 
-    it('adjusts stock atomically and never below zero', async () => {
+    it('adjusts stock atomically, never below zero nor above the ceiling', async () => {
       const it1 = item('contract-stock', { inventoryCount: 3 });
       await repo.createIfAbsent(it1, undefined);
-      const taken = await repo.adjustInventory('contract-stock', it1.id, -2, 'u', 'at');
+      const taken = await repo.adjustInventory(stock('contract-stock', it1.id, -2));
       assert.ok(taken.kind === 'updated');
       assert.equal(taken.previousCount, 3);
       assert.equal(taken.item.inventoryCount, 1);
       assert.equal(taken.item.version, 2);
-      assert.deepEqual(await repo.adjustInventory('contract-stock', it1.id, -2, 'u', 'at'), {
+      assert.deepEqual(await repo.adjustInventory(stock('contract-stock', it1.id, -2)), {
         kind: 'insufficient',
         available: 1,
       });
-      assert.deepEqual(await repo.adjustInventory('contract-stock', item('x').id, 1, 'u', 'at'), {
+      assert.deepEqual(await repo.adjustInventory(stock('contract-stock', it1.id, 1000)), {
+        kind: 'over_limit',
+        available: 1,
+      });
+      assert.deepEqual(await repo.adjustInventory(stock('contract-stock', item('x').id, 1)), {
         kind: 'not_found',
       });
       const results = await Promise.all(
-        Array.from({ length: 5 }, () => repo.adjustInventory('contract-stock', it1.id, -1, 'u', 'at')),
+        Array.from({ length: 5 }, () => repo.adjustInventory(stock('contract-stock', it1.id, -1))),
       );
       assert.equal(results.filter((r) => r.kind === 'updated').length, 1);
       assert.equal((await repo.get('contract-stock', it1.id))?.inventoryCount, 0);
+    });
+
+    it('status follows stock: active at 0 → out_of_stock, refilled → active, discontinued stays', async () => {
+      const it1 = item('contract-status', { inventoryCount: 1 });
+      await repo.createIfAbsent(it1, undefined);
+      const empty = await repo.adjustInventory(stock('contract-status', it1.id, -1));
+      assert.ok(empty.kind === 'updated');
+      assert.equal(empty.item.status, 'out_of_stock');
+      assert.equal((await repo.get('contract-status', it1.id))?.status, 'out_of_stock');
+      const refilled = await repo.adjustInventory(stock('contract-status', it1.id, 2));
+      assert.ok(refilled.kind === 'updated');
+      assert.equal(refilled.item.status, 'active');
+      const gone = item('contract-status', { inventoryCount: 1, status: 'discontinued' });
+      await repo.createIfAbsent(gone, undefined);
+      const sold = await repo.adjustInventory(stock('contract-status', gone.id, -1));
+      assert.ok(sold.kind === 'updated');
+      assert.equal(sold.item.status, 'discontinued');
+      const { ids } = await listAll(repo, 'contract-status', { status: 'active' }, 10);
+      assert.deepEqual(ids, [it1.id], 'the status index follows');
+    });
+
+    it('a repeated stock change with the same request id applies once and returns the first result', async () => {
+      const it1 = item('contract-idem', { inventoryCount: 10 });
+      await repo.createIfAbsent(it1, undefined);
+      const request = { id: 'req-1', hash: 'h1' };
+      const first = await repo.adjustInventory(stock('contract-idem', it1.id, -3, request));
+      assert.ok(first.kind === 'updated');
+      await repo.adjustInventory(stock('contract-idem', it1.id, -1));
+      const again = await repo.adjustInventory(stock('contract-idem', it1.id, -3, request));
+      assert.equal(again.kind, 'replayed');
+      assert.ok(again.kind === 'replayed');
+      assert.equal(again.previousCount, 10, 'the first call’s previous count');
+      assert.equal(again.item.inventoryCount, 6, 'the item as it is now');
+      assert.deepEqual(
+        await repo.adjustInventory(stock('contract-idem', it1.id, -4, { id: 'req-1', hash: 'h2' })),
+        {
+          kind: 'request_conflict',
+        },
+      );
+      const concurrent = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          repo.adjustInventory(stock('contract-idem', it1.id, -1, { id: 'req-2', hash: 'h3' })),
+        ),
+      );
+      assert.equal(concurrent.filter((r) => r.kind === 'updated').length, 1);
+      assert.equal(concurrent.filter((r) => r.kind === 'replayed').length, 5);
+      assert.equal((await repo.get('contract-idem', it1.id))?.inventoryCount, 5);
     });
 
     it('lists every match exactly once, in full pages, under each filter', async () => {
@@ -180,6 +247,30 @@ export function repositoryContract(name: string, open: () => Promise<RepositoryU
       }
       const byId = await listAll(repo, tenant, {}, 5);
       assert.deepEqual(byId.ids, [...byId.ids].sort(), 'unfiltered lists are in id order');
+    });
+
+    it('reads at most the budget per page; short or empty pages still continue, and every match comes once', async () => {
+      const tenant = 'contract-budget';
+      const needles: string[] = [];
+      for (let i = 0; i < 30; i += 1) {
+        const one = item(tenant, { name: i % 10 === 9 ? `Needle ${i}` : `Hay ${i}` });
+        if (one.name.startsWith('Needle')) needles.push(one.id);
+        await repo.createIfAbsent(one, undefined);
+      }
+      const { ids, pages, scanned } = await listAll(repo, tenant, { search: 'needle' }, 5, 4);
+      assert.deepEqual([...ids].sort(), needles.sort());
+      assert.ok(
+        scanned.every((n) => n <= 4),
+        `scanned per page: ${scanned}`,
+      );
+      assert.ok(
+        pages.some((n) => n === 0),
+        'a page that found nothing still continues',
+      );
+      const none = await listAll(repo, tenant, { search: 'nomatch' }, 5, 7);
+      assert.deepEqual(none.ids, []);
+      assert.ok(none.scanned.every((n) => n <= 7));
+      assert.ok(none.scanned.reduce((a, b) => a + b, 0) >= 30, 'the scan reaches the end');
     });
 
     it('answers ping while it is reachable', async () => {

@@ -174,11 +174,25 @@ describe('store-service over gRPC', () => {
       grpc.status.ABORTED,
     );
     await expectCode(
-      client.call(c.updateInventory, { tenantId: 't1', id, quantityChange: -2, reason: '', userId: '' }),
+      client.call(c.updateInventory, {
+        tenantId: 't1',
+        id,
+        quantityChange: -2,
+        reason: '',
+        userId: '',
+        requestId: '',
+      }),
       grpc.status.FAILED_PRECONDITION,
     );
     await expectCode(
-      client.call(c.updateInventory, { tenantId: 't1', id, quantityChange: 0, reason: '', userId: '' }),
+      client.call(c.updateInventory, {
+        tenantId: 't1',
+        id,
+        quantityChange: 0,
+        reason: '',
+        userId: '',
+        requestId: '',
+      }),
       grpc.status.INVALID_ARGUMENT,
       'quantity_change',
     );

@@ -232,21 +232,36 @@ export function itemRoutes(store: Store): FastifyPluginAsync {
       '/v1/items/:id/inventory',
       {
         schema: {
-          summary: 'Change stock atomically (409 when it would go below zero)',
+          summary:
+            'Change stock atomically (409 when it would go below zero or above the limit); with Idempotency-Key, a retry applies nothing and returns the first result',
           headers: TenantHeaders,
           params: ItemParams,
           body: InventoryBody,
           response: { 200: InventoryJson, ...errors },
         },
       },
-      async (request) => {
-        const { item, previousCount } = await store.updateInventory({
-          tenantId: request.headers['x-tenant-id'],
-          id: request.params.id,
-          quantityChange: request.body.quantity_change,
-          reason: request.body.reason ?? '',
-          userId: request.headers['x-user-id'] ?? '',
-        });
+      async (request, reply) => {
+        const key = request.headers['idempotency-key'];
+        const { item, previousCount, replayed } = await store
+          .updateInventory({
+            tenantId: request.headers['x-tenant-id'],
+            id: request.params.id,
+            quantityChange: request.body.quantity_change,
+            reason: request.body.reason ?? '',
+            userId: request.headers['x-user-id'] ?? '',
+            requestId: key ?? '',
+          })
+          .catch((err: unknown) => {
+            if (key !== undefined && (err as { code?: unknown }).code === status.ALREADY_EXISTS)
+              throw new ApiError(
+                409,
+                'already_exists',
+                'Idempotency-Key: was already used for a different stock change; use a new key for a new change',
+                'Idempotency-Key',
+              );
+            throw err;
+          });
+        if (replayed) reply.header('idempotent-replayed', 'true');
         return { item: itemToJson(item), previous_count: previousCount };
       },
     );

@@ -13,8 +13,17 @@ const Status = Type.Unsafe<(typeof STATUSES)[number]>({
   enum: [...STATUSES],
   description: 'item status',
 });
-const Name = Type.String({ minLength: 1, maxLength: LIMITS.nameLength });
-const Description = Type.String({ maxLength: LIMITS.descriptionLength });
+const Name = Type.String({
+  minLength: 1,
+  maxLength: LIMITS.nameLength,
+  pattern: PATTERNS.line,
+  description: PATTERN_RULES.line,
+});
+const Description = Type.String({
+  maxLength: LIMITS.descriptionLength,
+  pattern: PATTERNS.text,
+  description: PATTERN_RULES.text,
+});
 const PriceCents = Type.Integer({ minimum: 0, maximum: LIMITS.maxPriceCents, description: 'price in cents' });
 const Sku = Type.String({ pattern: `^$|${PATTERNS.sku}`, description: `empty, or ${PATTERN_RULES.sku}` });
 const Tags = Type.Array(Type.String({ pattern: PATTERNS.tag, description: PATTERN_RULES.tag }), {
@@ -128,7 +137,13 @@ export const InventoryBody = Type.Object(
       not: { const: 0 },
       description: `a whole number from -${LIMITS.maxInventory} to ${LIMITS.maxInventory}, not 0`,
     }),
-    reason: Type.Optional(Type.String({ maxLength: LIMITS.reasonLength })),
+    reason: Type.Optional(
+      Type.String({
+        maxLength: LIMITS.reasonLength,
+        pattern: PATTERNS.line,
+        description: PATTERN_RULES.line,
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -138,7 +153,13 @@ export const ListQuery = Type.Object(
   {
     category: Type.Optional(Category),
     status: Type.Optional(Status),
-    search: Type.Optional(Type.String({ maxLength: LIMITS.searchLength })),
+    search: Type.Optional(
+      Type.String({
+        maxLength: LIMITS.searchLength,
+        pattern: PATTERNS.line,
+        description: PATTERN_RULES.line,
+      }),
+    ),
     page_size: Type.Optional(
       Type.String({
         // Digits only here (query strings are not coerced); the store refuses values past the maximum.

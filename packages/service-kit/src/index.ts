@@ -1,4 +1,5 @@
 export { booleanFlag, ConfigError, identityEnv, parseEnv, port } from './env.ts';
+export { addReflection, HEALTH_DESCRIPTOR_SET, REFLECTION_DESCRIPTOR_SET } from './grpc/reflection.ts';
 export {
   addShutdownTask,
   exitOnBootFailure,

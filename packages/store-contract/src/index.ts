@@ -1,4 +1,5 @@
 export * from '../gen/store/v1/store.ts';
 export * from './enums.ts';
 export * from './files.ts';
+export { outOfRangeInt64Field } from './int64.ts';
 export * from './limits.ts';

@@ -1,12 +1,14 @@
 /**
  * The item limits both the REST API (its JSON schemas) and the store (its validation)
- * enforce. One table: the api refuses early what the store would refuse anyway.
+ * enforce. One table: the api refuses early what the store would refuse anyway. Lengths
+ * count Unicode code points (as JSON Schema's maxLength does), not UTF-16 units. Stock is
+ * a 32-bit signed count (0 to 2^31-1), so every client can hold it exactly.
  */
 export const LIMITS = Object.freeze({
   nameLength: 200,
   descriptionLength: 2000,
   maxPriceCents: 1_000_000_000_000,
-  maxInventory: 1_000_000_000,
+  maxInventory: 2_147_483_647,
   maxTags: 20,
   tagLength: 50,
   skuLength: 64,
@@ -30,6 +32,10 @@ export const PATTERNS = Object.freeze({
   sku: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
   tag: '^[a-z0-9][a-z0-9_-]{0,49}$',
   requestId: '^[\\x21-\\x7e]{1,128}$',
+  /** One line of text: no control characters (names, reasons, search). */
+  line: '^[^\\u0000-\\u001f\\u007f]*$',
+  /** Text that may hold tabs and line breaks, but no other control character (descriptions). */
+  text: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$',
 });
 
 /**
@@ -43,4 +49,6 @@ export const PATTERN_RULES: Readonly<Record<keyof typeof PATTERNS, string>> = Ob
   sku: '1-64 letters, digits, . _ or -, starting with a letter or digit',
   tag: '1-50 lower-case letters, digits, _ or -, starting with a letter or digit',
   requestId: '1-128 printable ASCII characters without spaces',
+  line: 'text without control characters',
+  text: 'text without control characters other than tab and line breaks',
 });

@@ -6,15 +6,29 @@ import {
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { invalidArgument } from '../domain/errors.ts';
 import type { Item, ItemChanges, ListFilter } from '../domain/item.ts';
-import { fromRow, keys, searchText, toRow } from './item-row.ts';
-import type { InventoryOutcome, ItemRepository, Page, StoredItem, UpdateOutcome } from './repository.ts';
-import { CATEGORY_INDEX } from './table.ts';
+import { fromRow, inventoryRequests, keys, searchText, toRow } from './item-row.ts';
+import {
+  type CallOptions,
+  type InventoryChange,
+  type InventoryOutcome,
+  type ItemRepository,
+  type ListOptions,
+  type Page,
+  type StoredItem,
+  statusAfterStockChange,
+  type UpdateOutcome,
+} from './repository.ts';
+import { CATEGORY_INDEX, STATUS_INDEX } from './table.ts';
 
-/** Items evaluated per Query call while filling a filtered page. */
-const SCAN_BATCH = 100;
+/** Items evaluated per Query call while filling a page (at most; the budget may cut it). */
+const QUERY_BATCH = 100;
+/** Stock-change request ids an item remembers; beyond this the oldest are forgotten. */
+export const REMEMBERED_REQUESTS = 500;
 
 const attributeNames: Record<keyof ItemChanges, string> = {
   name: 'name',
@@ -26,7 +40,54 @@ const attributeNames: Record<keyof ItemChanges, string> = {
   tags: 'tags',
 };
 
-/** ItemRepository on one DynamoDB table (see item-row.ts for the layout). */
+/** Which key a list query uses, and the key attributes of its positions. */
+interface ListPath {
+  readonly index: string | undefined;
+  readonly keyCondition: string;
+  readonly values: Record<string, unknown>;
+  readonly keyAttributes: readonly string[];
+  /** A position from a token must satisfy this to belong to the query. */
+  readonly owns: (position: Record<string, string>) => boolean;
+}
+
+function listPath(tenantId: string, filter: ListFilter): ListPath {
+  const pk = keys.pk(tenantId);
+  const inTenant = (p: Record<string, string>) => p.PK === pk && p.SK?.startsWith(keys.itemPrefix) === true;
+  if (filter.category !== undefined) {
+    const gpk = keys.gsi1pk(tenantId, filter.category);
+    const prefix = filter.status === undefined ? undefined : `STATUS#${filter.status}#`;
+    return {
+      index: CATEGORY_INDEX,
+      keyCondition: `GSI1PK = :gpk${prefix === undefined ? '' : ' AND begins_with(GSI1SK, :gsk)'}`,
+      values: { ':gpk': gpk, ...(prefix === undefined ? {} : { ':gsk': prefix }) },
+      keyAttributes: ['PK', 'SK', 'GSI1PK', 'GSI1SK'],
+      owns: (p) =>
+        inTenant(p) && p.GSI1PK === gpk && (prefix === undefined || p.GSI1SK?.startsWith(prefix) === true),
+    };
+  }
+  if (filter.status !== undefined) {
+    const gpk = keys.gsi2pk(tenantId, filter.status);
+    return {
+      index: STATUS_INDEX,
+      keyCondition: 'GSI2PK = :gpk',
+      values: { ':gpk': gpk },
+      keyAttributes: ['PK', 'SK', 'GSI2PK'],
+      owns: (p) => inTenant(p) && p.GSI2PK === gpk,
+    };
+  }
+  return {
+    index: undefined,
+    keyCondition: 'PK = :pk AND begins_with(SK, :prefix)',
+    values: { ':pk': pk, ':prefix': keys.itemPrefix },
+    keyAttributes: ['PK', 'SK'],
+    owns: inTenant,
+  };
+}
+
+/**
+ * ItemRepository on one DynamoDB table (see item-row.ts for the layout). Every call is
+ * tied to the caller's deadline (`signal`): when it passes, the request is aborted.
+ */
 export class DynamoItemRepository implements ItemRepository {
   readonly #db: DynamoDBDocumentClient;
   readonly #writes: DynamoDBDocumentClient;
@@ -40,22 +101,24 @@ export class DynamoItemRepository implements ItemRepository {
     this.#table = tableName;
   }
 
-  async #getStored(tenantId: string, id: string): Promise<StoredItem | null> {
+  async #getRow(tenantId: string, id: string, options?: CallOptions) {
     const { Item: row } = await this.#db.send(
       new GetCommand({
         TableName: this.#table,
         Key: { PK: keys.pk(tenantId), SK: keys.sk(id) },
         ConsistentRead: true,
       }),
+      { abortSignal: options?.signal },
     );
-    return row === undefined ? null : fromRow(row);
+    return row;
   }
 
-  async get(tenantId: string, id: string): Promise<Item | null> {
-    return (await this.#getStored(tenantId, id))?.item ?? null;
+  async get(tenantId: string, id: string, options?: CallOptions): Promise<Item | null> {
+    const row = await this.#getRow(tenantId, id, options);
+    return row === undefined ? null : fromRow(row).item;
   }
 
-  async createIfAbsent(item: Item, requestHash: string | undefined) {
+  async createIfAbsent(item: Item, requestHash: string | undefined, options?: CallOptions) {
     try {
       await this.#writes.send(
         new PutCommand({
@@ -63,12 +126,14 @@ export class DynamoItemRepository implements ItemRepository {
           Item: toRow(item, requestHash),
           ConditionExpression: 'attribute_not_exists(PK)',
         }),
+        { abortSignal: options?.signal },
       );
       return { created: true, stored: { item, requestHash } };
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      const existing = await this.#getStored(item.tenantId, item.id);
-      if (existing === null) throw new Error(`item ${item.id} vanished after a conditional create failed`);
+      const row = await this.#getRow(item.tenantId, item.id, options);
+      if (row === undefined) throw new Error(`item ${item.id} vanished after a conditional create failed`);
+      const existing: StoredItem = fromRow(row);
       return { created: false, stored: existing };
     }
   }
@@ -80,8 +145,9 @@ export class DynamoItemRepository implements ItemRepository {
     changes: ItemChanges,
     by: string,
     at: string,
+    options?: CallOptions,
   ): Promise<UpdateOutcome> {
-    const current = await this.get(tenantId, id);
+    const current = await this.get(tenantId, id, options);
     if (current === null) return { kind: 'not_found' };
     if (current.version !== expectedVersion)
       return { kind: 'version_conflict', currentVersion: current.version };
@@ -93,6 +159,7 @@ export class DynamoItemRepository implements ItemRepository {
       ':by': by,
       ':gsi1pk': keys.gsi1pk(tenantId, next.category),
       ':gsi1sk': keys.gsi1sk(next.status, id),
+      ':gsi2pk': keys.gsi2pk(tenantId, next.status),
       ':search': searchText(next.name, next.description),
     };
     const sets = [
@@ -101,6 +168,7 @@ export class DynamoItemRepository implements ItemRepository {
       'updated_by = :by',
       'GSI1PK = :gsi1pk',
       'GSI1SK = :gsi1sk',
+      'GSI2PK = :gsi2pk',
       'search_text = :search',
     ];
     const names: Record<string, string> = { '#version': 'version' };
@@ -120,135 +188,247 @@ export class DynamoItemRepository implements ItemRepository {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
+        { abortSignal: options?.signal },
       );
       if (Attributes === undefined) throw new Error('UpdateItem returned no attributes');
       return { kind: 'updated', item: fromRow(Attributes).item };
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      const latest = await this.get(tenantId, id);
-      return latest === null
+      const old = await this.#failedRow(err, tenantId, id, options);
+      return old === undefined
         ? { kind: 'not_found' }
-        : { kind: 'version_conflict', currentVersion: latest.version };
+        : { kind: 'version_conflict', currentVersion: fromRow(old).item.version };
     }
   }
 
-  async adjustInventory(
+  /**
+   * The item as the failed condition saw it: from the error when DynamoDB returns it
+   * (ReturnValuesOnConditionCheckFailure), otherwise one consistent read.
+   */
+  async #failedRow(
+    err: ConditionalCheckFailedException,
     tenantId: string,
     id: string,
-    delta: number,
-    by: string,
-    at: string,
-  ): Promise<InventoryOutcome> {
+    options?: CallOptions,
+  ): Promise<Record<string, unknown> | undefined> {
+    if (err.Item !== undefined) return unmarshall(err.Item);
+    return this.#getRow(tenantId, id, options);
+  }
+
+  /**
+   * One conditional UpdateItem: the stock moves by delta unless that would leave [0,
+   * ceiling], or the request id is already recorded. With a request id, the same write
+   * records the id (→ "<hash>|<at>") and the stock before the change (the right-hand side
+   * of a SET reads the item as it was): a repeat, even after a crash between this write
+   * and the answer, finds the record and changes nothing. DynamoDB applies one
+   * UpdateItem atomically, so no transaction is needed (dynalite has none).
+   */
+  async adjustInventory(change: InventoryChange, options?: CallOptions): Promise<InventoryOutcome> {
+    const { tenantId, id, delta, request } = change;
+    const names: Record<string, string> = { '#version': 'version' };
+    const values: Record<string, unknown> = {
+      ':delta': delta,
+      ':one': 1,
+      ':at': change.at,
+      ':by': change.by,
+      ':needed': Math.max(0, -delta),
+      ':ceiling': change.ceiling - Math.max(0, delta),
+    };
+    const sets = [
+      'inventory_count = inventory_count + :delta',
+      '#version = #version + :one',
+      'updated_at = :at',
+      'updated_by = :by',
+    ];
+    const conditions = ['attribute_exists(PK)', 'inventory_count >= :needed', 'inventory_count <= :ceiling'];
+    if (request !== undefined) {
+      names['#rid'] = request.id;
+      values[':record'] = `${request.hash}|${change.at}`;
+      sets.push('inventory_requests.#rid = :record', 'inventory_previous.#rid = inventory_count');
+      conditions.push('attribute_not_exists(inventory_requests.#rid)');
+    }
+    const input: UpdateCommandInput = {
+      TableName: this.#table,
+      Key: { PK: keys.pk(tenantId), SK: keys.sk(id) },
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    };
+    let attributes: Record<string, unknown> | undefined;
     try {
-      const { Attributes } = await this.#writes.send(
+      attributes = (await this.#sendWithRecordMaps(input, tenantId, id, options)).Attributes;
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const old = await this.#failedRow(err, tenantId, id, options);
+      if (old === undefined) return { kind: 'not_found' };
+      const item = fromRow(old).item;
+      if (request !== undefined) {
+        const { requests, previous } = inventoryRequests(old);
+        const seen = requests[request.id];
+        if (seen !== undefined) {
+          return seen.split('|')[0] === request.hash
+            ? { kind: 'replayed', item, previousCount: previous[request.id] ?? item.inventoryCount }
+            : { kind: 'request_conflict' };
+        }
+      }
+      return item.inventoryCount < Math.max(0, -delta)
+        ? { kind: 'insufficient', available: item.inventoryCount }
+        : { kind: 'over_limit', available: item.inventoryCount };
+    }
+    if (attributes === undefined) throw new Error('UpdateItem returned no attributes');
+    let item = fromRow(attributes).item;
+    const previousCount = item.inventoryCount - delta;
+    const status = statusAfterStockChange(item.status, item.inventoryCount);
+    if (status !== item.status) item = (await this.#followStock(item, status, change.at, options)) ?? item;
+    if (request !== undefined) await this.#forgetOldRequests(attributes, tenantId, id, options);
+    return { kind: 'updated', item, previousCount };
+  }
+
+  /** Rows written before stock changes were idempotent lack the record maps: add them once. */
+  async #sendWithRecordMaps(input: UpdateCommandInput, tenantId: string, id: string, options?: CallOptions) {
+    try {
+      return await this.#writes.send(new UpdateCommand(input), { abortSignal: options?.signal });
+    } catch (err) {
+      const missingMaps =
+        (err as { name?: string }).name === 'ValidationException' &&
+        /document path/i.test((err as Error).message) &&
+        input.UpdateExpression?.includes('inventory_requests') === true;
+      if (!missingMaps) throw err;
+      await this.#writes.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { PK: keys.pk(tenantId), SK: keys.sk(id) },
           UpdateExpression:
-            'ADD inventory_count :delta, #version :one SET updated_at = :at, updated_by = :by',
-          // One conditional write: concurrent decrements can never take stock below zero.
-          ConditionExpression: 'attribute_exists(PK) AND inventory_count >= :needed',
-          ExpressionAttributeNames: { '#version': 'version' },
+            'SET inventory_requests = if_not_exists(inventory_requests, :empty), inventory_previous = if_not_exists(inventory_previous, :empty)',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':empty': {} },
+        }),
+        { abortSignal: options?.signal },
+      );
+      return this.#writes.send(new UpdateCommand(input), { abortSignal: options?.signal });
+    }
+  }
+
+  /**
+   * Sets the status a stock change leads to, only on the version that change produced
+   * (a later writer applies the rule to its own result). Returns the item, or undefined
+   * when a later write got there first.
+   */
+  async #followStock(item: Item, status: Item['status'], at: string, options?: CallOptions) {
+    try {
+      const { Attributes } = await this.#writes.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { PK: keys.pk(item.tenantId), SK: keys.sk(item.id) },
+          UpdateExpression:
+            'SET #status = :status, GSI1SK = :gsi1sk, GSI2PK = :gsi2pk, #version = #version + :one, updated_at = :at',
+          ConditionExpression: '#version = :version',
+          ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
           ExpressionAttributeValues: {
-            ':delta': delta,
+            ':status': status,
+            ':gsi1sk': keys.gsi1sk(status, item.id),
+            ':gsi2pk': keys.gsi2pk(item.tenantId, status),
             ':one': 1,
             ':at': at,
-            ':by': by,
-            ':needed': Math.max(0, -delta),
+            ':version': item.version,
           },
           ReturnValues: 'ALL_NEW',
         }),
+        { abortSignal: options?.signal },
       );
-      if (Attributes === undefined) throw new Error('UpdateItem returned no attributes');
-      const item = fromRow(Attributes).item;
-      return { kind: 'updated', item, previousCount: item.inventoryCount - delta };
+      return Attributes === undefined ? undefined : fromRow(Attributes).item;
     } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      const latest = await this.get(tenantId, id);
-      return latest === null
-        ? { kind: 'not_found' }
-        : { kind: 'insufficient', available: latest.inventoryCount };
+      if (err instanceof ConditionalCheckFailedException) return undefined;
+      throw err;
     }
   }
 
+  /** Keeps the record of request ids bounded: past REMEMBERED_REQUESTS, the oldest fifth goes. */
+  async #forgetOldRequests(
+    row: Record<string, unknown>,
+    tenantId: string,
+    id: string,
+    options?: CallOptions,
+  ) {
+    const { requests } = inventoryRequests(row);
+    const ids = Object.keys(requests);
+    if (ids.length <= REMEMBERED_REQUESTS) return;
+    const oldest = ids
+      .sort((a, b) => (requests[a]?.split('|')[1] ?? '').localeCompare(requests[b]?.split('|')[1] ?? ''))
+      .slice(0, Math.ceil(REMEMBERED_REQUESTS / 5));
+    const names = Object.fromEntries(oldest.map((rid, i) => [`#r${i}`, rid]));
+    await this.#writes.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: { PK: keys.pk(tenantId), SK: keys.sk(id) },
+        UpdateExpression: `REMOVE ${oldest.map((_, i) => `inventory_requests.#r${i}, inventory_previous.#r${i}`).join(', ')}`,
+        ExpressionAttributeNames: names,
+      }),
+      { abortSignal: options?.signal },
+    );
+  }
+
+  /**
+   * One page, reading at most `budget` items: category, status and both together are key
+   * conditions on an index; search is a filter, so it is what the budget bounds. Collects
+   * one item more than the page: if it exists there is a next page, and the page ends at
+   * the last item returned. When the budget runs out first, the page holds what matched
+   * and the position continues after the last item read.
+   */
   async list(
     tenantId: string,
     filter: ListFilter,
-    pageSize: number,
     after: Record<string, string> | undefined,
+    options: ListOptions,
   ): Promise<Page> {
-    const byCategory = filter.category !== undefined;
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const conditions: string[] = [];
-    let keyCondition: string;
-    if (filter.category !== undefined) {
-      values[':gpk'] = keys.gsi1pk(tenantId, filter.category);
-      keyCondition = 'GSI1PK = :gpk';
-      if (filter.status !== undefined) {
-        values[':gsk'] = `STATUS#${filter.status}#`;
-        keyCondition += ' AND begins_with(GSI1SK, :gsk)';
-      }
-    } else {
-      values[':pk'] = keys.pk(tenantId);
-      values[':prefix'] = keys.itemPrefix;
-      keyCondition = 'PK = :pk AND begins_with(SK, :prefix)';
-      if (filter.status !== undefined) {
-        names['#status'] = 'status';
-        values[':status'] = filter.status;
-        conditions.push('#status = :status');
-      }
+    const path = listPath(tenantId, filter);
+    if (after !== undefined) {
+      const exact =
+        Object.keys(after).length === path.keyAttributes.length &&
+        path.keyAttributes.every((a) => typeof after[a] === 'string');
+      if (!exact || !path.owns(after)) throw invalidArgument('page_token', 'does not belong to this query');
     }
+    const values: Record<string, unknown> = { ...path.values };
+    const filters: string[] = [];
     if (filter.search !== undefined) {
       values[':search'] = filter.search;
-      conditions.push('contains(search_text, :search)');
+      filters.push('contains(search_text, :search)');
     }
-    const keyAttributes = byCategory ? ['PK', 'SK', 'GSI1PK', 'GSI1SK'] : ['PK', 'SK'];
-    let startKey = after === undefined ? undefined : this.#checkedPosition(after, keyAttributes, tenantId);
-
-    // Collect one item more than the page: if it exists there is a next page, and the
-    // page ends exactly at page_size even when the filter skips most rows.
     const found: Array<Record<string, unknown>> = [];
+    let scanned = 0;
+    let startKey: Record<string, unknown> | undefined = after;
     do {
       const input: QueryCommandInput = {
         TableName: this.#table,
-        KeyConditionExpression: keyCondition,
+        KeyConditionExpression: path.keyCondition,
         ExpressionAttributeValues: values,
-        Limit: SCAN_BATCH,
+        Limit: Math.min(QUERY_BATCH, options.budget - scanned),
         ExclusiveStartKey: startKey,
-        ...(byCategory ? { IndexName: CATEGORY_INDEX } : { ConsistentRead: true }),
-        ...(conditions.length === 0 ? {} : { FilterExpression: conditions.join(' AND ') }),
-        ...(Object.keys(names).length === 0 ? {} : { ExpressionAttributeNames: names }),
+        ...(path.index === undefined ? { ConsistentRead: true } : { IndexName: path.index }),
+        ...(filters.length === 0 ? {} : { FilterExpression: filters.join(' AND ') }),
       };
-      const result = await this.#db.send(new QueryCommand(input));
+      const result = await this.#db.send(new QueryCommand(input), { abortSignal: options.signal });
+      scanned += result.ScannedCount ?? result.Items?.length ?? 0;
       found.push(...(result.Items ?? []));
       startKey = result.LastEvaluatedKey;
-    } while (found.length <= pageSize && startKey !== undefined);
+    } while (found.length <= options.pageSize && startKey !== undefined && scanned < options.budget);
 
-    const rows = found.slice(0, pageSize);
+    const rows = found.slice(0, options.pageSize);
+    const positionOf = (row: Record<string, unknown>) =>
+      Object.fromEntries(path.keyAttributes.map((k) => [k, String(row[k])]));
     const last = rows.at(-1);
-    const hasMore = found.length > pageSize;
     const next =
-      hasMore && last !== undefined
-        ? Object.fromEntries(keyAttributes.map((k) => [k, String(last[k])]))
-        : undefined;
-    return { items: rows.map((row) => fromRow(row).item), next };
-  }
-
-  /** A position from a page token must point into this tenant's partition and the right index. */
-  #checkedPosition(
-    position: Record<string, string>,
-    attributes: string[],
-    tenantId: string,
-  ): Record<string, string> {
-    const same =
-      Object.keys(position).length === attributes.length &&
-      attributes.every((a) => typeof position[a] === 'string') &&
-      position.PK === keys.pk(tenantId) &&
-      position.SK?.startsWith(keys.itemPrefix) === true;
-    if (!same) throw invalidArgument('page_token', 'does not belong to this query');
-    return position;
+      found.length > options.pageSize && last !== undefined
+        ? positionOf(last)
+        : startKey === undefined
+          ? undefined
+          : positionOf(startKey);
+    return { items: rows.map((row) => fromRow(row).item), next, scanned };
   }
 
   async ping(): Promise<void> {

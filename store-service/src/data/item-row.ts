@@ -9,6 +9,7 @@ export const keys = {
   sk: (id: string) => `ITEM#${id}`,
   gsi1pk: (tenantId: string, category: string) => `TENANT#${tenantId}#CATEGORY#${category}`,
   gsi1sk: (status: string, id: string) => `STATUS#${status}#ITEM#${id}`,
+  gsi2pk: (tenantId: string, status: string) => `TENANT#${tenantId}#STATUS#${status}`,
   itemPrefix: 'ITEM#',
 };
 
@@ -22,6 +23,7 @@ export function toRow(item: Item, requestHash: string | undefined): Record<strin
     SK: keys.sk(item.id),
     GSI1PK: keys.gsi1pk(item.tenantId, item.category),
     GSI1SK: keys.gsi1sk(item.status, item.id),
+    GSI2PK: keys.gsi2pk(item.tenantId, item.status),
     id: item.id,
     tenant_id: item.tenantId,
     name: item.name,
@@ -38,6 +40,9 @@ export function toRow(item: Item, requestHash: string | undefined): Record<strin
     updated_by: item.updatedBy,
     version: item.version,
     search_text: searchText(item.name, item.description),
+    // Idempotent stock changes: request id → "<hash>|<at>", and → the stock before it.
+    inventory_requests: {},
+    inventory_previous: {},
     ...(requestHash === undefined ? {} : { request_hash: requestHash }),
   };
 }
@@ -59,7 +64,18 @@ const rowSchema = z.object({
   updated_by: z.string(),
   version: z.number().int(),
   request_hash: z.string().optional(),
+  inventory_requests: z.record(z.string(), z.string()).optional(),
+  inventory_previous: z.record(z.string(), z.number().int()).optional(),
 });
+
+/** The stock-change requests an item row remembers (see DynamoItemRepository.adjustInventory). */
+export function inventoryRequests(row: Record<string, unknown>): {
+  requests: Record<string, string>;
+  previous: Record<string, number>;
+} {
+  const r = rowSchema.parse(row);
+  return { requests: r.inventory_requests ?? {}, previous: r.inventory_previous ?? {} };
+}
 
 /** Validates a row read from the table (never a cast): a malformed row is an internal error. */
 export function fromRow(row: Record<string, unknown>): StoredItem {

@@ -7,10 +7,26 @@ export interface StoredItem {
   readonly requestHash: string | undefined;
 }
 
+/** What every call may carry: the caller's deadline, as a signal that aborts the work. */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface ListOptions extends CallOptions {
+  readonly pageSize: number;
+  /**
+   * The most items this call may read (evaluate) from the table, matching or not. When it
+   * runs out, the page holds what matched so far, and `next` continues the scan.
+   */
+  readonly budget: number;
+}
+
 export interface Page {
   readonly items: readonly Item[];
-  /** Where the next page starts; undefined on the last page. Opaque to the domain. */
+  /** Where the next page starts; undefined only at the end. Opaque to the domain. */
   readonly next: Record<string, string> | undefined;
+  /** Items read (evaluated) for this page. */
+  readonly scanned: number;
 }
 
 export type UpdateOutcome =
@@ -18,22 +34,43 @@ export type UpdateOutcome =
   | { readonly kind: 'not_found' }
   | { readonly kind: 'version_conflict'; readonly currentVersion: number };
 
+/** One stock change. With a request id, a repeat returns the first result instead of applying again. */
+export interface InventoryChange {
+  readonly tenantId: string;
+  readonly id: string;
+  readonly delta: number;
+  readonly by: string;
+  readonly at: string;
+  /** Highest stock allowed after the change. */
+  readonly ceiling: number;
+  readonly request?: { readonly id: string; readonly hash: string };
+}
+
 export type InventoryOutcome =
   | { readonly kind: 'updated'; readonly item: Item; readonly previousCount: number }
+  /** The request id was seen with the same change: nothing applied, the first call's previous count. */
+  | { readonly kind: 'replayed'; readonly item: Item; readonly previousCount: number }
+  /** The request id was seen with a different change. */
+  | { readonly kind: 'request_conflict' }
   | { readonly kind: 'not_found' }
-  | { readonly kind: 'insufficient'; readonly available: number };
+  | { readonly kind: 'insufficient'; readonly available: number }
+  | { readonly kind: 'over_limit'; readonly available: number };
 
 /**
  * Persistence for items. Every method is scoped to one tenant; every mutation is a single
- * conditional write, so concurrent callers never lose an update.
+ * conditional write (plus, for stock, a status correction that is itself conditional),
+ * so concurrent callers never lose an update. Stock changes keep the status in step: an
+ * active item that reaches 0 becomes out_of_stock, an out_of_stock item that gets stock
+ * becomes active, a discontinued item stays discontinued.
  */
 export interface ItemRepository {
   /** null when the tenant has no such item. */
-  get(tenantId: string, id: string): Promise<Item | null>;
+  get(tenantId: string, id: string, options?: CallOptions): Promise<Item | null>;
   /** Writes the item unless one with its id exists; then returns the existing one. */
   createIfAbsent(
     item: Item,
     requestHash: string | undefined,
+    options?: CallOptions,
   ): Promise<{ created: boolean; stored: StoredItem }>;
   update(
     tenantId: string,
@@ -42,21 +79,23 @@ export interface ItemRepository {
     changes: ItemChanges,
     by: string,
     at: string,
+    options?: CallOptions,
   ): Promise<UpdateOutcome>;
-  /** Adds delta to the stock in one atomic conditional write; never below zero. */
-  adjustInventory(
-    tenantId: string,
-    id: string,
-    delta: number,
-    by: string,
-    at: string,
-  ): Promise<InventoryOutcome>;
+  /** Adds delta to the stock in one atomic conditional write; never below zero or above the ceiling. */
+  adjustInventory(change: InventoryChange, options?: CallOptions): Promise<InventoryOutcome>;
   list(
     tenantId: string,
     filter: ListFilter,
-    pageSize: number,
     after: Record<string, string> | undefined,
+    options: ListOptions,
   ): Promise<Page>;
   /** Whether the backing store answers (for health checks). */
   ping(): Promise<void>;
+}
+
+/** The status a stock change leads to (see ItemRepository). */
+export function statusAfterStockChange(status: Item['status'], count: number): Item['status'] {
+  if (status === 'active' && count === 0) return 'out_of_stock';
+  if (status === 'out_of_stock' && count > 0) return 'active';
+  return status;
 }

@@ -7,10 +7,12 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 
-/** GSI for listing a tenant's items by category, then status. */
+/** GSI for listing a tenant's items by category, then status (key conditions, not filters). */
 export const CATEGORY_INDEX = 'gsi1-category-status';
+/** GSI for listing a tenant's items by status. */
+export const STATUS_INDEX = 'gsi2-status';
 
-/** Creates the single table and its GSI unless it exists; waits until it is ACTIVE. */
+/** Creates the single table and its two GSIs unless it exists; waits until it is ACTIVE. */
 export async function ensureTable(
   client: DynamoDBClient,
   tableName: string,
@@ -26,6 +28,7 @@ export async function ensureTable(
           { AttributeName: 'SK', AttributeType: 'S' },
           { AttributeName: 'GSI1PK', AttributeType: 'S' },
           { AttributeName: 'GSI1SK', AttributeType: 'S' },
+          { AttributeName: 'GSI2PK', AttributeType: 'S' },
         ],
         KeySchema: [
           { AttributeName: 'PK', KeyType: 'HASH' },
@@ -37,6 +40,14 @@ export async function ensureTable(
             KeySchema: [
               { AttributeName: 'GSI1PK', KeyType: 'HASH' },
               { AttributeName: 'GSI1SK', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: STATUS_INDEX,
+            KeySchema: [
+              { AttributeName: 'GSI2PK', KeyType: 'HASH' },
+              { AttributeName: 'SK', KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
           },

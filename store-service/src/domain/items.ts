@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { LIMITS } from 'store-contract';
 import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
-import type { ItemRepository } from '../data/repository.ts';
+import type { CallOptions, ItemRepository } from '../data/repository.ts';
 import { StoreError } from './errors.ts';
 import type { Category, Item, ItemChanges, ItemStatus, ListFilter } from './item.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
@@ -30,6 +31,16 @@ export interface UpdateItemInput {
   readonly changes: ItemChanges;
 }
 
+export interface AdjustInventoryInput {
+  readonly tenantId: string;
+  readonly id: string;
+  readonly quantityChange: number;
+  readonly reason: string;
+  readonly userId: string;
+  /** Idempotency key; empty for none. */
+  readonly requestId: string;
+}
+
 export interface ListItemsInput {
   readonly tenantId: string;
   readonly category: Category | undefined;
@@ -41,17 +52,31 @@ export interface ListItemsInput {
 
 const notFound = (id: string) => new StoreError('not_found', `item ${id} not found`);
 
+export interface ItemServiceOptions {
+  /** Items one list call may read (see ListOptions.budget). */
+  readonly listBudget?: number;
+  readonly now?: () => Date;
+}
+
+/** Default of LIST_SCAN_BUDGET: items one list call reads at most. */
+export const DEFAULT_LIST_BUDGET = 1000;
+
+const fingerprint = (value: unknown) =>
+  createHash('sha256').update(JSON.stringify(value)).digest('base64url');
+
 /** The store's use cases: validation, ids, idempotency and error semantics over a repository. */
 export class ItemService {
   readonly #repository: ItemRepository;
   readonly #now: () => Date;
+  readonly #listBudget: number;
 
-  constructor(repository: ItemRepository, now: () => Date = () => new Date()) {
+  constructor(repository: ItemRepository, options: ItemServiceOptions = {}) {
     this.#repository = repository;
-    this.#now = now;
+    this.#now = options.now ?? (() => new Date());
+    this.#listBudget = options.listBudget ?? DEFAULT_LIST_BUDGET;
   }
 
-  async create(input: CreateItemInput): Promise<{ item: Item; created: boolean }> {
+  async create(input: CreateItemInput, options?: CallOptions): Promise<{ item: Item; created: boolean }> {
     const tenantId = check.tenantId(input.tenantId);
     const requestId = check.requestId(input.requestId);
     if (input.category === undefined)
@@ -68,10 +93,7 @@ export class ItemService {
     const userId = check.userId(input.userId);
     const now = this.#now().toISOString();
     const id = requestId === undefined ? uuidv7() : uuidv5(`${tenantId}\n${requestId}`, REQUEST_ID_NAMESPACE);
-    const requestHash =
-      requestId === undefined
-        ? undefined
-        : createHash('sha256').update(JSON.stringify(fields)).digest('base64url');
+    const requestHash = requestId === undefined ? undefined : fingerprint(fields);
     const item: Item = {
       id,
       tenantId,
@@ -83,7 +105,7 @@ export class ItemService {
       updatedBy: userId,
       version: 1,
     };
-    const { created, stored } = await this.#repository.createIfAbsent(item, requestHash);
+    const { created, stored } = await this.#repository.createIfAbsent(item, requestHash, options);
     if (!created && stored.requestHash !== requestHash) {
       throw new StoreError('already_exists', 'request_id: was already used for a different item', {
         field: 'request_id',
@@ -92,13 +114,13 @@ export class ItemService {
     return { item: stored.item, created };
   }
 
-  async get(tenantId: string, id: string): Promise<Item> {
-    const item = await this.#repository.get(check.tenantId(tenantId), check.itemId(id));
+  async get(tenantId: string, id: string, options?: CallOptions): Promise<Item> {
+    const item = await this.#repository.get(check.tenantId(tenantId), check.itemId(id), options);
     if (item === null) throw notFound(id);
     return item;
   }
 
-  async update(input: UpdateItemInput): Promise<Item> {
+  async update(input: UpdateItemInput, options?: CallOptions): Promise<Item> {
     const tenantId = check.tenantId(input.tenantId);
     const id = check.itemId(input.id);
     const expected = check.expectedVersion(input.expectedVersion);
@@ -120,6 +142,7 @@ export class ItemService {
       changes,
       userId,
       this.#now().toISOString(),
+      options,
     );
     switch (outcome.kind) {
       case 'updated':
@@ -135,47 +158,67 @@ export class ItemService {
   }
 
   /** Soft delete: the item stays readable with status discontinued. */
-  async delete(tenantId: string, id: string, userId: string): Promise<Item> {
-    const current = await this.get(tenantId, id);
+  async delete(tenantId: string, id: string, userId: string, options?: CallOptions): Promise<Item> {
+    const current = await this.get(tenantId, id, options);
     if (current.status === 'discontinued') return current;
-    return this.update({
-      tenantId,
-      id,
-      expectedVersion: current.version,
-      userId,
-      changes: { status: 'discontinued' },
-    });
+    return this.update(
+      { tenantId, id, expectedVersion: current.version, userId, changes: { status: 'discontinued' } },
+      options,
+    );
   }
 
   async adjustInventory(
-    tenantId: string,
-    id: string,
-    quantityChange: number,
-    reason: string,
-    userId: string,
-  ): Promise<{ item: Item; previousCount: number }> {
-    check.reason(reason);
+    input: AdjustInventoryInput,
+    options?: CallOptions,
+  ): Promise<{ item: Item; previousCount: number; replayed: boolean }> {
+    const delta = check.quantityChange(input.quantityChange);
+    const reason = check.reason(input.reason);
+    const requestId = check.requestId(input.requestId);
     const outcome = await this.#repository.adjustInventory(
-      check.tenantId(tenantId),
-      check.itemId(id),
-      check.quantityChange(quantityChange),
-      check.userId(userId),
-      this.#now().toISOString(),
+      {
+        tenantId: check.tenantId(input.tenantId),
+        id: check.itemId(input.id),
+        delta,
+        by: check.userId(input.userId),
+        at: this.#now().toISOString(),
+        ceiling: LIMITS.maxInventory,
+        ...(requestId === undefined
+          ? {}
+          : { request: { id: requestId, hash: fingerprint([delta, reason]) } }),
+      },
+      options,
     );
     switch (outcome.kind) {
       case 'updated':
-        return { item: outcome.item, previousCount: outcome.previousCount };
+      case 'replayed':
+        return {
+          item: outcome.item,
+          previousCount: outcome.previousCount,
+          replayed: outcome.kind === 'replayed',
+        };
+      case 'request_conflict':
+        throw new StoreError('already_exists', 'request_id: was already used for a different stock change', {
+          field: 'request_id',
+        });
       case 'not_found':
-        throw notFound(id);
+        throw notFound(input.id);
       case 'insufficient':
         throw new StoreError(
           'failed_precondition',
-          `insufficient stock: ${outcome.available} available, change of ${quantityChange} refused`,
+          `insufficient stock: ${outcome.available} available, change of ${delta} refused`,
+        );
+      case 'over_limit':
+        throw new StoreError(
+          'failed_precondition',
+          `stock would exceed ${LIMITS.maxInventory}: ${outcome.available} in stock, change of ${delta} refused`,
         );
     }
   }
 
-  async list(input: ListItemsInput): Promise<{ items: readonly Item[]; nextPageToken: string }> {
+  async list(
+    input: ListItemsInput,
+    options?: CallOptions,
+  ): Promise<{ items: readonly Item[]; nextPageToken: string; scanned: number }> {
     const tenantId = check.tenantId(input.tenantId);
     const search = check.search(input.search);
     const filter: ListFilter = {
@@ -185,10 +228,15 @@ export class ItemService {
     };
     const pageSize = check.pageSize(input.pageSize);
     const after = input.pageToken === '' ? undefined : decodePageToken(input.pageToken, tenantId, filter);
-    const page = await this.#repository.list(tenantId, filter, pageSize, after);
+    const page = await this.#repository.list(tenantId, filter, after, {
+      pageSize,
+      budget: this.#listBudget,
+      ...(options?.signal === undefined ? {} : { signal: options.signal }),
+    });
     return {
       items: page.items,
       nextPageToken: page.next === undefined ? '' : encodePageToken(tenantId, filter, page.next),
+      scanned: page.scanned,
     };
   }
 }

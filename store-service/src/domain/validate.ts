@@ -7,8 +7,10 @@ const ITEM_ID = new RegExp(PATTERNS.itemId);
 const SKU = new RegExp(PATTERNS.sku);
 const TAG = new RegExp(PATTERNS.tag);
 const REQUEST_ID = new RegExp(PATTERNS.requestId);
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const LINE = new RegExp(PATTERNS.line);
+const TEXT = new RegExp(PATTERNS.text);
+/** Lengths in code points, as the REST API's JSON Schema counts them. */
+const length = (value: string) => [...value].length;
 
 export function tenantId(value: string, field = 'tenant_id'): string {
   if (!TENANT.test(value)) throw invalidArgument(field, `must be ${PATTERN_RULES.tenantId}`);
@@ -29,16 +31,17 @@ export function itemId(value: string, field = 'id'): string {
 export function name(value: string, field = 'name'): string {
   const trimmed = value.trim();
   if (trimmed === '') throw invalidArgument(field, 'must not be empty');
-  if (trimmed.length > LIMITS.nameLength)
+  if (length(trimmed) > LIMITS.nameLength)
     throw invalidArgument(field, `must be at most ${LIMITS.nameLength} characters`);
-  if (CONTROL.test(trimmed)) throw invalidArgument(field, 'must not contain control characters');
+  if (!LINE.test(trimmed)) throw invalidArgument(field, `must be ${PATTERN_RULES.line}`);
   return trimmed;
 }
 
 export function description(value: string, field = 'description'): string {
-  if (value.length > LIMITS.descriptionLength) {
+  if (length(value) > LIMITS.descriptionLength) {
     throw invalidArgument(field, `must be at most ${LIMITS.descriptionLength} characters`);
   }
+  if (!TEXT.test(value)) throw invalidArgument(field, `must be ${PATTERN_RULES.text}`);
   return value;
 }
 
@@ -50,8 +53,7 @@ export function priceCents(value: number, field = 'price_cents'): number {
 }
 
 export function sku(value: string, field = 'sku'): string {
-  if (value !== '' && !SKU.test(value))
-    throw invalidArgument(field, `must be ${PATTERN_RULES.sku}`);
+  if (value !== '' && !SKU.test(value)) throw invalidArgument(field, `must be ${PATTERN_RULES.sku}`);
   return value;
 }
 
@@ -66,8 +68,7 @@ export function tags(values: readonly string[], field = 'tags'): string[] {
   if (values.length > LIMITS.maxTags)
     throw invalidArgument(field, `must hold at most ${LIMITS.maxTags} tags`);
   for (const tag of values) {
-    if (!TAG.test(tag))
-      throw invalidArgument(field, `each tag must be ${PATTERN_RULES.tag}`);
+    if (!TAG.test(tag)) throw invalidArgument(field, `each tag must be ${PATTERN_RULES.tag}`);
   }
   return [...new Set(values)];
 }
@@ -95,9 +96,9 @@ export function quantityChange(value: number, field = 'quantity_change'): number
 }
 
 export function reason(value: string, field = 'reason'): string {
-  if (value.length > LIMITS.reasonLength)
+  if (length(value) > LIMITS.reasonLength)
     throw invalidArgument(field, `must be at most ${LIMITS.reasonLength} characters`);
-  if (CONTROL.test(value)) throw invalidArgument(field, 'must not contain control characters');
+  if (!LINE.test(value)) throw invalidArgument(field, `must be ${PATTERN_RULES.line}`);
   return value;
 }
 
@@ -112,8 +113,8 @@ export function pageSize(value: number, field = 'page_size'): number {
 export function search(value: string, field = 'search'): string | undefined {
   const trimmed = value.trim().toLowerCase();
   if (trimmed === '') return undefined;
-  if (trimmed.length > LIMITS.searchLength)
+  if (length(trimmed) > LIMITS.searchLength)
     throw invalidArgument(field, `must be at most ${LIMITS.searchLength} characters`);
-  if (CONTROL.test(trimmed)) throw invalidArgument(field, 'must not contain control characters');
+  if (!LINE.test(trimmed)) throw invalidArgument(field, `must be ${PATTERN_RULES.line}`);
   return trimmed;
 }

@@ -268,11 +268,19 @@ export interface UpdateInventoryRequest {
   quantityChange: number;
   reason: string;
   userId: string;
+  /** Optional idempotency key chosen by the caller (1-128 characters). */
+  requestId: string;
 }
 
 export interface UpdateInventoryResponse {
-  item?: Item | undefined;
+  /** The item as it is now (for a replay: now, not as the first call left it). */
+  item?:
+    | Item
+    | undefined;
+  /** The stock before the change (for a replay: before the first call's change). */
   previousCount: number;
+  /** True when request_id matched an earlier change and nothing was applied. */
+  replayed: boolean;
 }
 
 function createBaseItem(): Item {
@@ -1875,7 +1883,7 @@ export const ListItemsResponse: MessageFns<ListItemsResponse> = {
 };
 
 function createBaseUpdateInventoryRequest(): UpdateInventoryRequest {
-  return { tenantId: "", id: "", quantityChange: 0, reason: "", userId: "" };
+  return { tenantId: "", id: "", quantityChange: 0, reason: "", userId: "", requestId: "" };
 }
 
 export const UpdateInventoryRequest: MessageFns<UpdateInventoryRequest> = {
@@ -1894,6 +1902,9 @@ export const UpdateInventoryRequest: MessageFns<UpdateInventoryRequest> = {
     }
     if (message.userId !== "") {
       writer.uint32(42).string(message.userId);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(50).string(message.requestId);
     }
     return writer;
   },
@@ -1951,6 +1962,14 @@ export const UpdateInventoryRequest: MessageFns<UpdateInventoryRequest> = {
             message.userId = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1982,6 +2001,11 @@ export const UpdateInventoryRequest: MessageFns<UpdateInventoryRequest> = {
         : isSet(object.user_id)
         ? globalThis.String(object.user_id)
         : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
     };
   },
 
@@ -2002,6 +2026,9 @@ export const UpdateInventoryRequest: MessageFns<UpdateInventoryRequest> = {
     if (message.userId !== "") {
       obj.userId = message.userId;
     }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -2015,12 +2042,13 @@ export const UpdateInventoryRequest: MessageFns<UpdateInventoryRequest> = {
     message.quantityChange = object.quantityChange ?? 0;
     message.reason = object.reason ?? "";
     message.userId = object.userId ?? "";
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
 
 function createBaseUpdateInventoryResponse(): UpdateInventoryResponse {
-  return { item: undefined, previousCount: 0 };
+  return { item: undefined, previousCount: 0, replayed: false };
 }
 
 export const UpdateInventoryResponse: MessageFns<UpdateInventoryResponse> = {
@@ -2030,6 +2058,9 @@ export const UpdateInventoryResponse: MessageFns<UpdateInventoryResponse> = {
     }
     if (message.previousCount !== 0) {
       writer.uint32(16).int64(message.previousCount);
+    }
+    if (message.replayed !== false) {
+      writer.uint32(24).bool(message.replayed);
     }
     return writer;
   },
@@ -2063,6 +2094,14 @@ export const UpdateInventoryResponse: MessageFns<UpdateInventoryResponse> = {
             message.previousCount = longToNumber(reader.int64());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.replayed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2083,6 +2122,7 @@ export const UpdateInventoryResponse: MessageFns<UpdateInventoryResponse> = {
         : isSet(object.previous_count)
         ? globalThis.Number(object.previous_count)
         : 0,
+      replayed: isSet(object.replayed) ? globalThis.Boolean(object.replayed) : false,
     };
   },
 
@@ -2094,6 +2134,9 @@ export const UpdateInventoryResponse: MessageFns<UpdateInventoryResponse> = {
     if (message.previousCount !== 0) {
       obj.previousCount = Math.round(message.previousCount);
     }
+    if (message.replayed !== false) {
+      obj.replayed = message.replayed;
+    }
     return obj;
   },
 
@@ -2104,6 +2147,7 @@ export const UpdateInventoryResponse: MessageFns<UpdateInventoryResponse> = {
     const message = createBaseUpdateInventoryResponse();
     message.item = (object.item !== undefined && object.item !== null) ? Item.fromPartial(object.item) : undefined;
     message.previousCount = object.previousCount ?? 0;
+    message.replayed = object.replayed ?? false;
     return message;
   },
 };
@@ -2163,7 +2207,10 @@ export const StoreServiceService = {
   },
   /**
    * Lists items by filters, page by page. page_token comes from a previous response
-   * for the same filters; a page holds page_size items when that many match.
+   * for the same filters. One call reads a bounded number of items (the store's scan
+   * budget): a page may hold fewer than page_size items, even none, and still carry a
+   * next_page_token that continues the scan, as DynamoDB's own Query does. Only an empty
+   * next_page_token means the end.
    */
   listItems: {
     path: "/store.v1.StoreService/ListItems" as const,
@@ -2176,7 +2223,11 @@ export const StoreServiceService = {
   },
   /**
    * Adds quantity_change (negative to take stock) atomically. FAILED_PRECONDITION when
-   * the count would go below zero.
+   * the count would go below zero or above the stock limit. With request_id set, a retry
+   * of the same change returns the first call's result without applying it again
+   * (replayed = true); the same request_id with another change is ALREADY_EXISTS.
+   * A change that empties the stock of an active item makes it out of stock; one that
+   * refills an out-of-stock item makes it active; a discontinued item stays discontinued.
    */
   updateInventory: {
     path: "/store.v1.StoreService/UpdateInventory" as const,
@@ -2209,12 +2260,19 @@ export interface StoreServiceServer extends UntypedServiceImplementation {
   deleteItem: handleUnaryCall<DeleteItemRequest, DeleteItemResponse>;
   /**
    * Lists items by filters, page by page. page_token comes from a previous response
-   * for the same filters; a page holds page_size items when that many match.
+   * for the same filters. One call reads a bounded number of items (the store's scan
+   * budget): a page may hold fewer than page_size items, even none, and still carry a
+   * next_page_token that continues the scan, as DynamoDB's own Query does. Only an empty
+   * next_page_token means the end.
    */
   listItems: handleUnaryCall<ListItemsRequest, ListItemsResponse>;
   /**
    * Adds quantity_change (negative to take stock) atomically. FAILED_PRECONDITION when
-   * the count would go below zero.
+   * the count would go below zero or above the stock limit. With request_id set, a retry
+   * of the same change returns the first call's result without applying it again
+   * (replayed = true); the same request_id with another change is ALREADY_EXISTS.
+   * A change that empties the stock of an active item makes it out of stock; one that
+   * refills an out-of-stock item makes it active; a discontinued item stays discontinued.
    */
   updateInventory: handleUnaryCall<UpdateInventoryRequest, UpdateInventoryResponse>;
 }
@@ -2293,7 +2351,10 @@ export interface StoreServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Lists items by filters, page by page. page_token comes from a previous response
-   * for the same filters; a page holds page_size items when that many match.
+   * for the same filters. One call reads a bounded number of items (the store's scan
+   * budget): a page may hold fewer than page_size items, even none, and still carry a
+   * next_page_token that continues the scan, as DynamoDB's own Query does. Only an empty
+   * next_page_token means the end.
    */
   listItems(
     request: ListItemsRequest,
@@ -2312,7 +2373,11 @@ export interface StoreServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Adds quantity_change (negative to take stock) atomically. FAILED_PRECONDITION when
-   * the count would go below zero.
+   * the count would go below zero or above the stock limit. With request_id set, a retry
+   * of the same change returns the first call's result without applying it again
+   * (replayed = true); the same request_id with another change is ALREADY_EXISTS.
+   * A change that empties the stock of an active item makes it out of stock; one that
+   * refills an out-of-stock item makes it active; a discontinued item stays discontinued.
    */
   updateInventory(
     request: UpdateInventoryRequest,

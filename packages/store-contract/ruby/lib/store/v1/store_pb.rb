@@ -90,10 +90,12 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :quantity_change, :int64, 3
       optional :reason, :string, 4
       optional :user_id, :string, 5
+      optional :request_id, :string, 6
     end
     add_message "store.v1.UpdateInventoryResponse" do
       optional :item, :message, 1, "store.v1.Item"
       optional :previous_count, :int64, 2
+      optional :replayed, :bool, 3
     end
     add_enum "store.v1.Category" do
       value :CATEGORY_UNSPECIFIED, 0

@@ -29,10 +29,17 @@ module Store
         # Soft delete: sets status to ITEM_STATUS_DISCONTINUED.
         rpc :DeleteItem, ::Store::V1::DeleteItemRequest, ::Store::V1::DeleteItemResponse
         # Lists items by filters, page by page. page_token comes from a previous response
-        # for the same filters; a page holds page_size items when that many match.
+        # for the same filters. One call reads a bounded number of items (the store's scan
+        # budget): a page may hold fewer than page_size items, even none, and still carry a
+        # next_page_token that continues the scan, as DynamoDB's own Query does. Only an empty
+        # next_page_token means the end.
         rpc :ListItems, ::Store::V1::ListItemsRequest, ::Store::V1::ListItemsResponse
         # Adds quantity_change (negative to take stock) atomically. FAILED_PRECONDITION when
-        # the count would go below zero.
+        # the count would go below zero or above the stock limit. With request_id set, a retry
+        # of the same change returns the first call's result without applying it again
+        # (replayed = true); the same request_id with another change is ALREADY_EXISTS.
+        # A change that empties the stock of an active item makes it out of stock; one that
+        # refills an out-of-stock item makes it active; a discontinued item stays discontinued.
         rpc :UpdateInventory, ::Store::V1::UpdateInventoryRequest, ::Store::V1::UpdateInventoryResponse
       end
 
