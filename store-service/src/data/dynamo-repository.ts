@@ -407,7 +407,11 @@ export class DynamoItemRepository implements ItemRepository {
         TableName: this.#table,
         KeyConditionExpression: path.keyCondition,
         ExpressionAttributeValues: values,
-        Limit: Math.min(QUERY_BATCH, options.budget - scanned),
+        // Without a filter every item read matches: read no more than the page needs.
+        Limit: Math.min(
+          filters.length === 0 ? options.pageSize + 1 - found.length : QUERY_BATCH,
+          options.budget - scanned,
+        ),
         ExclusiveStartKey: startKey,
         ...(path.index === undefined ? { ConsistentRead: true } : { IndexName: path.index }),
         ...(filters.length === 0 ? {} : { FilterExpression: filters.join(' AND ') }),

@@ -60,6 +60,12 @@ export async function ensureTable(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const indexes = (Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName);
+    const missing = [CATEGORY_INDEX, STATUS_INDEX].filter((i) => !indexes.includes(i));
+    if (missing.length > 0)
+      throw new Error(
+        `table ${tableName} lacks index ${missing.join(', ')} (it was created by an older version): recreate it, or for the lab start with a fresh --data-dir`,
+      );
     if (Table?.TableStatus === 'ACTIVE') return;
     if (Date.now() > deadline) throw new Error(`table ${tableName} not ACTIVE after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
