@@ -12,6 +12,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { invalidArgument } from '../domain/errors.ts';
 import type { Item, ItemChanges, ListFilter } from '../domain/item.ts';
 import { fromRow, inventoryRequests, keys, searchText, toRow } from './item-row.ts';
+import { KeyLimiter } from './key-limiter.ts';
 import {
   type CallOptions,
   type InventoryChange,
@@ -92,6 +93,20 @@ export class DynamoItemRepository implements ItemRepository {
   readonly #db: DynamoDBDocumentClient;
   readonly #writes: DynamoDBDocumentClient;
   readonly #table: string;
+  /**
+   * The stock each item was last seen with by this process (bounded). A decrement that
+   * this says cannot succeed is checked with one consistent read first: when the read
+   * shows too little stock, the answer is FAILED_PRECONDITION at the moment of that read,
+   * without queueing a doomed conditional write behind the others on a hot item.
+   */
+  readonly #lastStock = new Map<string, number>();
+  /**
+   * Stock writes to one item in flight at once from this process. DynamoDB (and
+   * dynalite) apply writes to an item one at a time; a few in flight keep the round trips
+   * overlapping, and the rest wait here, where they can still be answered from a read
+   * once the stock is known to be gone (see #lastStock).
+   */
+  readonly #stockWrites = new KeyLimiter(8);
 
   /** `writes` must not retry ambiguous failures (see dynamodb.ts); `reads` may. */
   constructor(clients: { reads: DynamoDBClient; writes: DynamoDBClient }, tableName: string) {
@@ -225,7 +240,76 @@ export class DynamoItemRepository implements ItemRepository {
    * and the answer, finds the record and changes nothing. DynamoDB applies one
    * UpdateItem atomically, so no transaction is needed (dynalite has none).
    */
+  #remember(tenantId: string, id: string, count: number) {
+    const key = `${tenantId}\n${id}`;
+    this.#lastStock.delete(key);
+    this.#lastStock.set(key, count);
+    if (this.#lastStock.size > 10_000) {
+      const oldest = this.#lastStock.keys().next().value;
+      if (oldest !== undefined) this.#lastStock.delete(oldest);
+    }
+  }
+
+  /** What a stock change would meet, from a consistent read; undefined when the write should decide. */
+  #outcomeFromRow(
+    row: Record<string, unknown> | undefined,
+    change: InventoryChange,
+  ): InventoryOutcome | undefined {
+    if (row === undefined) return { kind: 'not_found' };
+    const item = fromRow(row).item;
+    this.#remember(change.tenantId, change.id, item.inventoryCount);
+    if (change.request !== undefined) {
+      const { requests, previous } = inventoryRequests(row);
+      const seen = requests[change.request.id];
+      if (seen !== undefined)
+        return seen.split('|')[0] === change.request.hash
+          ? { kind: 'replayed', item, previousCount: previous[change.request.id] ?? item.inventoryCount }
+          : { kind: 'request_conflict' };
+    }
+    if (item.inventoryCount + change.delta < 0)
+      return { kind: 'insufficient', available: item.inventoryCount };
+    if (item.inventoryCount + change.delta > change.ceiling)
+      return { kind: 'over_limit', available: item.inventoryCount };
+    return undefined;
+  }
+
   async adjustInventory(change: InventoryChange, options?: CallOptions): Promise<InventoryOutcome> {
+    const key = `${change.tenantId}\n${change.id}`;
+    const doomed = () => {
+      const known = this.#lastStock.get(key);
+      return change.delta < 0 && known !== undefined && known + change.delta < 0;
+    };
+    const early = async () =>
+      this.#outcomeFromRow(await this.#sharedRead(key, change.tenantId, change.id, options), change);
+    if (doomed()) {
+      const outcome = await early();
+      if (outcome !== undefined) return outcome;
+    }
+    const written = await this.#stockWrites.run(key, async () => {
+      // While this waited, the stock may have run out: then give the slot back at once.
+      if (doomed()) return undefined;
+      options?.signal?.throwIfAborted();
+      return this.#writeStock(change, options);
+    });
+    if (written !== undefined) return written;
+    return (await early()) ?? this.adjustInventory(change, options);
+  }
+
+  readonly #reads = new Map<string, Promise<Record<string, unknown> | undefined>>();
+
+  /**
+   * One consistent read shared by the calls that ask for the same item while it is in
+   * flight: each of them is concurrent with it, so its answer is a valid moment for all.
+   */
+  #sharedRead(key: string, tenantId: string, id: string, options?: CallOptions) {
+    const running = this.#reads.get(key);
+    if (running !== undefined) return running;
+    const read = this.#getRow(tenantId, id, options).finally(() => this.#reads.delete(key));
+    this.#reads.set(key, read);
+    return read;
+  }
+
+  async #writeStock(change: InventoryChange, options?: CallOptions): Promise<InventoryOutcome> {
     const { tenantId, id, delta, request } = change;
     const names: Record<string, string> = { '#version': 'version' };
     const values: Record<string, unknown> = {
@@ -265,23 +349,14 @@ export class DynamoItemRepository implements ItemRepository {
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
       const old = await this.#failedRow(err, tenantId, id, options);
-      if (old === undefined) return { kind: 'not_found' };
-      const item = fromRow(old).item;
-      if (request !== undefined) {
-        const { requests, previous } = inventoryRequests(old);
-        const seen = requests[request.id];
-        if (seen !== undefined) {
-          return seen.split('|')[0] === request.hash
-            ? { kind: 'replayed', item, previousCount: previous[request.id] ?? item.inventoryCount }
-            : { kind: 'request_conflict' };
-        }
-      }
-      return item.inventoryCount < Math.max(0, -delta)
-        ? { kind: 'insufficient', available: item.inventoryCount }
-        : { kind: 'over_limit', available: item.inventoryCount };
+      const outcome = this.#outcomeFromRow(old, change);
+      if (outcome === undefined)
+        throw new Error(`stock change on ${id} failed its condition, but the item allows it`);
+      return outcome;
     }
     if (attributes === undefined) throw new Error('UpdateItem returned no attributes');
     let item = fromRow(attributes).item;
+    this.#remember(tenantId, id, item.inventoryCount);
     const previousCount = item.inventoryCount - delta;
     const status = statusAfterStockChange(item.status, item.inventoryCount);
     if (status !== item.status) item = (await this.#followStock(item, status, change.at, options)) ?? item;
