@@ -94,14 +94,16 @@ export async function labUp(options: LabUpOptions): Promise<number> {
     `  curl -si http://localhost:${lab.ports.websecure}/v1/items -H 'X-Tenant-ID: demo' -H 'X-Canary: 123' | grep -i '^x-served'   # public: stripped`,
   );
   say('');
-  say('Ctrl-C stops everything.');
-
   // Ctrl-C, kill, or the terminal closing (SIGHUP): stop everything in order. A lab killed
   // with SIGKILL cannot do this; its services notice and stop themselves (parent-watch),
-  // and the next `lab up` removes its state.
-  await new Promise<void>((resolve) => {
+  // and the next `lab up` removes its state. Listening before saying so: a signal sent
+  // right after this line must find the handlers.
+  const stopRequested = new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve());
   });
+  say('Ctrl-C stops everything.');
+
+  await stopRequested;
   say('lab: stopping ...');
   await control.close();
   await lab.stop();
