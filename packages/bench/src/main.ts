@@ -22,6 +22,7 @@ import {
   selectMeshRule,
 } from 'local-runtime/routing';
 import { LOCAL, startApi, startStore } from 'local-runtime/services';
+import { storeScale } from './store-scale.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 32;
@@ -293,6 +294,9 @@ async function main() {
     lookups.push(`| ${n} | ${edgeUs.toFixed(2)} µs | ${meshUs.toFixed(2)} µs |`);
   }
 
+  // The store under load: bounded lists on a large tenant, and the losing side of contention.
+  const scale = await storeScale(dynamo);
+
   // Instrumentation cost: no telemetry, then sampling 0, 0.1 and 1.0 exporting to a local sink.
   const tracing: string[] = [];
   const variants: Array<[string, Record<string, string> | null]> = [
@@ -364,6 +368,10 @@ ${row('(e) ceiling: bare Fastify → grpc-js, fixed answer', e)}
 | canaries loaded | edge (Traefik rules) | mesh (GRPCRoute rules) |
 |---|---|---|
 ${lookups.join('\n')}
+
+## The store under load (issue: bounded work, fast losers)
+
+${scale.join('\n')}
 
 ## Tracing cost (OpenTelemetry, exporting OTLP/HTTP to a local sink)
 
