@@ -23,12 +23,16 @@ interface LabProcess {
   readonly exited: Promise<number | null>;
 }
 
+/** Every lab this file started: whatever a failed assertion leaves running is killed in after(). */
+const started = new Set<ChildProcess>();
+
 async function labUp(root: string, ...args: string[]): Promise<LabProcess> {
   const child = spawn(
     process.execPath,
     [main, 'lab', 'up', '--repo', root, '--in-memory', '--port', '0', '--public-port', '0', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  started.add(child);
   const lines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
@@ -95,6 +99,8 @@ describe('lab up as a process', { skip: kubectlMissing }, () => {
     repo = await fixtureRepo();
   });
   after(async () => {
+    for (const child of started)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await repo?.remove();
   });
 

@@ -153,6 +153,8 @@ export class Lab {
     const lab = new Lab(options);
     try {
       await lab.#start();
+      // The state file lists every process before anyone is told the lab is up.
+      await lab.#stateWritten;
       return lab;
     } catch (err) {
       await lab.stop().catch(() => undefined);
@@ -164,18 +166,26 @@ export class Lab {
     this.#options.progress?.(line);
   }
 
-  async #saveState() {
-    if (this.#options.recordState !== true || this.#stopping) return;
-    await writeState(this.#options.repoRoot, {
-      pid: process.pid,
-      children: this.#supervisor
-        .list()
-        .flatMap((s) =>
-          s.pid === null
-            ? []
-            : [{ pid: s.pid, name: `${s.spec.entry.name}@${s.spec.track}`, entry: s.spec.entry.entry }],
-        ),
-    }).catch(() => undefined);
+  #stateWritten: Promise<void> = Promise.resolve();
+
+  /** Queues a write of the state file (in order: the last write has the latest pids). */
+  #saveState(): Promise<void> {
+    if (this.#options.recordState !== true || this.#stopping) return this.#stateWritten;
+    this.#stateWritten = this.#stateWritten
+      .then(() =>
+        writeState(this.#options.repoRoot, {
+          pid: process.pid,
+          children: this.#supervisor
+            .list()
+            .flatMap((s) =>
+              s.pid === null
+                ? []
+                : [{ pid: s.pid, name: `${s.spec.entry.name}@${s.spec.track}`, entry: s.spec.entry.entry }],
+            ),
+        }),
+      )
+      .catch(() => undefined);
+    return this.#stateWritten;
   }
 
   async #start() {
@@ -366,6 +376,7 @@ export class Lab {
       this.#canaries.set(pr, canary);
       this.#routers.setObjects(this.#objects(this.#canaries.values()));
       await this.#updateTargets();
+      await this.#stateWritten;
       this.#say(`PR ${pr}: ${objects.length} route objects loaded`);
       return canary;
     });
