@@ -3,7 +3,8 @@
 // started where its port is taken.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -160,6 +161,40 @@ describe('lab up as a process', { skip: kubectlMissing }, () => {
     } finally {
       next.child.kill('SIGTERM');
       assert.equal(await next.exited, 0);
+    }
+  });
+
+  it('the control endpoint answers only loopback Host headers with the lab’s secret', async () => {
+    const lab = await labUp(repo.root);
+    try {
+      const file = join(repo.root, '.lab/control.json');
+      assert.equal(statSync(file).mode & 0o777, 0o600, 'control file readable by its owner only');
+      const info = JSON.parse(readFileSync(file, 'utf8')) as { url: string; secret: string };
+      const status = (host: string, secret?: string) =>
+        new Promise<number>((resolve, reject) => {
+          const url = new URL('/status', info.url);
+          const req = request(
+            {
+              host: url.hostname,
+              port: url.port,
+              path: url.pathname,
+              headers: { host, ...(secret === undefined ? {} : { 'x-lab-secret': secret }) },
+            },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        });
+      assert.equal(await status(`127.0.0.1:${new URL(info.url).port}`, info.secret), 200);
+      assert.equal(await status('attacker.example:80', info.secret), 403, 'a DNS-rebinding page');
+      assert.equal(await status(`127.0.0.1:${new URL(info.url).port}`), 403, 'no secret');
+      assert.equal(await status(`localhost:${new URL(info.url).port}`, 'guess'), 403, 'wrong secret');
+    } finally {
+      lab.child.kill('SIGTERM');
+      await lab.exited;
     }
   });
 

@@ -1,3 +1,4 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,27 @@ interface ControlInfo {
   readonly url: string;
   readonly pid: number;
   readonly entrypoints: Record<string, number>;
+  /** Sent by clients in `x-lab-secret`; the file is readable by its owner only. */
+  readonly secret: string;
+}
+
+/** The header that carries the control secret. */
+export const CONTROL_SECRET_HEADER = 'x-lab-secret';
+
+const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i;
+
+/**
+ * Only the lab's own clients: a loopback Host header (a page that rebinds its DNS name to
+ * 127.0.0.1 still sends its own name) and the secret from the control file (which another
+ * local user cannot read).
+ */
+function allowed(req: IncomingMessage, secret: string): string | undefined {
+  if (!LOOPBACK_HOST.test(req.headers.host ?? '')) return 'Host must be a loopback address';
+  const given = Buffer.from(String(req.headers[CONTROL_SECRET_HEADER] ?? ''));
+  const want = Buffer.from(secret);
+  if (given.length !== want.length || !timingSafeEqual(given, want))
+    return `missing or wrong ${CONTROL_SECRET_HEADER} (it is in ${'.lab/control.json'})`;
+  return undefined;
 }
 
 async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -37,7 +59,14 @@ export async function serveControl(
   repoRoot: string,
   progressSink: Set<(line: string) => void>,
 ): Promise<{ server: Server; close(): Promise<void> }> {
+  const secret = randomBytes(24).toString('base64url');
   const server = createServer((req, res) => {
+    const refused = allowed(req, secret);
+    if (refused !== undefined) {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: `lab control: ${refused}` }));
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://lab');
     const stream = (work: (say: (line: string) => void) => Promise<unknown>) => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
@@ -85,9 +114,11 @@ export async function serveControl(
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     pid: process.pid,
     entrypoints: { internal: lab.ports.internal, websecure: lab.ports.websecure },
+    secret,
   };
   await mkdir(join(repoRoot, '.lab'), { recursive: true });
-  await writeFile(controlFile(repoRoot), `${JSON.stringify(info, null, 2)}\n`);
+  await rm(controlFile(repoRoot), { force: true });
+  await writeFile(controlFile(repoRoot), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   return {
     server,
     async close() {
@@ -123,9 +154,11 @@ export async function labClient(repoRoot: string): Promise<LabClient> {
     try {
       return await fetch(`${info.url}${path}`, {
         method,
-        ...(payload === undefined
-          ? {}
-          : { body: JSON.stringify(payload), headers: { 'content-type': 'application/json' } }),
+        headers: {
+          [CONTROL_SECRET_HEADER]: info.secret,
+          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
       });
     } catch {
       throw new Error(

@@ -1,4 +1,4 @@
-export { controlFile, type LabClient, labClient, serveControl } from './control.ts';
+export { CONTROL_SECRET_HEADER, controlFile, type LabClient, labClient, serveControl } from './control.ts';
 export { type BackendRef, buildEdgeTable, type LabObject, UnsupportedRouteError } from './edge-table.ts';
 export { type AddOptions, Lab, LabError, type LabOptions, type LabStatus, type RouteSource } from './lab.ts';
 export type { ExplainRequest, Explanation, MeshHop } from './routers.ts';
