@@ -50,9 +50,26 @@ describe('the lab', { skip: kubectlMissing }, () => {
       assert.equal(bad.error, 'not-a-pr-number');
     });
 
-    it('the public entrypoint strips X-Canary: the public always gets stable', async () => {
-      assert.deepEqual((await tracks(lab, '123', 'websecure')).tracks, ['stable', 'stable']);
-      assert.deepEqual((await tracks(lab, '7', 'websecure')).tracks, ['stable', 'stable']);
+    it('the public entrypoint strips X-Canary (the public always gets stable) and the internal answer headers', async () => {
+      const canaryApi = lab.backend('api-service', 123);
+      const stableApi = lab.backend('api-service');
+      assert.ok(canaryApi && stableApi);
+      const before = { canary: canaryApi.logs.length, stable: stableApi.logs.length };
+      const http = httpClient(`http://localhost:${lab.ports.websecure}`, { 'x-tenant-id': 'lab' });
+      for (const key of ['123', '7']) {
+        const r = await http('GET', '/v1/items', { headers: { 'x-canary': key } });
+        assert.equal(r.status, 200);
+        for (const header of ['x-served-by', 'x-canary-echo', 'x-canary-error', 'x-lab-route'])
+          assert.equal(r.headers.get(header), null, `${header} on the public entrypoint`);
+      }
+      await stableApi.waitForLog((l) => l.msg === 'request', { from: before.stable });
+      const canaryRequests = canaryApi.logs.slice(before.canary).filter((l) => l.includes('"msg":"request"'));
+      assert.deepEqual(canaryRequests, [], 'PR 123 served nothing from the public entrypoint');
+      assert.deepEqual(
+        (await tracks(lab, '123')).tracks,
+        ['pr-123', 'pr-123'],
+        'the guarded entrypoint keeps them',
+      );
     });
 
     it('reports the loaded routes, with the rendered names and priorities', () => {

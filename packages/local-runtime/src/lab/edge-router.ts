@@ -2,7 +2,7 @@ import { Agent, createServer, type IncomingMessage, type Server, type ServerResp
 import type { AddressInfo } from 'node:net';
 import { createProxyServer } from 'http-proxy-3';
 import { type BackendResolver, downMessage } from './backends.ts';
-import { type EdgeRoute, selectEdgeRoute } from './edge-table.ts';
+import { type EdgeMiddleware, type EdgeRoute, selectEdgeRoute } from './edge-table.ts';
 
 export interface EdgeRouterOptions {
   /** Entrypoint name → port (0: any free port). */
@@ -38,6 +38,7 @@ export class EdgeRouter {
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 256 });
   readonly #proxy = createProxyServer({ xfwd: true, agent: undefined });
   readonly ports: Record<string, number> = {};
+  readonly #answerMiddlewares = new WeakMap<IncomingMessage, readonly EdgeMiddleware[]>();
 
   constructor(options: EdgeRouterOptions) {
     this.#options = options;
@@ -47,6 +48,14 @@ export class EdgeRouter {
     // which the edge would then report as 502 instead of passing the answer on.
     this.#proxy.on('proxyReq', (proxyReq) => {
       for (const name of HOP_BY_HOP) if (!proxyReq.headersSent) proxyReq.removeHeader(name);
+    });
+    // customResponseHeaders, applied to the backend's answer before it is passed on.
+    this.#proxy.on('proxyRes', (proxyRes, req) => {
+      for (const m of this.#answerMiddlewares.get(req) ?? []) {
+        if (m.kind !== 'headers') continue;
+        for (const name of m.removeResponse) delete proxyRes.headers[name];
+        Object.assign(proxyRes.headers, m.setResponse);
+      }
     });
   }
 
@@ -73,7 +82,11 @@ export class EdgeRouter {
       sendError(res, 404, 'no_route', `no route for ${host}${path} on entrypoint ${entryPoint}`);
       return;
     }
-    res.setHeader('x-lab-route', route.id);
+    const headerMiddlewares = route.middlewares.filter((m) => m.kind === 'headers');
+    const stripsAnswers = headerMiddlewares.some((m) => m.removeResponse.length > 0);
+    // The lab's own diagnostic header goes where the routes keep internal headers.
+    if (!stripsAnswers) res.setHeader('x-lab-route', route.id);
+    if (headerMiddlewares.length > 0) this.#answerMiddlewares.set(req, headerMiddlewares);
     for (const middleware of route.middlewares) {
       if (middleware.kind === 'ipAllowList') {
         const address = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');

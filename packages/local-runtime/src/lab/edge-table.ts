@@ -18,6 +18,9 @@ export type EdgeMiddleware =
       readonly name: string;
       readonly set: Readonly<Record<string, string>>;
       readonly remove: readonly string[];
+      /** customResponseHeaders: set on, or (empty value) removed from, the answer. */
+      readonly setResponse: Readonly<Record<string, string>>;
+      readonly removeResponse: readonly string[];
     }
   | {
       readonly kind: 'ipAllowList';
@@ -52,11 +55,13 @@ function buildMiddleware(object: LabObject): EdgeMiddleware {
   const where = `${objectName(object)} spec`;
   const spec = onlyKeys(object.spec, ['headers', 'ipAllowList'], where);
   if (spec.headers !== undefined) {
-    const headers = onlyKeys(spec.headers, ['customRequestHeaders'], `${where}.headers`);
-    const custom = (headers.customRequestHeaders ?? {}) as Record<string, string>;
-    return {
-      kind: 'headers',
-      name: objectName(object),
+    const headers = onlyKeys(
+      spec.headers,
+      ['customRequestHeaders', 'customResponseHeaders'],
+      `${where}.headers`,
+    );
+    // Traefik: an empty value removes the header, any other sets it.
+    const split = (custom: Record<string, string>) => ({
       set: Object.fromEntries(
         Object.entries(custom)
           .filter(([, v]) => v !== '')
@@ -65,6 +70,15 @@ function buildMiddleware(object: LabObject): EdgeMiddleware {
       remove: Object.entries(custom)
         .filter(([, v]) => v === '')
         .map(([k]) => k.toLowerCase()),
+    });
+    const request = split((headers.customRequestHeaders ?? {}) as Record<string, string>);
+    const response = split((headers.customResponseHeaders ?? {}) as Record<string, string>);
+    return {
+      kind: 'headers',
+      name: objectName(object),
+      ...request,
+      setResponse: response.set,
+      removeResponse: response.remove,
     };
   }
   if (spec.ipAllowList !== undefined) {
