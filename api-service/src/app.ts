@@ -1,13 +1,19 @@
-import cors from '@fastify/cors';
+import cors, { type FastifyCorsOptions } from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import {
   CANARY_ECHO_HEADER,
   CANARY_ERROR_HEADER,
+  CANARY_HEADER,
   canaryFastifyPlugin,
   SERVED_BY_HEADER,
   type ServiceIdentity,
 } from 'canary-context';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { Registry } from 'prom-client';
 import { httpServerMetrics, type Logger } from 'service-kit';
 import { installErrorHandler } from './errors.ts';
@@ -19,7 +25,8 @@ export interface AppOptions {
   readonly identity: ServiceIdentity;
   readonly store: Store;
   readonly logger: Logger;
-  readonly corsOrigins: string;
+  /** Origins allowed cross-origin access; none when empty. */
+  readonly corsOrigins: readonly string[];
   readonly readyDeadlineMs: number;
   /** Where request metrics go (the service's /metrics registry). */
   readonly registry?: Registry;
@@ -60,12 +67,13 @@ export async function buildApp(options: AppOptions): Promise<ApiApp> {
   app.addSchema(ItemJson);
   app.addSchema(ErrorJson);
   await app.register(canaryFastifyPlugin, { identity: options.identity });
-  await app.register(cors, {
-    origin: options.corsOrigins === '*' ? '*' : options.corsOrigins.split(',').map((o) => o.trim()),
+  // CORS from an allow-list, never `*`: a request from any other origin (preflight or
+  // not) gets no Access-Control-* header at all.
+  const corsAllowed = {
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     allowedHeaders: [
       'content-type',
-      'x-canary',
+      CANARY_HEADER,
       'x-tenant-id',
       'x-user-id',
       'if-match',
@@ -83,7 +91,16 @@ export async function buildApp(options: AppOptions): Promise<ApiApp> {
       'idempotent-replayed',
     ],
     maxAge: 600,
-  });
+  };
+  await app.register(
+    cors,
+    () => (request: FastifyRequest, callback: (error: Error | null, options: FastifyCorsOptions) => void) => {
+      const origin = request.headers.origin;
+      const listed = origin !== undefined && options.corsOrigins.includes(origin);
+      callback(null, listed ? { ...corsAllowed, origin } : { origin: false });
+    },
+  );
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

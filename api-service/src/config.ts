@@ -13,8 +13,26 @@ const shape = {
   /** Deadline of every store call, and of the readiness check. */
   STORE_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   READY_DEADLINE_MS: z.coerce.number().int().min(50).max(10_000).default(1000),
-  /** Allowed browser origins: `*` or a comma-separated list. */
-  CORS_ORIGINS: z.string().default('*'),
+  /**
+   * Browser origins allowed to call the api (comma-separated, exact, e.g.
+   * `https://shop.example.com`). Empty (the default): no cross-origin access at all.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
+    )
+    .pipe(
+      z.array(
+        z
+          .url({ protocol: /^https?$/ })
+          .refine((o) => new URL(o).origin === o, 'must be an origin: scheme://host[:port]'),
+      ),
+    ),
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(20_000),
 };

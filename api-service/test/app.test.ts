@@ -42,7 +42,7 @@ describe('api in process', () => {
       identity,
       store,
       logger: createLogger(identity, 'silent'),
-      corsOrigins: '*',
+      corsOrigins: ['https://shop.example.com'],
       readyDeadlineMs: 100,
     });
     app = api.app;
@@ -325,21 +325,32 @@ describe('api in process', () => {
     assert.match(reused.message, /^Idempotency-Key: was already used for a different item/);
   });
 
-  it('answers CORS preflights that name X-Canary and exposes the canary headers', async () => {
-    const preflight = await app.inject({
-      method: 'OPTIONS',
-      url: '/v1/items',
-      headers: {
-        origin: 'http://localhost:3000',
-        'access-control-request-method': 'GET',
-        'access-control-request-headers': 'x-canary, x-tenant-id',
-      },
-    });
-    assert.equal(preflight.statusCode, 204);
-    assert.match(String(preflight.headers['access-control-allow-headers']), /x-canary/);
-    const get = await app.inject({ url: '/v1/items', headers: { ...t, origin: 'http://localhost:3000' } });
+  it('answers CORS only for listed origins: preflights naming X-Canary, exposed canary headers', async () => {
+    const preflight = (origin: string) =>
+      app.inject({
+        method: 'OPTIONS',
+        url: '/v1/items',
+        headers: {
+          origin,
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'x-canary, x-tenant-id',
+        },
+      });
+    const listed = await preflight('https://shop.example.com');
+    assert.equal(listed.statusCode, 204);
+    assert.equal(listed.headers['access-control-allow-origin'], 'https://shop.example.com');
+    assert.match(String(listed.headers['access-control-allow-headers']), /x-canary/);
+    const get = await app.inject({ url: '/v1/items', headers: { ...t, origin: 'https://shop.example.com' } });
     const exposed = String(get.headers['access-control-expose-headers']);
     for (const h of ['x-served-by', 'x-canary-echo', 'x-canary-error']) assert.match(exposed, new RegExp(h));
+    const other = await preflight('https://evil.example');
+    for (const name of Object.keys(other.headers))
+      assert.doesNotMatch(name, /^access-control-allow-/, `no ${name} for an unlisted origin`);
+    const otherGet = await app.inject({
+      url: '/v1/items',
+      headers: { ...t, origin: 'https://evil.example' },
+    });
+    assert.equal(otherGet.headers['access-control-allow-origin'], undefined);
   });
 
   it('echoes an accepted X-Canary, explains an ignored one, and names itself in X-Served-By', async () => {
