@@ -18,6 +18,15 @@ const shape = {
   /** Per-attempt timeout of one DynamoDB request, and attempts per operation (with backoff). */
   DYNAMODB_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   DYNAMODB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  /**
+   * Keys that seal page tokens: base64 of 32 random bytes each, comma-separated; the first
+   * seals, all open (rotation). Every replica needs the same keys (a Secret). Unset: a key
+   * of this process only, and a token is good on this replica until it restarts.
+   */
+  PAGE_TOKEN_KEYS: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=(,[A-Za-z0-9+/]{43}=)*$/, 'must be base64 32-byte keys, comma-separated')
+    .optional(),
   /** Items one ListItems call may read at most, matching or not (a page may come back short). */
   LIST_SCAN_BUDGET: z.coerce.number().int().min(10).max(100_000).default(DEFAULT_LIST_BUDGET),
   /** After SIGTERM: report NOT_SERVING this long before closing (lets endpoints update). */

@@ -10,6 +10,7 @@ import { loadStoreConfig } from './config.ts';
 import { DynamoItemRepository } from './data/dynamo-repository.ts';
 import { ensureTable } from './data/table.ts';
 import { ItemService } from './domain/items.ts';
+import { PageTokens } from './domain/page-token.ts';
 import { createDynamoClients } from './dynamodb.ts';
 import { storeMetrics } from './grpc/metrics.ts';
 import { bindServer, createStoreServer } from './server.ts';
@@ -29,9 +30,17 @@ async function main(): Promise<void> {
     logger.info({ table: config.TABLE_NAME }, 'table ready');
   }
   const repository = new DynamoItemRepository(dynamo, config.TABLE_NAME);
+  if (config.PAGE_TOKEN_KEYS === undefined)
+    logger.warn('PAGE_TOKEN_KEYS is not set: page tokens are sealed with a key of this process only');
   const store = createStoreServer({
     identity,
-    items: new ItemService(repository, { listBudget: config.LIST_SCAN_BUDGET }),
+    items: new ItemService(repository, {
+      listBudget: config.LIST_SCAN_BUDGET,
+      pageTokens:
+        config.PAGE_TOKEN_KEYS === undefined
+          ? PageTokens.ephemeral()
+          : PageTokens.fromConfig(config.PAGE_TOKEN_KEYS),
+    }),
     repository,
     logger,
     metrics: storeMetrics(registry),

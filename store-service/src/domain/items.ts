@@ -4,7 +4,7 @@ import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 import type { CallOptions, ItemRepository } from '../data/repository.ts';
 import { StoreError } from './errors.ts';
 import type { Category, Item, ItemChanges, ItemStatus, ListFilter } from './item.ts';
-import { decodePageToken, encodePageToken } from './page-token.ts';
+import { PageTokens } from './page-token.ts';
 import * as check from './validate.ts';
 
 /** Namespace for item ids derived from (tenant, request id): a retry maps to the same id. */
@@ -55,6 +55,8 @@ const notFound = (id: string) => new StoreError('not_found', `item ${id} not fou
 export interface ItemServiceOptions {
   /** Items one list call may read (see ListOptions.budget). */
   readonly listBudget?: number;
+  /** Seals page tokens (default: a key of this process only). */
+  readonly pageTokens?: PageTokens;
   readonly now?: () => Date;
 }
 
@@ -69,11 +71,13 @@ export class ItemService {
   readonly #repository: ItemRepository;
   readonly #now: () => Date;
   readonly #listBudget: number;
+  readonly #pageTokens: PageTokens;
 
   constructor(repository: ItemRepository, options: ItemServiceOptions = {}) {
     this.#repository = repository;
     this.#now = options.now ?? (() => new Date());
     this.#listBudget = options.listBudget ?? DEFAULT_LIST_BUDGET;
+    this.#pageTokens = options.pageTokens ?? PageTokens.ephemeral();
   }
 
   async create(input: CreateItemInput, options?: CallOptions): Promise<{ item: Item; created: boolean }> {
@@ -227,7 +231,8 @@ export class ItemService {
       ...(search === undefined ? {} : { search }),
     };
     const pageSize = check.pageSize(input.pageSize);
-    const after = input.pageToken === '' ? undefined : decodePageToken(input.pageToken, tenantId, filter);
+    const after =
+      input.pageToken === '' ? undefined : this.#pageTokens.open(input.pageToken, tenantId, filter);
     const page = await this.#repository.list(tenantId, filter, after, {
       pageSize,
       budget: this.#listBudget,
@@ -235,7 +240,7 @@ export class ItemService {
     });
     return {
       items: page.items,
-      nextPageToken: page.next === undefined ? '' : encodePageToken(tenantId, filter, page.next),
+      nextPageToken: page.next === undefined ? '' : this.#pageTokens.seal(tenantId, filter, page.next),
       scanned: page.scanned,
     };
   }
