@@ -11,12 +11,13 @@ import {
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   LogController,
 } from 'fastify';
 import type { Registry } from 'prom-client';
 import { httpServerMetrics, type Logger } from 'service-kit';
-import { installErrorHandler } from './errors.ts';
+import { answerClientError, installErrorHandler } from './errors.ts';
 import { itemRoutes } from './items/routes.ts';
 import { ErrorJson, ItemJson } from './items/schemas.ts';
 import type { Store } from './store-client.ts';
@@ -48,6 +49,22 @@ export async function buildApp(options: AppOptions): Promise<ApiApp> {
     // Requests that arrive on kept-alive connections while draining are still served.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // Errors node's HTTP parser finds before Fastify sees a request (414, 431, malformed)
+    // get the API's JSON error shape too, never node's plain text or an empty answer.
+    clientErrorHandler: answerClientError,
+    // URLs the router refuses (a bad %-escape, an over-long id): the same JSON shape.
+    frameworkErrors: (error, _request, frameworkReply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      (frameworkReply as FastifyReply)
+        .code(tooLong ? 414 : 400)
+        .header('x-content-type-options', 'nosniff')
+        .type('application/json')
+        .send({
+          error: tooLong
+            ? { code: 'uri_too_long', message: 'the URL is too long' }
+            : { code: 'invalid_argument', message: 'the URL is not valid (a bad %-escape?)' },
+        });
+    },
     ajv: {
       // verbose: errors carry the failing schema, whose description says the rule in words.
       customOptions: {
@@ -131,6 +148,14 @@ export async function buildApp(options: AppOptions): Promise<ApiApp> {
       metrics.requests.inc(labels);
       metrics.duration.observe(labels, reply.elapsedTime / 1000);
     }
+    done();
+  });
+
+  // Every answer (errors and 404s included): no MIME sniffing; tenant data is never
+  // stored by caches.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-content-type-options', 'nosniff');
+    if (request.url.startsWith('/v1/')) reply.header('cache-control', 'no-store');
     done();
   });
 

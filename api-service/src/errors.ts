@@ -234,9 +234,30 @@ export function installErrorHandler(app: FastifyInstance): void {
       });
   });
 
+  // The path is not echoed back (it is the client's input); the document lists the routes.
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({
-      error: { code: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` },
+      error: { code: 'not_found', message: `no route for this ${request.method}: see /openapi.json` },
     });
   });
+}
+
+/** What node's parser refused, as the API's JSON error (the request never reached a route). */
+export function answerClientError(err: Error & { code?: string }, socket: import('node:net').Socket): void {
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', fastifyMessages[431]]
+      : err.code === 'HPE_URI_TOO_LONG' || /URI Too Long/i.test(err.message)
+        ? [414, 'uri_too_long', fastifyMessages[414]]
+        : [400, 'bad_request', 'the request is not valid HTTP'];
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { code, message } });
+  const reason =
+    status === 431 ? 'Request Header Fields Too Large' : status === 414 ? 'URI Too Long' : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

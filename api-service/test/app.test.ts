@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { createLogger } from 'service-kit';
+import { rawHttp } from 'test-harness/http';
 import { type ApiApp, buildApp } from '../src/app.ts';
 import { type FakeStore, fakeStore, grpcError } from './fake-store.ts';
 
@@ -351,6 +352,31 @@ describe('api in process', () => {
       headers: { ...t, origin: 'https://evil.example' },
     });
     assert.equal(otherGet.headers['access-control-allow-origin'], undefined);
+  });
+
+  it('answers every framework-level failure in the one JSON error shape, echoing nothing, with security headers', async () => {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (app.server.address() as { port: number }).port;
+    const cases: Array<[string, number, string]> = [
+      [`GET /v1/items/${'a'.repeat(500)} HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: t\r\n`, 414, 'uri_too_long'],
+      [`GET /v1/items HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n`, 431, 'headers_too_large'],
+      [`GET /v1/items?q=${'c'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n`, 431, 'headers_too_large'],
+      ['OPTIONS /v1/items HTTP/1.1\r\nHost: x\r\n', 404, 'not_found'],
+      ['FOO /v1/items HTTP/1.1\r\nHost: x\r\n', 400, 'bad_request'],
+      ['GET /v1/items/%zz HTTP/1.1\r\nHost: x\r\n', 400, 'invalid_argument'],
+      ['GET /nowhere-secret-path HTTP/1.1\r\nHost: x\r\n', 404, 'not_found'],
+    ];
+    for (const [head, status, code] of cases) {
+      const r = await rawHttp(port, `${head}Connection: close\r\n\r\n`);
+      assert.equal(r.status, status, head.slice(0, 40));
+      const body = JSON.parse(r.body) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, code, head.slice(0, 40));
+      assert.doesNotMatch(r.body, /FST_|aaaaaaaaaa|secret-path|%zz/, 'no framework codes, no echoed input');
+      assert.equal(r.headers['x-content-type-options'], 'nosniff');
+    }
+    const items = await app.inject({ url: '/v1/items', headers: t });
+    assert.equal(items.headers['cache-control'], 'no-store');
+    assert.equal(items.headers['x-content-type-options'], 'nosniff');
   });
 
   it('echoes an accepted X-Canary, explains an ignored one, and names itself in X-Served-By', async () => {
