@@ -77,6 +77,46 @@ describe('static checks', async () => {
     }
   });
 
+  it('workflow supply chain: actions pinned by commit sha, checkouts drop credentials unless the job pushes, no PR code with secrets', () => {
+    const problems: string[] = [];
+    for (const workflow of workflows) {
+      const text = readFileSync(join(repoRoot, workflow), 'utf8');
+      for (const m of text.matchAll(/^\s*(?:- )?uses: (\S+)(.*)$/gm)) {
+        const [, action = '', rest = ''] = m;
+        if (action.startsWith('./')) continue;
+        if (!/@[0-9a-f]{40}$/.test(action))
+          problems.push(`${workflow}: ${action} is not pinned by commit sha`);
+        else if (!/#\s*v\d/.test(rest)) problems.push(`${workflow}: ${action} has no "# vX.Y.Z" comment`);
+      }
+      const doc = parse(text) as {
+        on?: Record<string, unknown>;
+        permissions?: unknown;
+        jobs: Record<
+          string,
+          {
+            permissions?: unknown;
+            steps?: Array<{ uses?: string; run?: string; with?: Record<string, unknown> }>;
+          }
+        >;
+      };
+      if (doc.permissions === undefined)
+        problems.push(`${workflow}: no top-level permissions (tokens scoped per job)`);
+      const prTarget = Object.keys(doc.on ?? {}).includes('pull_request_target');
+      for (const [name, job] of Object.entries(doc.jobs)) {
+        const steps = job.steps ?? [];
+        const pushes = steps.some((s) => /git push|promote\.sh/.test(s.run ?? ''));
+        for (const step of steps) {
+          if (!step.uses?.startsWith('actions/checkout@')) continue;
+          if (!pushes && step.with?.['persist-credentials'] !== false)
+            problems.push(`${workflow} ${name}: checkout keeps credentials but the job pushes nothing`);
+          if (prTarget && /head/.test(String(step.with?.ref ?? '')))
+            problems.push(`${workflow} ${name}: pull_request_target checks out the PR head`);
+        }
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
   it('workflow steps call only scripts, commands and workflows that exist', () => {
     for (const workflow of workflows) {
       const text = readFileSync(join(repoRoot, workflow), 'utf8');
