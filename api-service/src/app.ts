@@ -17,6 +17,7 @@ import Fastify, {
 } from 'fastify';
 import type { Registry } from 'prom-client';
 import { httpServerMetrics, type Logger } from 'service-kit';
+import type { Authenticate } from './auth.ts';
 import { answerClientError, installErrorHandler } from './errors.ts';
 import { itemRoutes } from './items/routes.ts';
 import { ErrorJson, ItemJson } from './items/schemas.ts';
@@ -25,6 +26,8 @@ import type { Store } from './store-client.ts';
 export interface AppOptions {
   readonly identity: ServiceIdentity;
   readonly store: Store;
+  /** Who a request comes from (jwtAuthenticator; headerAuthenticator only without an issuer). */
+  readonly authenticate: Authenticate;
   readonly logger: Logger;
   /** Origins allowed cross-origin access; none when empty. */
   readonly corsOrigins: readonly string[];
@@ -174,7 +177,7 @@ export async function buildApp(options: AppOptions): Promise<ApiApp> {
       .send({ status: storeServing ? 'ready' : 'not ready', store: storeServing });
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await app.register(itemRoutes(options.store));
+  await app.register(itemRoutes(options.store, options.authenticate));
 
   return {
     app,

@@ -217,6 +217,8 @@ export function installErrorHandler(app: FastifyInstance): void {
           : new ApiError(500, 'internal', 'internal error');
     }
     if (error.statusCode >= 500) request.log.error({ err }, 'request failed');
+    const challenge = (err as { challenge?: unknown }).challenge;
+    if (typeof challenge === 'string') reply.header('www-authenticate', challenge);
     if (
       (err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE' &&
       Number(request.headers['content-length'] ?? Number.POSITIVE_INFINITY) <= DRAIN_LIMIT

@@ -7,6 +7,7 @@ import {
   startMetricsServer,
 } from 'service-kit';
 import { buildApp } from './app.ts';
+import { headerAuthenticator, jwtAuthenticator } from './auth.ts';
 import { loadApiConfig } from './config.ts';
 import { connectStore } from './store-client.ts';
 
@@ -19,9 +20,24 @@ async function main(): Promise<void> {
   const registry = createRegistry(identity);
   const metrics = await startMetricsServer(registry, config.METRICS_PORT, config.BIND_HOST);
   const store = connectStore(config.STORE_ADDRESS, config.STORE_DEADLINE_MS, registry);
+  if (config.AUTH_JWKS_URL === undefined)
+    logger.warn(
+      'AUTH_JWKS_URL is not set: no authentication, X-Tenant-ID is trusted (a developer setup only)',
+    );
+  const authenticate =
+    config.AUTH_JWKS_URL === undefined
+      ? headerAuthenticator()
+      : jwtAuthenticator({
+          issuer: config.AUTH_ISSUER,
+          audience: config.AUTH_AUDIENCE,
+          keys: config.AUTH_JWKS_URL,
+          tenantClaim: config.AUTH_TENANT_CLAIM,
+          algorithms: config.AUTH_ALGORITHMS,
+        });
   const { app, markNotReady } = await buildApp({
     identity,
     store,
+    authenticate,
     logger,
     corsOrigins: config.CORS_ORIGINS,
     readyDeadlineMs: config.READY_DEADLINE_MS,

@@ -8,6 +8,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { createLogger } from 'service-kit';
 import { rawHttp } from 'test-harness/http';
 import { type ApiApp, buildApp } from '../src/app.ts';
+import { headerAuthenticator } from '../src/auth.ts';
 import { type FakeStore, fakeStore, grpcError } from './fake-store.ts';
 
 interface ItemJson {
@@ -42,6 +43,8 @@ describe('api in process', () => {
     api = await buildApp({
       identity,
       store,
+      // Routes and errors here; who may call is test/auth.test.ts.
+      authenticate: headerAuthenticator(),
       logger: createLogger(identity, 'silent'),
       corsOrigins: ['https://shop.example.com'],
       readyDeadlineMs: 100,

@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { FastifyPluginAsync } from 'fastify';
 import { Category, categoryToProto, ItemStatus, statusToProto } from 'store-contract';
+import type { Authenticate, Caller } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import type { Store } from '../store-client.ts';
 import { itemToJson } from './mapper.ts';
@@ -18,7 +19,7 @@ import {
   TenantHeaders,
 } from './schemas.ts';
 
-const errors = { 400: ErrorRef, 404: ErrorRef, 409: ErrorRef, 503: ErrorRef };
+const errors = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef, 503: ErrorRef };
 
 /** The version a write expects: `If-Match: "3"` (or W/"3", 3) or body `version`; one is required. */
 function expectedVersion(ifMatch: string | undefined, bodyVersion: number | undefined): number {
@@ -49,8 +50,21 @@ function expectedVersion(ifMatch: string | undefined, bodyVersion: number | unde
   return version;
 }
 
-export function itemRoutes(store: Store): FastifyPluginAsync {
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is asking (set before validation, for every item route). */
+    caller: Caller;
+  }
+}
+
+export function itemRoutes(store: Store, authenticate: Authenticate): FastifyPluginAsync {
   return async (app) => {
+    // Authentication comes first: a caller without credentials learns nothing, not even
+    // which of its inputs would be refused.
+    app.decorateRequest('caller', undefined as unknown as Caller);
+    app.addHook('onRequest', async (request) => {
+      request.caller = await authenticate(request);
+    });
     app.post<{ Body: CreateBody; Headers: TenantHeaders }>(
       '/v1/items',
       {
@@ -74,7 +88,7 @@ export function itemRoutes(store: Store): FastifyPluginAsync {
         }
         const { item, created } = await store
           .createItem({
-            tenantId: headers['x-tenant-id'],
+            tenantId: request.caller.tenantId,
             requestId: key ?? body.request_id ?? '',
             name: body.name,
             description: body.description ?? '',
@@ -83,7 +97,7 @@ export function itemRoutes(store: Store): FastifyPluginAsync {
             sku: body.sku ?? '',
             inventoryCount: body.inventory_count ?? 0,
             tags: body.tags ?? [],
-            userId: headers['x-user-id'] ?? '',
+            userId: request.caller.userId,
           })
           .catch((err: unknown) => {
             // A reused key names what the client sent: the header, or the body's request_id.
@@ -119,7 +133,7 @@ export function itemRoutes(store: Store): FastifyPluginAsync {
       async (request) => {
         const { query, headers } = request;
         const page = await store.listItems({
-          tenantId: headers['x-tenant-id'],
+          tenantId: request.caller.tenantId,
           category:
             query.category === undefined ? Category.CATEGORY_UNSPECIFIED : categoryToProto(query.category),
           status:
@@ -144,7 +158,7 @@ export function itemRoutes(store: Store): FastifyPluginAsync {
       },
       async (request, reply) => {
         const { item } = await store.getItem({
-          tenantId: request.headers['x-tenant-id'],
+          tenantId: request.caller.tenantId,
           id: request.params.id,
         });
         const json = itemToJson(item);
@@ -196,8 +210,8 @@ export function itemRoutes(store: Store): FastifyPluginAsync {
           const { headers, body: fields } = request;
           const version = expectedVersion(headers['if-match'], fields.version);
           const json = await update(
-            headers['x-tenant-id'],
-            headers['x-user-id'],
+            request.caller.tenantId,
+            request.caller.userId,
             request.params.id,
             version,
             fields,
@@ -220,9 +234,9 @@ export function itemRoutes(store: Store): FastifyPluginAsync {
       },
       async (request, reply) => {
         await store.deleteItem({
-          tenantId: request.headers['x-tenant-id'],
+          tenantId: request.caller.tenantId,
           id: request.params.id,
-          userId: request.headers['x-user-id'] ?? '',
+          userId: request.caller.userId,
         });
         return reply.code(204).send();
       },
@@ -244,11 +258,11 @@ export function itemRoutes(store: Store): FastifyPluginAsync {
         const key = request.headers['idempotency-key'];
         const { item, previousCount, replayed } = await store
           .updateInventory({
-            tenantId: request.headers['x-tenant-id'],
+            tenantId: request.caller.tenantId,
             id: request.params.id,
             quantityChange: request.body.quantity_change,
             reason: request.body.reason ?? '',
-            userId: request.headers['x-user-id'] ?? '',
+            userId: request.caller.userId,
             requestId: key ?? '',
           })
           .catch((err: unknown) => {

@@ -65,10 +65,13 @@ export const ItemRef = Type.Ref('Item');
 export const ErrorRef = Type.Ref('Error');
 
 export const TenantHeaders = Type.Object({
-  'x-tenant-id': Type.String({
-    pattern: PATTERNS.tenantId,
-    description: PATTERN_RULES.tenantId,
-  }),
+  // With a token the tenant comes from it; a client may still name it (it must match).
+  'x-tenant-id': Type.Optional(
+    Type.String({
+      pattern: PATTERNS.tenantId,
+      description: PATTERN_RULES.tenantId,
+    }),
+  ),
   'x-user-id': Type.Optional(Type.String({ pattern: PATTERNS.userId, description: PATTERN_RULES.userId })),
   'idempotency-key': Type.Optional(
     Type.String({ pattern: PATTERNS.requestId, description: PATTERN_RULES.requestId }),
