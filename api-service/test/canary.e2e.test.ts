@@ -159,7 +159,7 @@ describe('X-Canary end to end with the real store', () => {
   });
 
   it('the store receives the key in its request context and both hops answer with their track', async () => {
-    const http = httpClient(stack.edgeUrl);
+    const http = httpClient(stack.edgeUrl, {}, stack.token);
     const isList = (l: Record<string, unknown>) => l.rpc === 'ListItems';
     let from = stack.service('store-service').logs.length;
     const r = await http('GET', '/v1/items', { headers: { 'x-tenant-id': 't1', 'x-canary': '123' } });

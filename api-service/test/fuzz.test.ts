@@ -50,7 +50,7 @@ describe('REST API under random input (fast-check, real processes)', () => {
   });
 
   it('no 5xx, always the JSON error shape for 4xx, no invalid key echoed, and healthy afterwards', async () => {
-    const http = httpClient(stack.edgeUrl);
+    const http = httpClient(stack.edgeUrl, {}, stack.token);
     const json = fc.jsonValue({ maxDepth: 3 });
     const field = fc.constantFrom(
       'name',

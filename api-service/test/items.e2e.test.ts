@@ -39,7 +39,7 @@ describe('items API end to end', () => {
       dataDir: undefined,
       env: { STORE_DEADLINE_MS: '15000', DYNAMODB_TIMEOUT_MS: '15000' },
     });
-    http = httpClient(stack.edgeUrl);
+    http = httpClient(stack.edgeUrl, {}, stack.token);
   });
   after(async () => {
     await stack?.stop();
@@ -52,10 +52,11 @@ describe('items API end to end', () => {
   };
 
   it('round trip through both processes: create, read, update, list, with the store’s answers intact', async () => {
+    // The author is the token's subject (X-User-ID counts only without an issuer).
     const created = await create(
       'acme',
       { name: 'Dune', price_cents: 1299, category: 'books', inventory_count: 5, tags: ['sf'] },
-      { 'x-user-id': 'alice' },
+      { authorization: `Bearer ${await stack.token('acme', { user: 'alice' })}` },
     );
     assert.equal(created.status, 201);
     const item = created.body as Item;

@@ -47,11 +47,15 @@ describe('extension-canary in Chromium', { skip: missing }, () => {
       async (url) => (await chrome.tabs.query({})).find((t) => t.url?.startsWith(url as string))?.id ?? -1,
       base,
     );
-  const fetchServedBy = (url: string) =>
-    page.evaluate(async (u) => {
-      const r = await fetch(u, { headers: { 'X-Tenant-ID': 'demo' } });
-      return r.headers.get('x-served-by') ?? '';
-    }, url);
+  // Same-origin fetches of tenant data, authenticated as the api requires.
+  const fetchServedBy = async (url: string) =>
+    page.evaluate(
+      async ([u, token]) => {
+        const r = await fetch(u as string, { headers: { authorization: `Bearer ${token}` } });
+        return r.headers.get('x-served-by') ?? '';
+      },
+      [url, await lab.token('demo')] as const,
+    );
 
   before(async () => {
     await promisify(execFile)(process.execPath, [join(here, 'build.ts')]);
@@ -93,11 +97,10 @@ describe('extension-canary in Chromium', { skip: missing }, () => {
       'main_frame request carried X-Canary',
     );
     assert.match(await fetchServedBy('/v1/items'), /^api-service@pr-123 \(.*\), store-service@pr-123 /);
-    // 127.0.0.1 is another host, not configured with a PR: no header, stable everywhere.
-    assert.match(
-      await fetchServedBy(`http://127.0.0.1:${lab.ports.internal}/v1/items`),
-      /^api-service@stable .*store-service@stable /,
-    );
+    // 127.0.0.1 is another host, not configured with a PR: no header, stable.
+    const other = await page.goto(`http://127.0.0.1:${lab.ports.internal}/openapi.json`);
+    assert.match(other?.headers()['x-served-by'] ?? '', /^api-service@stable /);
+    await page.goto(`${base}/openapi.json`);
     await setSite('localhost', '123', false);
     assert.match(await fetchServedBy('/v1/items'), /^api-service@stable .*store-service@stable /);
     await setSite('localhost', '123', true);
@@ -137,7 +140,7 @@ describe('extension-canary in Chromium', { skip: missing }, () => {
   it('popup: set a PR, change it, reject abc with a message, show the chain of the active tab', async () => {
     await setSite('localhost', '123', true);
     await page.goto(`${base}/openapi.json`);
-    await page.evaluate(() => fetch('/v1/items', { headers: { 'X-Tenant-ID': 'demo' } }));
+    await fetchServedBy('/v1/items');
     const id = await tabId();
     const extension = new URL(worker.url()).host;
     const popup = await context.newPage();

@@ -68,10 +68,15 @@ function spawnReady(file: string, env: Record<string, string>) {
   });
 }
 
-async function createItem(apiPort: number): Promise<string> {
+async function createItem(apiPort: number, auth: Record<string, string> = {}): Promise<string> {
   const r = await fetch(`http://127.0.0.1:${apiPort}/v1/items`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-tenant-id': 'bench', 'idempotency-key': 'bench-item' },
+    headers: {
+      'content-type': 'application/json',
+      'x-tenant-id': 'bench',
+      'idempotency-key': 'bench-item',
+      ...auth,
+    },
     body: JSON.stringify({
       name: 'Benchmark item',
       price_cents: 100,
@@ -174,10 +179,15 @@ async function main() {
     publicPort: 0,
     dataDir: undefined,
   });
-  const labId = await createItem(lab.ports.internal);
-  results.d = await load(`http://127.0.0.1:${lab.ports.internal}/v1/items/${labId}`, headers);
+  // The lab's api authenticates, as in the cluster (the pairs above run without an issuer).
+  const labAuth = { authorization: `Bearer ${await lab.token('bench')}` };
+  const labId = await createItem(lab.ports.internal, labAuth);
+  results.d = await load(`http://127.0.0.1:${lab.ports.internal}/v1/items/${labId}`, {
+    ...headers,
+    ...labAuth,
+  });
   const labStable = lab.status().services.find((s) => s.service === 'api-service');
-  results.dDirect = await load(`http://${labStable?.address}/v1/items/${labId}`, headers);
+  results.dDirect = await load(`http://${labStable?.address}/v1/items/${labId}`, { ...headers, ...labAuth });
   await lab.stop();
 
   // (e) ceiling: bare Fastify → grpc-js with a fixed answer.

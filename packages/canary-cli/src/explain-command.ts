@@ -1,5 +1,6 @@
 import { CANARY_HEADER, parseServedBy } from 'canary-context';
 import { type Explanation, labClient } from 'local-runtime/lab';
+import { labToken } from './token-command.ts';
 
 export interface ExplainOptions {
   readonly repoRoot: string;
@@ -24,6 +25,9 @@ export async function explainCommand(options: ExplainOptions): Promise<number> {
   const baseUrl = options.baseUrl ?? `http://localhost:${client?.info.entrypoints.internal}`;
   const url = new URL(options.path, baseUrl);
   const headers: Record<string, string> = { 'x-tenant-id': options.tenant };
+  // Against the lab, authenticated as the api demands (a token from the lab's issuer).
+  if (client !== undefined)
+    headers.authorization = `Bearer ${await labToken(options.repoRoot, options.tenant)}`;
   if (options.pr !== undefined) headers[CANARY_HEADER] = options.pr;
   for (const h of options.headers) {
     const colon = h.indexOf(':');

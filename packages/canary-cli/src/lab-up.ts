@@ -1,6 +1,7 @@
 import { controlFile, Lab, type LabStatus, reapStaleLab, serveControl } from 'local-runtime/lab';
 import { DEFAULT_DATA_DIR } from 'local-runtime/paths';
 import { manifestRoutes } from './lab-routes.ts';
+import { issuerKeyFile } from './token-command.ts';
 
 export { DEFAULT_DATA_DIR };
 
@@ -66,6 +67,7 @@ export async function labUp(options: LabUpOptions): Promise<number> {
     stableRef: options.stableRef,
     observability: options.observability,
     recordState: true,
+    issuerKeyFile: issuerKeyFile(options.repoRoot),
     progress,
     onServiceLog: options.verbose ? (name, line) => say(`[${name}] ${line}`) : undefined,
   }).catch((err: unknown) => {
@@ -82,16 +84,17 @@ export async function labUp(options: LabUpOptions): Promise<number> {
   printStatus(lab.status());
   say('');
   say('Try:');
+  say(`  export TOKEN=$(npx canary token --tenant demo)   # the api wants a JWT, as in the cluster`);
   say(
-    `  curl -s -X POST ${url}/v1/items -H 'X-Tenant-ID: demo' -H 'Content-Type: application/json' \\\n` +
+    `  curl -s -X POST ${url}/v1/items -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\\n` +
       `       -d '{"name":"Dune","price_cents":1299,"category":"books","inventory_count":5}'`,
   );
-  say(`  curl -s ${url}/v1/items -H 'X-Tenant-ID: demo'`);
+  say(`  curl -s ${url}/v1/items -H "Authorization: Bearer $TOKEN"`);
   say(`  npx canary lab add 123                     # PR 123 of every service, from this working tree`);
-  say(`  curl -si ${url}/v1/items -H 'X-Tenant-ID: demo' -H 'X-Canary: 123' | grep -i '^x-'`);
+  say(`  curl -si ${url}/v1/items -H "Authorization: Bearer $TOKEN" -H 'X-Canary: 123' | grep -i '^x-'`);
   say(`  npx canary explain --pr 123 GET /v1/items`);
   say(
-    `  curl -si http://localhost:${lab.ports.websecure}/v1/items -H 'X-Tenant-ID: demo' -H 'X-Canary: 123' | grep -i '^x-served'   # public: stripped`,
+    `  curl -si http://localhost:${lab.ports.websecure}/v1/items -H "Authorization: Bearer $TOKEN" -H 'X-Canary: 123' | grep -i '^x-served'   # public: stripped`,
   );
   say('');
   // Ctrl-C, kill, or the terminal closing (SIGHUP): stop everything in order. A lab killed

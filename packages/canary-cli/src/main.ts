@@ -6,6 +6,7 @@ import { RULES } from './gitops/rules/index.ts';
 import { labAdd, labRestart, labRm, labStatus } from './lab-commands.ts';
 import { DEFAULT_DATA_DIR, labUp } from './lab-up.ts';
 import { CANARY_ENVIRONMENT, defaultLabels, renderCommand } from './render-command.ts';
+import { tokenCommand } from './token-command.ts';
 import { verifyCommand } from './verify-command.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -33,6 +34,9 @@ The lab (no cluster: the manifests' routes, on this machine):
       that crashed, without waiting for its backoff.
   canary lab status [--json]
       Services, tracks, addresses, health, restarts and loaded routes.
+  canary token --tenant T [--user U] [--ttl 1h]
+      Print a JWT for tenant T from the lab's issuer (its key is in .lab/, made by the
+      first lab up): the api authenticates every request, in the lab as in the cluster.
   canary explain [--base-url URL] [--pr N] [--tenant T] [-H 'Name: value'] METHOD PATH
       Send one request and print the hops that served it; against the lab, which route
       matched at each hop and why.
@@ -173,6 +177,16 @@ export async function run(argv: string[]): Promise<number> {
       repo: { type: 'string', default: REPO_ROOT },
     });
     return labStatus(values.repo, values.json);
+  }
+  if (group === 'token') {
+    const { values } = parse('token', argv.slice(1), {
+      tenant: { type: 'string' },
+      user: { type: 'string' },
+      ttl: { type: 'string', default: '1h' },
+      repo: { type: 'string', default: REPO_ROOT },
+    });
+    if (values.tenant === undefined) throw new UsageError('token: --tenant is required');
+    return tokenCommand(values.repo, values.tenant, values.user, values.ttl);
   }
   if (group === 'explain') {
     const { values, positionals } = parse(

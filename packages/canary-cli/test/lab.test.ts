@@ -17,7 +17,9 @@ const startLab = (root = repoRoot, extra: { stableRef?: string } = {}) =>
 
 /** X-Served-By tracks for one request: [api track, store track]. */
 async function tracks(lab: Lab, key?: string, entry: 'internal' | 'websecure' = 'internal') {
-  const http = httpClient(`http://localhost:${lab.ports[entry]}`, { 'x-tenant-id': 'lab' });
+  const http = httpClient(`http://localhost:${lab.ports[entry]}`, { 'x-tenant-id': 'lab' }, (t) =>
+    lab.token(t),
+  );
   const r = await http('GET', '/v1/items', { headers: key === undefined ? {} : { 'x-canary': key } });
   const served = r.headers.get('x-served-by') ?? '';
   return {
@@ -55,7 +57,9 @@ describe('the lab', { skip: kubectlMissing }, () => {
       const stableApi = lab.backend('api-service');
       assert.ok(canaryApi && stableApi);
       const before = { canary: canaryApi.logs.length, stable: stableApi.logs.length };
-      const http = httpClient(`http://localhost:${lab.ports.websecure}`, { 'x-tenant-id': 'lab' });
+      const http = httpClient(`http://localhost:${lab.ports.websecure}`, { 'x-tenant-id': 'lab' }, (t) =>
+        lab.token(t),
+      );
       for (const key of ['123', '7']) {
         const r = await http('GET', '/v1/items', { headers: { 'x-canary': key } });
         assert.equal(r.status, 200);
@@ -196,11 +200,12 @@ describe('the lab', { skip: kubectlMissing }, () => {
 
     it('a 2 MiB body gets the api’s 413 through the edge, 20 times of 20 (not 502)', async () => {
       const big = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024), price_cents: 1, category: 'books' });
+      const token = await lab.token('lab');
       const statuses: number[] = [];
       for (let i = 0; i < 20; i += 1) {
         const r = await rawHttp(
           lab.ports.internal,
-          `POST /v1/items HTTP/1.1\r\nHost: localhost\r\nX-Tenant-ID: lab\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(big)}\r\nConnection: close\r\n\r\n${big}`,
+          `POST /v1/items HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(big)}\r\nConnection: close\r\n\r\n${big}`,
         );
         statuses.push(r.status);
       }
@@ -219,7 +224,9 @@ describe('the lab', { skip: kubectlMissing }, () => {
     });
 
     it("PR 42's writes are invisible to stable and gone after rm", async () => {
-      const http = httpClient(`http://localhost:${lab.ports.internal}`, { 'x-tenant-id': 'iso' });
+      const http = httpClient(`http://localhost:${lab.ports.internal}`, { 'x-tenant-id': 'iso' }, (t) =>
+        lab.token(t),
+      );
       const created = await http('POST', '/v1/items', {
         headers: { 'x-canary': '42' },
         body: { name: 'PR only', price_cents: 1, category: 'toys' },
@@ -326,9 +333,11 @@ describe('the lab', { skip: kubectlMissing }, () => {
           });
           assert.equal(why.edge?.route, 'IngressRoute apps/api-service-canary-pr-11 routes[0]');
           assert.deepEqual((await tracks(renamed, '11')).tracks, ['stable', 'stable']);
-          const preview = await httpClient(`http://localhost:${renamed.ports.internal}`, {
-            'x-tenant-id': 'lab',
-          })('GET', '/v1/items', { headers: { 'x-preview': '11' } });
+          const preview = await httpClient(
+            `http://localhost:${renamed.ports.internal}`,
+            { 'x-tenant-id': 'lab' },
+            (t) => renamed.token(t),
+          )('GET', '/v1/items', { headers: { 'x-preview': '11' } });
           assert.match(preview.headers.get('x-served-by') ?? '', /^api-service@pr-11 /);
         } finally {
           await renamed.stop();

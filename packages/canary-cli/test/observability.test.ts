@@ -81,7 +81,9 @@ describe('a real Prometheus scraping the lab', { skip: promMissing }, () => {
   });
 
   it('every dashboard panel returns data for stable and the canary, for both services', async () => {
-    const http = httpClient(`http://localhost:${lab.ports.internal}`, { 'x-tenant-id': 'obs' });
+    const http = httpClient(`http://localhost:${lab.ports.internal}`, { 'x-tenant-id': 'obs' }, (t) =>
+      lab.token(t),
+    );
     let traffic = true;
     const load = (async () => {
       for (let i = 0; traffic; i += 1) {
@@ -207,7 +209,7 @@ describe('tracing and logs across both hops', () => {
       api: stack.service('api-service').logs.length,
       store: stack.service('store-service').logs.length,
     };
-    const r = await httpClient(stack.edgeUrl)('GET', '/v1/items', {
+    const r = await httpClient(stack.edgeUrl, {}, stack.token)('GET', '/v1/items', {
       headers: { 'x-tenant-id': 'trace', 'x-canary': '123' },
     });
     assert.equal(r.status, 200);

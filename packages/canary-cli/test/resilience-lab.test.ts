@@ -16,7 +16,9 @@ describe('lab resilience under load', { skip: kubectlMissing }, () => {
   before(async () => {
     lab = await Lab.start({ repoRoot, routes: manifestRoutes, port: 0, publicPort: 0, dataDir: undefined });
     await lab.add(7, { services: ['store-service'] });
-    http = httpClient(`http://localhost:${lab.ports.internal}`, { 'x-tenant-id': 'resilience' });
+    http = httpClient(`http://localhost:${lab.ports.internal}`, { 'x-tenant-id': 'resilience' }, (t) =>
+      lab.token(t),
+    );
   });
   after(async () => {
     await lab?.stop();

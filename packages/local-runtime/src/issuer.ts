@@ -25,7 +25,11 @@ export interface LocalIssuer {
 }
 
 /** Signs a lab token with a private JWK (what `canary token` does with the lab's key file). */
-export async function signToken(privateJwk: JWK, tenant: string, options: TokenOptions = {}): Promise<string> {
+export async function signToken(
+  privateJwk: JWK,
+  tenant: string,
+  options: TokenOptions = {},
+): Promise<string> {
   const key = await importJWK(privateJwk, ALG);
   return new SignJWT({ tenant })
     .setProtectedHeader({ alg: ALG, kid: privateJwk.kid ?? 'lab' })

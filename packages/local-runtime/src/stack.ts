@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { loadCatalogue, startOrder } from 'service-catalogue';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './dynalite.ts';
+import { startIssuer, type TokenOptions } from './issuer.ts';
 import { repoRoot } from './paths.ts';
 import type { ServiceProcess } from './process.ts';
 import { startLocal } from './services.ts';
@@ -17,6 +18,8 @@ export interface StackOptions {
 
 export interface Stack {
   readonly dynamo: EmbeddedDynamo;
+  /** A token for a tenant (the edge service authenticates every request, as in the cluster). */
+  token(tenant: string, options?: TokenOptions): Promise<string>;
   /** The process of a catalogue service (throws for a name the stack does not run). */
   service(name: string): ServiceProcess;
   /** http://localhost:<port> of the catalogue's edge service. */
@@ -35,17 +38,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   if (edge === undefined) throw new Error('the catalogue has no edge service');
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
   const dynamo = await startEmbeddedDynamo(options.dataDir === undefined ? {} : { path: options.dataDir });
+  const issuer = await startIssuer();
   const started = new Map<string, ServiceProcess>();
   const stopAll = async () => {
     for (const service of [...started.values()].reverse()) await service.stop();
     await dynamo.close();
+    await issuer.close();
   };
   try {
     for (const entry of startOrder(catalogue)) {
       const downstreams = Object.fromEntries(
         entry.downstreams.map((d) => [d.service, `127.0.0.1:${started.get(d.service)?.ports.port ?? 0}`]),
       );
-      const env = { ...options.env, ...(entry === edge ? { PORT: String(options.edgePort) } : {}) };
+      const env = {
+        ...issuer.env,
+        ...options.env,
+        ...(entry === edge ? { PORT: String(options.edgePort) } : {}),
+      };
       started.set(
         entry.name,
         await startLocal(entry.name, { dynamoEndpoint: dynamo.endpoint, downstreams }, env, {
@@ -59,6 +68,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
   return {
     dynamo,
+    token: (tenant, tokenOptions) => issuer.token(tenant, tokenOptions),
     service(name) {
       const process = started.get(name);
       if (process === undefined) throw new Error(`the stack runs no ${name}`);

@@ -8,14 +8,31 @@ export interface HttpResult {
   readonly text: string;
 }
 
-/** A small JSON client for one base URL (tests and the CLI's explain). */
-export function httpClient(baseUrl: string, defaults: Record<string, string> = {}) {
+/** Tokens by tenant, for an api that authenticates (the stack's or the lab's issuer). */
+export type TokenSource = (tenant: string) => Promise<string>;
+
+/**
+ * A small JSON client for one base URL. With `token`, a request that names a tenant in
+ * X-Tenant-ID also carries `Authorization: Bearer` with a token for that tenant (unless
+ * it sets Authorization itself), as a client of the authenticated api does.
+ */
+export function httpClient(baseUrl: string, defaults: Record<string, string> = {}, token?: TokenSource) {
+  const tokens = new Map<string, Promise<string>>();
   return async function request(
     method: string,
     path: string,
     options: { headers?: Record<string, string>; body?: unknown; rawBody?: string; timeoutMs?: number } = {},
   ): Promise<HttpResult> {
     const headers: Record<string, string> = { ...defaults, ...options.headers };
+    const tenant = headers['x-tenant-id'];
+    if (token !== undefined && tenant !== undefined && headers.authorization === undefined) {
+      let pending = tokens.get(tenant);
+      if (pending === undefined) {
+        pending = token(tenant);
+        tokens.set(tenant, pending);
+      }
+      headers.authorization = `Bearer ${await pending}`;
+    }
     let body: string | undefined;
     if (options.rawBody !== undefined) body = options.rawBody;
     else if (options.body !== undefined) body = JSON.stringify(options.body);

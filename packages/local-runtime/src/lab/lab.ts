@@ -14,6 +14,7 @@ import {
   startOrder,
 } from 'service-catalogue';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../dynalite.ts';
+import { type LocalIssuer, startIssuer, type TokenOptions } from '../issuer.ts';
 import type { ServiceProcess } from '../process.ts';
 import { localEnv } from '../services.ts';
 import { serviceKey } from './backends.ts';
@@ -56,6 +57,8 @@ export interface LabOptions {
   readonly observability?: boolean;
   /** First delay before a crashed service is restarted (default 1000 ms, doubling per crash). */
   readonly restartBackoffMs?: number;
+  /** Keep the token issuer's key here (`canary token` signs with it); default: a key of this run only. */
+  readonly issuerKeyFile?: string;
   /**
    * Keep `<repoRoot>/.lab/state.json` (this process and its children) up to date, so the
    * next `lab up` can reap what a lab killed without cleaning up left behind. For the one
@@ -131,6 +134,7 @@ export class Lab {
   #stableObjects: LabObject[] = [];
   #host = '';
   #dynamo: EmbeddedDynamo | undefined;
+  #issuer: LocalIssuer | undefined;
   #busy: Promise<unknown> = Promise.resolve();
   #stableRoot = '';
   #prometheus: LabPrometheus | undefined;
@@ -205,6 +209,8 @@ export class Lab {
 
     if (o.dataDir !== undefined) await mkdir(o.dataDir, { recursive: true });
     this.#dynamo = await startEmbeddedDynamo(o.dataDir === undefined ? {} : { path: o.dataDir });
+    // The api authenticates every request, as in the cluster: tokens from the lab's issuer.
+    this.#issuer = await startIssuer(o.issuerKeyFile === undefined ? {} : { keyFile: o.issuerKeyFile });
     await this.#routers.listenMesh(this.#stableObjects);
     const order = startOrder(this.#catalogue);
     this.#say(`starting stable ${order.map((e) => e.name).join(', ')} ...`);
@@ -239,6 +245,7 @@ export class Lab {
     const dynamo = this.#dynamo;
     if (dynamo === undefined) throw new LabError('the embedded DynamoDB is not running');
     const env = {
+      ...this.#issuer?.env,
       ...localEnv(entry, {
         dynamoEndpoint: dynamo.endpoint,
         downstreams: this.#routers.downstreamAddresses(entry),
@@ -479,6 +486,12 @@ export class Lab {
     return this.#routers.explain(request);
   }
 
+  /** A token for a tenant from the lab's issuer (what `canary token` prints). */
+  token(tenant: string, options?: TokenOptions): Promise<string> {
+    if (this.#issuer === undefined) throw new LabError('the lab is not running');
+    return this.#issuer.token(tenant, options);
+  }
+
   get prometheusUrl(): string | undefined {
     return this.#prometheus?.url;
   }
@@ -490,6 +503,7 @@ export class Lab {
     await this.#supervisor.stopAll();
     await this.#routers.closeMesh();
     await this.#dynamo?.close().catch(() => undefined);
+    await this.#issuer?.close().catch(() => undefined);
     if (this.#options.recordState === true) await removeState(this.#options.repoRoot).catch(() => undefined);
   }
 }
