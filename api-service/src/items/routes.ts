@@ -131,7 +131,7 @@ export function itemRoutes(store: Store, authenticate: Authenticate): FastifyPlu
         },
       },
       async (request) => {
-        const { query, headers } = request;
+        const { query } = request;
         const page = await store.listItems({
           tenantId: request.caller.tenantId,
           category:
