@@ -122,13 +122,37 @@ export async function buildApp(options: AppOptions): Promise<ApiApp> {
   );
 
   await app.register(swagger, {
+    // Components are named by their $id (Item, Error, …), never def-0.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `Schema${i}`,
+    },
     openapi: {
       openapi: '3.1.0',
       info: {
         title: 'api-service',
         version: options.identity.version,
         description: 'Items REST API. Send X-Canary: <PR number> to reach that PR’s canaries at every hop.',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
+      servers: [
+        {
+          url: 'http://localhost:8080',
+          description: 'the lab (npm start); a cluster serves it on its API host',
+        },
+      ],
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              'from the environment’s issuer: the `tenant` claim names the tenant, `sub` the author',
+          },
+        },
+      },
+      security: [{ bearer: [] }],
     },
   });
 

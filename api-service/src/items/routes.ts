@@ -12,14 +12,47 @@ import {
   InventoryJson,
   ItemParams,
   ItemRef,
+  KeyedHeaders,
   ListJson,
   ListQuery,
   PatchBody,
   ReplaceBody,
   TenantHeaders,
+  VersionedHeaders,
 } from './schemas.ts';
 
-const errors = { 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef, 503: ErrorRef };
+// Every answer an operation can give is in the document (checked by a contract proxy in
+// the tests): the errors of every request, and those of requests with a body or a version.
+const errors = {
+  400: ErrorRef,
+  401: ErrorRef,
+  403: ErrorRef,
+  404: ErrorRef,
+  414: ErrorRef,
+  431: ErrorRef,
+  500: ErrorRef,
+  503: ErrorRef,
+  504: ErrorRef,
+};
+const bodyErrors = { 409: ErrorRef, 413: ErrorRef, 415: ErrorRef };
+
+/** Response headers every answer carries, and those of specific answers. */
+const canaryHeaders = {
+  'x-served-by': {
+    type: 'string',
+    description: 'every hop that served the request: service@track (version)',
+  },
+  'x-canary-echo': { type: 'string', description: 'the accepted X-Canary key' },
+  'x-canary-error': { type: 'string', description: 'why X-Canary was ignored' },
+};
+const withHeaders = (schema: object, headers: Record<string, object>) => ({
+  ...schema,
+  headers: { ...canaryHeaders, ...headers },
+});
+const etag = { etag: { type: 'string', description: 'the item version, for If-Match' } };
+const replayed = {
+  'idempotent-replayed': { type: 'string', description: '"true" when the key matched an earlier request' },
+};
 
 /** The version a write expects: `If-Match: "3"` (or W/"3", 3) or body `version`; one is required. */
 function expectedVersion(ifMatch: string | undefined, bodyVersion: number | undefined): number {
@@ -65,14 +98,20 @@ export function itemRoutes(store: Store, authenticate: Authenticate): FastifyPlu
     app.addHook('onRequest', async (request) => {
       request.caller = await authenticate(request);
     });
-    app.post<{ Body: CreateBody; Headers: TenantHeaders }>(
+    app.post<{ Body: CreateBody; Headers: KeyedHeaders }>(
       '/v1/items',
       {
         schema: {
+          operationId: 'createItem',
           summary: 'Create an item (idempotent with Idempotency-Key or request_id)',
-          headers: TenantHeaders,
+          headers: KeyedHeaders,
           body: CreateBody,
-          response: { 200: ItemRef, 201: ItemRef, ...errors },
+          response: {
+            200: withHeaders(ItemRef, { ...etag, ...replayed, location: { type: 'string' } }),
+            201: withHeaders(ItemRef, { ...etag, location: { type: 'string', description: 'the new item' } }),
+            ...errors,
+            ...bodyErrors,
+          },
         },
       },
       async (request, reply) => {
@@ -124,10 +163,11 @@ export function itemRoutes(store: Store, authenticate: Authenticate): FastifyPlu
       '/v1/items',
       {
         schema: {
+          operationId: 'listItems',
           summary: 'List items by category, status and search text, page by page',
           headers: TenantHeaders,
           querystring: ListQuery,
-          response: { 200: ListJson, ...errors },
+          response: { 200: withHeaders(ListJson, {}), ...errors },
         },
       },
       async (request) => {
@@ -150,10 +190,11 @@ export function itemRoutes(store: Store, authenticate: Authenticate): FastifyPlu
       '/v1/items/:id',
       {
         schema: {
+          operationId: 'getItem',
           summary: 'Get one item',
           headers: TenantHeaders,
           params: ItemParams,
-          response: { 200: ItemRef, ...errors },
+          response: { 200: withHeaders(ItemRef, etag), ...errors },
         },
       },
       async (request, reply) => {
@@ -192,19 +233,32 @@ export function itemRoutes(store: Store, authenticate: Authenticate): FastifyPlu
     };
 
     // PUT replaces the editable fields, PATCH changes some; both need the version read.
-    for (const [method, replace, body, summary] of [
-      ['PUT', true, ReplaceBody, 'Replace an item’s editable fields (needs If-Match or version)'],
-      ['PATCH', false, PatchBody, 'Change some of an item’s fields (needs If-Match or version)'],
+    for (const [method, replace, body, summary, operationId] of [
+      [
+        'PUT',
+        true,
+        ReplaceBody,
+        'Replace an item’s editable fields (needs If-Match or version)',
+        'replaceItem',
+      ],
+      [
+        'PATCH',
+        false,
+        PatchBody,
+        'Change some of an item’s fields (needs If-Match or version)',
+        'changeItem',
+      ],
     ] as const) {
-      app.route<{ Params: { id: string }; Body: PatchBody; Headers: TenantHeaders }>({
+      app.route<{ Params: { id: string }; Body: PatchBody; Headers: VersionedHeaders }>({
         method,
         url: '/v1/items/:id',
         schema: {
+          operationId,
           summary,
-          headers: TenantHeaders,
+          headers: VersionedHeaders,
           params: ItemParams,
           body,
-          response: { 200: ItemRef, ...errors, 428: ErrorRef },
+          response: { 200: withHeaders(ItemRef, etag), ...errors, ...bodyErrors, 428: ErrorRef },
         },
         handler: async (request, reply) => {
           const { headers, body: fields } = request;
@@ -226,10 +280,11 @@ export function itemRoutes(store: Store, authenticate: Authenticate): FastifyPlu
       '/v1/items/:id',
       {
         schema: {
+          operationId: 'discontinueItem',
           summary: 'Discontinue an item (soft delete)',
           headers: TenantHeaders,
           params: ItemParams,
-          response: { 204: { type: 'null' }, ...errors },
+          response: { 204: withHeaders({ type: 'null', description: 'discontinued' }, {}), ...errors },
         },
       },
       async (request, reply) => {
@@ -242,16 +297,17 @@ export function itemRoutes(store: Store, authenticate: Authenticate): FastifyPlu
       },
     );
 
-    app.post<{ Params: { id: string }; Body: InventoryBody; Headers: TenantHeaders }>(
+    app.post<{ Params: { id: string }; Body: InventoryBody; Headers: KeyedHeaders }>(
       '/v1/items/:id/inventory',
       {
         schema: {
+          operationId: 'changeStock',
           summary:
             'Change stock atomically (409 when it would go below zero or above the limit); with Idempotency-Key, a retry applies nothing and returns the first result',
-          headers: TenantHeaders,
+          headers: KeyedHeaders,
           params: ItemParams,
           body: InventoryBody,
-          response: { 200: InventoryJson, ...errors },
+          response: { 200: withHeaders(InventoryJson, replayed), ...errors, ...bodyErrors },
         },
       },
       async (request, reply) => {

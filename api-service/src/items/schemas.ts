@@ -64,20 +64,43 @@ export const ErrorJson = Type.Object(
 export const ItemRef = Type.Ref('Item');
 export const ErrorRef = Type.Ref('Error');
 
-export const TenantHeaders = Type.Object({
+const baseHeaders = {
   // With a token the tenant comes from it; a client may still name it (it must match).
   'x-tenant-id': Type.Optional(
     Type.String({
       pattern: PATTERNS.tenantId,
-      description: PATTERN_RULES.tenantId,
+      description: `${PATTERN_RULES.tenantId}; must name the token's tenant`,
     }),
   ),
-  'x-user-id': Type.Optional(Type.String({ pattern: PATTERNS.userId, description: PATTERN_RULES.userId })),
-  'idempotency-key': Type.Optional(
-    Type.String({ pattern: PATTERNS.requestId, description: PATTERN_RULES.requestId }),
+  'x-user-id': Type.Optional(
+    Type.String({
+      pattern: PATTERNS.userId,
+      description: `${PATTERN_RULES.userId} (only without an issuer)`,
+    }),
   ),
-  'if-match': Type.Optional(Type.String({ maxLength: 40, description: 'the version read, e.g. "3"' })),
-});
+  'x-canary': Type.Optional(
+    Type.String({
+      description:
+        'PR number whose canaries serve this request at every hop (internal entrypoint); anything else is served by stable with X-Canary-Error',
+    }),
+  ),
+};
+const idempotencyKey = Type.Optional(
+  Type.String({
+    pattern: PATTERNS.requestId,
+    description: `${PATTERN_RULES.requestId}: a retry with it applies nothing`,
+  }),
+);
+const ifMatch = Type.Optional(Type.String({ maxLength: 40, description: 'the version read, e.g. "3"' }));
+
+/** Headers of reads and deletes. */
+export const TenantHeaders = Type.Object(baseHeaders);
+/** Headers of creates and stock changes (idempotent with a key). */
+export const KeyedHeaders = Type.Object({ ...baseHeaders, 'idempotency-key': idempotencyKey });
+/** Headers of PUT and PATCH (versioned). */
+export const VersionedHeaders = Type.Object({ ...baseHeaders, 'if-match': ifMatch });
+export type KeyedHeaders = Static<typeof KeyedHeaders>;
+export type VersionedHeaders = Static<typeof VersionedHeaders>;
 export type TenantHeaders = Static<typeof TenantHeaders>;
 
 export const ItemParams = Type.Object({
