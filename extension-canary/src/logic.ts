@@ -136,3 +136,13 @@ export function withPr(settings: Settings, host: string, pr: string | null, enab
   const recent = pr === null ? settings.recent : [pr, ...settings.recent.filter((r) => r !== pr)].slice(0, 5);
   return { sites, recent };
 }
+
+/**
+ * PR N's preview hostname for a site: `pr-<N>.<host>` (the platform routes it to PR N at
+ * every hop, for clients that cannot send a header). For the lab, `localhost` becomes
+ * `pr-<N>.localhost`, which browsers resolve to this machine.
+ */
+export function previewUrl(host: string, pr: string, protocol = 'https:', port = ''): string {
+  const name = host === '127.0.0.1' || host === '[::1]' ? 'localhost' : host;
+  return `${protocol}//pr-${pr}.${name}${port === '' ? '' : `:${port}`}/`;
+}

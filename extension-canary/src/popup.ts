@@ -1,14 +1,26 @@
-import { type LastResponse, type Settings, siteFor, validatePr } from './logic.ts';
+import { type LastResponse, previewUrl, type Settings, siteFor, validatePr } from './logic.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const send = <T>(message: Record<string, unknown>) => chrome.runtime.sendMessage(message) as Promise<T>;
 
-async function activeTab(): Promise<{ id: number; host: string }> {
-  // ?host=&tab= lets the page be opened outside the toolbar (tests, screenshots).
+async function activeTab(): Promise<{ id: number; host: string; protocol: string; port: string }> {
+  // ?host=&tab=&port= lets the page be opened outside the toolbar (tests, screenshots).
   const params = new URLSearchParams(location.search);
-  if (params.has('host')) return { id: Number(params.get('tab') ?? -1), host: params.get('host') ?? '' };
+  if (params.has('host'))
+    return {
+      id: Number(params.get('tab') ?? -1),
+      host: params.get('host') ?? '',
+      protocol: params.get('protocol') ?? 'http:',
+      port: params.get('port') ?? '',
+    };
   const [tab] = await chrome.tabs.query({ active: true, currentWindow: true });
-  return { id: tab?.id ?? -1, host: tab?.url ? new URL(tab.url).hostname : '' };
+  const url = tab?.url ? new URL(tab.url) : undefined;
+  return {
+    id: tab?.id ?? -1,
+    host: url?.hostname ?? '',
+    protocol: url?.protocol ?? 'https:',
+    port: url?.port ?? '',
+  };
 }
 
 function showError(message: string | null) {
@@ -24,6 +36,14 @@ async function render() {
   $('host').textContent = tab.host || '(no site)';
   $<HTMLInputElement>('pr').value = site?.pr ?? '';
   $<HTMLInputElement>('enabled').checked = site?.enabled ?? false;
+  // The same PR as a link, for a client that cannot send X-Canary (chat, phone, webhook).
+  const preview = $<HTMLParagraphElement>('preview');
+  preview.hidden = !site?.pr;
+  if (site?.pr) {
+    const link = $<HTMLAnchorElement>('preview-link');
+    link.href = previewUrl(tab.host, site.pr, tab.protocol, tab.port);
+    link.textContent = link.href;
+  }
   const recent = $('recent');
   recent.replaceChildren(
     ...settings.recent.map((pr) => {

@@ -145,13 +145,26 @@ describe('extension-canary in Chromium', { skip: missing }, () => {
     const extension = new URL(worker.url()).host;
     const popup = await context.newPage();
     await popup.setViewportSize({ width: 380, height: 460 });
-    await popup.goto(`chrome-extension://${extension}/popup.html?host=localhost&tab=${id}`);
+    await popup.goto(
+      `chrome-extension://${extension}/popup.html?host=localhost&tab=${id}&protocol=http:&port=${lab.ports.internal}`,
+    );
     await popup.locator('#chain li .tag').first().waitFor();
     assert.deepEqual(await popup.locator('#chain li').allTextContents(), [
       `api-service (${(await popup.locator('#chain li').first().textContent())?.match(/\((.*)\)/)?.[1]})pr-123`,
       `store-service (${(await popup.locator('#chain li').nth(1).textContent())?.match(/\((.*)\)/)?.[1]})pr-123`,
     ]);
     assert.equal(await popup.inputValue('#pr'), '123');
+    const preview = (await popup.locator('#preview-link').getAttribute('href')) ?? '';
+    assert.equal(preview, `http://pr-123.localhost:${lab.ports.internal}/`);
+    // The preview link works in the browser itself, without the extension's header.
+    await setSite('localhost', '123', false);
+    const viaPreview = await page.goto(`${preview}openapi.json`);
+    assert.match(
+      viaPreview?.headers()['x-served-by'] ?? '',
+      /^api-service@pr-123 /,
+      'the preview hostname reached PR 123',
+    );
+    await setSite('localhost', '123', true);
     await popup.fill('#pr', '77');
     await popup.click('button[type=submit]');
     await popup.locator('.recent button', { hasText: '77' }).waitFor();

@@ -6,6 +6,7 @@ import {
   badgeFor,
   dnrRules,
   parseServedBy,
+  previewUrl,
   RESOURCE_TYPES,
   type Settings,
   validateHost,
@@ -14,6 +15,12 @@ import {
 } from '../src/logic.ts';
 
 describe('extension logic', () => {
+  it('offers the preview hostname of a site’s PR (pr-<N>.localhost for the lab)', () => {
+    assert.equal(previewUrl('api.int-001.example.com', '123'), 'https://pr-123.api.int-001.example.com/');
+    assert.equal(previewUrl('localhost', '7', 'http:', '8080'), 'http://pr-7.localhost:8080/');
+    assert.equal(previewUrl('127.0.0.1', '7', 'http:', '8080'), 'http://pr-7.localhost:8080/');
+  });
+
   it('takes the header names and the PR number rule from canary-context (src/defaults.ts, written by build.ts)', () => {
     assert.equal(defaults.CANARY_HEADER, context.CANARY_HEADER);
     assert.equal(defaults.CANARY_ECHO_HEADER, context.CANARY_ECHO_HEADER);

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -91,6 +92,49 @@ describe('the lab', { skip: kubectlMissing }, () => {
         'store-service@pr-7',
         'store-service@stable',
       ]);
+    });
+
+    it('a preview hostname pr-123.localhost reaches PR 123 at every hop; a PR without an edge canary has none', async () => {
+      const token = await lab.token('lab');
+      const viaHost = (host: string) =>
+        new Promise<{ status: number; servedBy: string }>((resolve, reject) => {
+          const req = request(
+            {
+              host: '127.0.0.1',
+              port: lab.ports.internal,
+              path: '/v1/items',
+              headers: { host: `${host}:${lab.ports.internal}`, authorization: `Bearer ${token}` },
+            },
+            (res) => {
+              res.resume();
+              resolve({ status: res.statusCode ?? 0, servedBy: String(res.headers['x-served-by'] ?? '') });
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        });
+      const preview = await viaHost('pr-123.localhost');
+      assert.equal(preview.status, 200);
+      assert.match(preview.servedBy, /^api-service@pr-123 \(.*\), store-service@pr-123 /);
+      assert.equal((await viaHost('pr-7.localhost')).status, 404, 'PR 7 deploys no edge service');
+      assert.equal((await viaHost('pr-999.localhost')).status, 404);
+      const publicPort = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: lab.ports.websecure,
+            path: '/v1/items',
+            headers: { host: 'pr-123.localhost' },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(publicPort, 404, 'no preview hostname on the public entrypoint');
     });
 
     it('explains which route matched at each hop', () => {

@@ -29,6 +29,22 @@ export const MUTATIONS: readonly Mutation[] = [
     edits: [{ find: 'Header(`X-Canary`, `{{ .number }}`)', replace: 'Header(`{{ .number }}`, `X-Canary`)' }],
   },
   {
+    name: 'a PR claims another PR’s preview hostname',
+    rule: 'preview-hostname',
+    edits: [{ find: 'previewMatch: "Host(`pr-{{ .number }}.', replace: 'previewMatch: "Host(`pr-1.' }],
+  },
+  {
+    name: 'the preview key middleware sets another PR’s number',
+    rule: 'preview-hostname',
+    edits: [
+      {
+        find: '  - source: { kind: CanaryParams, fieldPath: spec.pr }\n    targets:\n      - select: { kind: Middleware',
+        replace:
+          '  - source: { kind: CanaryParams, fieldPath: spec.port }\n    targets:\n      - select: { kind: Middleware',
+      },
+    ],
+  },
+  {
     name: 'a typo in the gRPC service canary routes match',
     rule: 'grpc-service-exists',
     edits: [{ find: 'grpcService: store.v1.StoreService', replace: 'grpcService: store.v1.StorService' }],

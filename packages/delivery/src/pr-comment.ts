@@ -28,6 +28,8 @@ export function prCommentBody({ pr, tag, services, host }: CommentInput): string
     '',
     `\`X-Served-By\` should list \`@pr-${pr}\` for ${services.join(' and ')}.`,
     '',
+    `Without the header (a link in chat, a phone, a webhook): **https://pr-${pr}.${host}/** reaches PR ${pr} at every hop, on the internal entrypoint, when the PR deploys an edge service.`,
+    '',
     `On your machine: \`npm start\`, then \`npx canary lab add ${pr} --services ${services.join(',')} --ref <this branch>\`.`,
     `In a browser: the **extension-canary** extension, PR ${pr} for ${host}.`,
     '',

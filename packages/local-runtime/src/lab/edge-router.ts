@@ -67,11 +67,17 @@ export class EdgeRouter {
     return this.#table;
   }
 
-  /** The host a Host header addresses; localhost and loopback addresses stand for the API host. */
+  /**
+   * The host a Host header addresses; localhost and loopback addresses stand for the API
+   * host, and `<name>.localhost` (which browsers and curl resolve to loopback) for
+   * `<name>.<API host>`: `pr-123.localhost` is PR 123's preview hostname.
+   */
   hostOf(hostHeader: string | undefined): string {
     const raw = (hostHeader ?? '').toLowerCase();
     const host = raw.startsWith('[') ? raw.slice(0, raw.indexOf(']') + 1) : (raw.split(':')[0] ?? '');
-    return LOOPBACK.has(host) ? this.#options.host : host;
+    if (LOOPBACK.has(host)) return this.#options.host;
+    if (host.endsWith('.localhost')) return `${host.slice(0, -'localhost'.length)}${this.#options.host}`;
+    return host;
   }
 
   #handle(entryPoint: string, req: IncomingMessage, res: ServerResponse) {

@@ -2,10 +2,22 @@ import { CANARY_HEADER, CANARY_METADATA_KEY } from 'canary-context';
 import { canaryTrack, STABLE_TRACK } from 'service-catalogue';
 import type { RenderedApplication } from '../argo.ts';
 import { asArray, at, isClusterScoped, type K8sObject, type RenderedObject, syncWave } from '../objects.ts';
-import { allApplications, allObjects, containers, headerMatchers, traefikRoutes } from './scene.ts';
+import {
+  allApplications,
+  allObjects,
+  containers,
+  headerMatchers,
+  hostOf,
+  middlewareOf,
+  traefikRoutes,
+} from './scene.ts';
 import { appItem, type Finding, finding, type Rule, type Scene } from './types.ts';
 
 const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
+/** Objects of a preview hostname (components/canary-route-edge/preview.yaml). */
+export const PREVIEW_LABEL = 'config.pr-canary.dev/route';
+export const isPreview = (object: K8sObject) =>
+  (at(object, 'metadata', 'labels') as Record<string, string> | undefined)?.[PREVIEW_LABEL] === 'preview';
 const ROUTE_KINDS = new Set(['IngressRoute', 'GRPCRoute']);
 
 export const canaryKeyValue: Rule = {
@@ -27,7 +39,8 @@ export const canaryKeyValue: Rule = {
               `match header ${CANARY_HEADER} with value ${pr} and send to ${app.destinationNamespace}`,
             ),
           );
-        if (item.object.kind === 'IngressRoute') {
+        // Preview hostnames are keyed by their host (rule preview-hostname), not a header.
+        if (item.object.kind === 'IngressRoute' && !isPreview(item.object)) {
           traefikRoutes(item.object).forEach((route, i) => {
             const headers = headerMatchers(route.match);
             if (headers.some((h) => h.name === pr))
@@ -454,3 +467,94 @@ export const isolatedTable: Rule = {
 };
 
 export type { K8sObject };
+
+const PREVIEW_HOST = /^pr-([0-9]+)\.(.+)$/;
+
+export const previewHostname: Rule = {
+  name: 'preview-hostname',
+  description:
+    "a preview hostname pr-<N>.<api host> is rendered only for PR N, on the internal entrypoint with canary-guard, sets X-Canary: N and sends to PR N's namespace",
+  check: (scene) => {
+    const out: Finding[] = [];
+    // No route outside a PR's own Application may answer a preview hostname.
+    for (const app of allApplications(scene)) {
+      if (app.pullRequest !== undefined) continue;
+      for (const item of app.objects) {
+        if (item.object.kind !== 'IngressRoute') continue;
+        traefikRoutes(item.object).forEach((route, i) => {
+          if (PREVIEW_HOST.test(hostOf(route.match) ?? ''))
+            out.push(
+              finding(
+                'preview-hostname',
+                item,
+                `spec.routes[${i}].match`,
+                `"${route.match}" claims a PR's preview hostname outside that PR's Application`,
+                'preview hostnames come only from components/canary-route-edge/preview.yaml',
+              ),
+            );
+        });
+      }
+    }
+    for (const app of scene.canary) {
+      const pr = String(app.pullRequest);
+      const keyRoute = app.objects
+        .filter((o) => o.object.kind === 'IngressRoute' && !isPreview(o.object))
+        .flatMap((o) => traefikRoutes(o.object))[0];
+      const apiHost = keyRoute === undefined ? undefined : hostOf(keyRoute.match);
+      for (const item of app.objects) {
+        if (item.object.kind !== 'IngressRoute') continue;
+        traefikRoutes(item.object).forEach((route, i) => {
+          const host = hostOf(route.match) ?? '';
+          const claimed = PREVIEW_HOST.exec(host);
+          if (claimed === null && !isPreview(item.object)) return;
+          const wrong = (path: string, message: string, fix: string) =>
+            out.push(finding('preview-hostname', item, path, message, fix));
+          const want = `pr-${pr}.${apiHost ?? '<api host>'}`;
+          if (route.match !== `Host(\`${want}\`)`)
+            wrong(
+              `spec.routes[${i}].match`,
+              `PR ${pr}'s preview route matches "${route.match}"${claimed !== null && claimed[1] !== pr ? `: that is PR ${claimed[1]}'s hostname` : ''}`,
+              `match exactly Host(\`${want}\`)`,
+            );
+          const eps = asArray(at(item.object, 'spec', 'entryPoints'));
+          if (eps.length !== 1 || eps[0] !== 'internal')
+            wrong(
+              'spec.entryPoints',
+              `PR ${pr}'s preview route is on ${eps.join(', ') || 'every entrypoint'}`,
+              'entryPoints: [internal]',
+            );
+          const middlewares = (route.middlewares ?? []).map((ref) => middlewareOf(scene, ref, item.object));
+          if (!middlewares.some((mw) => at(mw, 'spec', 'ipAllowList') !== undefined))
+            wrong(
+              `spec.routes[${i}].middlewares`,
+              `PR ${pr}'s preview route is not guarded`,
+              'add middleware canary-guard',
+            );
+          const sets = middlewares
+            .map(
+              (mw) =>
+                at(mw, 'spec', 'headers', 'customRequestHeaders') as Record<string, unknown> | undefined,
+            )
+            .flatMap((headers) =>
+              Object.entries(headers ?? {}).filter(([name]) => name.toLowerCase() === CANARY_HEADER),
+            );
+          if (sets.length !== 1 || String(sets[0]?.[1]) !== pr)
+            wrong(
+              `spec.routes[${i}].middlewares`,
+              `PR ${pr}'s preview route must set ${CANARY_HEADER}: ${pr} exactly once (it sets ${sets.map(([, v]) => String(v)).join(', ') || 'nothing'})`,
+              `a Middleware with customRequestHeaders X-Canary: "${pr}"`,
+            );
+          (route.services ?? []).forEach((svc, j) => {
+            if (svc.namespace !== app.destinationNamespace)
+              wrong(
+                `spec.routes[${i}].services[${j}].namespace`,
+                `PR ${pr}'s preview hostname sends to ${svc.namespace ?? '(route namespace)'}`,
+                `send to ${app.destinationNamespace}`,
+              );
+          });
+        });
+      }
+    }
+    return out;
+  },
+};
