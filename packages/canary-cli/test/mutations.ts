@@ -346,6 +346,7 @@ export const MUTATIONS: readonly Mutation[] = [
       {
         find: '  entryPoints:\n    - internal\n  routes:\n    - kind: Rule\n      # Host',
         replace: '  routes:\n    - kind: Rule\n      # Host',
+        within: 'canary-route-edge/ingressroute.yaml',
       },
     ],
   },
@@ -389,10 +390,12 @@ export const MUTATIONS: readonly Mutation[] = [
       {
         find: '  entryPoints:\n    - internal\n  routes:\n    - kind: Rule\n      # Host',
         replace: '  entryPoints:\n    - websecure\n  routes:\n    - kind: Rule\n      # Host',
+        within: 'canary-route-edge/ingressroute.yaml',
       },
       {
         find: '      middlewares:\n        - name: canary-guard\n          namespace: apps\n      services:\n        - name: placeholder\n          namespace: placeholder',
         replace: '      services:\n        - name: placeholder\n          namespace: placeholder',
+        within: 'canary-route-edge/ingressroute.yaml',
       },
     ],
   },
