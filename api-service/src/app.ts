@@ -18,7 +18,7 @@ import Fastify, {
 import type { Registry } from 'prom-client';
 import { httpServerMetrics, type Logger } from 'service-kit';
 import type { Authenticate } from './auth.ts';
-import { answerClientError, installErrorHandler } from './errors.ts';
+import { ApiError, answerClientError, installErrorHandler } from './errors.ts';
 import { itemRoutes } from './items/routes.ts';
 import { ErrorJson, ItemJson } from './items/schemas.ts';
 import type { Store } from './store-client.ts';
@@ -28,6 +28,8 @@ export interface AppOptions {
   readonly store: Store;
   /** Who a request comes from (jwtAuthenticator; headerAuthenticator only without an issuer). */
   readonly authenticate: Authenticate;
+  /** Deliberate faults on /v1 (FAULT_DELAY_MS, FAULT_ERROR_RATIO); none by default. */
+  readonly faults?: { readonly delayMs: number; readonly errorRatio: number };
   readonly logger: Logger;
   /** Origins allowed cross-origin access; none when empty. */
   readonly corsOrigins: readonly string[];
@@ -177,6 +179,17 @@ export async function buildApp(options: AppOptions): Promise<ApiApp> {
     }
     done();
   });
+
+  const faults = options.faults;
+  if (faults !== undefined && (faults.delayMs > 0 || faults.errorRatio > 0)) {
+    options.logger.warn(faults, 'fault injection on: requests to /v1 are delayed or fail on purpose');
+    app.addHook('onRequest', async (request) => {
+      if (!request.url.startsWith('/v1/')) return;
+      if (faults.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.delayMs));
+      if (Math.random() < faults.errorRatio)
+        throw new ApiError(500, 'fault_injected', 'a fault injected on purpose (FAULT_ERROR_RATIO)');
+    });
+  }
 
   // Every answer (errors and 404s included): no MIME sniffing; tenant data is never
   // stored by caches.

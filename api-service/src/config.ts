@@ -35,6 +35,12 @@ const shape = {
     ),
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /**
+   * Deliberate faults for a canary's verdict to be seen failing (the lab's `lab add
+   * --fault-delay-ms/--fault-error-ratio`); off by default, never set in the manifests.
+   */
+  FAULT_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(0),
+  FAULT_ERROR_RATIO: z.coerce.number().min(0).max(1).default(0),
+  /**
    * Authentication: JWTs from this issuer's JWKS (the manifests set all three per
    * environment). Without AUTH_JWKS_URL the api trusts X-Tenant-ID (a developer's own
    * process only) and says so at start.

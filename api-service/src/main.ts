@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     identity,
     store,
     authenticate,
+    faults: { delayMs: config.FAULT_DELAY_MS, errorRatio: config.FAULT_ERROR_RATIO },
     logger,
     corsOrigins: config.CORS_ORIGINS,
     readyDeadlineMs: config.READY_DEADLINE_MS,

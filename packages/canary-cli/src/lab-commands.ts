@@ -6,7 +6,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 export async function labAdd(
   repoRoot: string,
   pr: number,
-  options: { services?: string[]; ref?: string; isolatedData?: boolean },
+  options: { services?: string[]; ref?: string; isolatedData?: boolean; env?: Record<string, string> },
 ): Promise<number> {
   const client = await labClient(repoRoot);
   const added = (await client.add(pr, options, (line) => say(`lab: ${line}`))) as {

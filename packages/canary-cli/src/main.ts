@@ -6,7 +6,8 @@ import { RULES } from './gitops/rules/index.ts';
 import { labAdd, labRestart, labRm, labStatus } from './lab-commands.ts';
 import { DEFAULT_DATA_DIR, labUp } from './lab-up.ts';
 import { CANARY_ENVIRONMENT, defaultLabels, renderCommand } from './render-command.ts';
-import { tokenCommand } from './token-command.ts';
+import { reportCommand } from './report-command.ts';
+import { parseTtl, tokenCommand } from './token-command.ts';
 import { verifyCommand } from './verify-command.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -24,9 +25,11 @@ The lab (no cluster: the manifests' routes, on this machine):
       runs a local Prometheus (Debian's prometheus) scraping every lab process with the
       manifests' recording rules and alerts. Ctrl-C stops it all.
   canary lab add N [--services S1,S2] [--ref REF] [--isolated-data]
+                   [--fault-delay-ms MS] [--fault-error-ratio R]
       Run PR N's canaries next to stable (the working tree, or REF's code) and load the
       routes its rendered manifests define. --services: catalogue names (default: all).
-      --isolated-data gives it its own table.
+      --isolated-data gives it its own table. --fault-*: the canaries delay every /v1
+      request by MS or fail a ratio R (0-1) of them, to see canary report fail.
   canary lab rm N
       Remove PR N's routes, then stop its services (and drop its table).
   canary lab restart SERVICE [--pr N]
@@ -34,6 +37,14 @@ The lab (no cluster: the manifests' routes, on this machine):
       that crashed, without waiting for its backoff.
   canary lab status [--json]
       Services, tracks, addresses, health, restarts and loaded routes.
+  canary report --pr N [--prometheus URL] [--window 10m] [--step 15s]
+                [--format text|markdown|json] [--json-file FILE]
+      Compare PR N's canaries with stable per service over the window (request rate, error
+      ratio, p50/p99 latency from the recording rules): one-sided Mann-Whitney U (α 0.05)
+      plus tolerances, at least 50 canary requests. Verdict per service: pass, fail (which
+      metric, by how much) or not enough traffic. Exit 0 pass, 3 fail, 4 no verdict.
+      Default Prometheus: the lab's (lab up --observability). --json-file: also write
+      the JSON form there.
   canary token --tenant T [--user U] [--ttl 1h]
       Print a JWT for tenant T from the lab's issuer (its key is in .lab/, made by the
       first lab up): the api authenticates every request, in the lab as in the cluster.
@@ -93,6 +104,29 @@ function parse<T extends NonNullable<ParseArgsConfig['options']>>(
     throw err;
   }
 }
+/** The canaries' fault settings (api-service FAULT_DELAY_MS / FAULT_ERROR_RATIO), checked here. */
+function faultEnv(delay: string | undefined, ratio: string | undefined): Record<string, string> | undefined {
+  if (delay === undefined && ratio === undefined) return undefined;
+  const env: Record<string, string> = {};
+  if (delay !== undefined) {
+    const ms = Number(delay);
+    if (!/^[0-9]+$/.test(delay) || ms > 10_000)
+      throw new UsageError(
+        `lab add: --fault-delay-ms expects milliseconds from 0 to 10000, got ${JSON.stringify(delay)}`,
+      );
+    env.FAULT_DELAY_MS = String(ms);
+  }
+  if (ratio !== undefined) {
+    const r = Number(ratio);
+    if (ratio.trim() === '' || !Number.isFinite(r) || r < 0 || r > 1)
+      throw new UsageError(
+        `lab add: --fault-error-ratio expects a number from 0 to 1, got ${JSON.stringify(ratio)}`,
+      );
+    env.FAULT_ERROR_RATIO = String(r);
+  }
+  return env;
+}
+
 const portNumber = (value: string, flag: string) => {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -135,11 +169,15 @@ export async function run(argv: string[]): Promise<number> {
         services: { type: 'string' },
         ref: { type: 'string' },
         'isolated-data': { type: 'boolean', default: false },
+        'fault-delay-ms': { type: 'string' },
+        'fault-error-ratio': { type: 'string' },
         repo: { type: 'string', default: REPO_ROOT },
       },
       true,
     );
+    const env = faultEnv(values['fault-delay-ms'], values['fault-error-ratio']);
     return labAdd(values.repo, prNumber(positionals[0]), {
+      ...(env === undefined ? {} : { env }),
       ...(values.services === undefined
         ? {}
         : { services: values.services.split(',').filter((s) => s !== '') }),
@@ -177,6 +215,29 @@ export async function run(argv: string[]): Promise<number> {
       repo: { type: 'string', default: REPO_ROOT },
     });
     return labStatus(values.repo, values.json);
+  }
+  if (group === 'report') {
+    const { values } = parse('report', argv.slice(1), {
+      pr: { type: 'string' },
+      prometheus: { type: 'string' },
+      window: { type: 'string', default: '10m' },
+      step: { type: 'string', default: '15s' },
+      format: { type: 'string', default: 'text' },
+      'json-file': { type: 'string' },
+      repo: { type: 'string', default: REPO_ROOT },
+    });
+    const format = values.format;
+    if (format !== 'text' && format !== 'markdown' && format !== 'json')
+      throw new UsageError(`report: --format must be text, markdown or json, got ${JSON.stringify(format)}`);
+    return reportCommand({
+      repoRoot: values.repo,
+      pr: prNumber(values.pr, 'PR number in --pr'),
+      prometheus: values.prometheus,
+      windowS: parseTtl(values.window, '--window'),
+      stepS: parseTtl(values.step, '--step'),
+      format,
+      jsonFile: values['json-file'],
+    });
   }
   if (group === 'token') {
     const { values } = parse('token', argv.slice(1), {

@@ -19,10 +19,10 @@ export async function labToken(
 }
 
 /** `1h`, `30m`, `45s`, `2d` → seconds. */
-export function parseTtl(value: string): number {
+export function parseTtl(value: string, flag = '--ttl'): number {
   const match = /^([1-9][0-9]*)([smhd])$/.exec(value);
   if (match === null)
-    throw new Error(`--ttl: expected a duration like 30m, 1h or 2d, got ${JSON.stringify(value)}`);
+    throw new Error(`${flag}: expected a duration like 30m, 1h or 2d, got ${JSON.stringify(value)}`);
   return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as 's' | 'm' | 'h' | 'd'];
 }
 

@@ -18,6 +18,8 @@ import { stringify } from 'yaml';
 import { canaryOverview } from '../../../manifests-microservices/observability/dashboards/canary-overview.ts';
 import { buildKustomization } from '../src/gitops/kustomize.ts';
 import { manifestRoutes } from '../src/lab-routes.ts';
+import { fetchSamples } from '../src/report/prometheus.ts';
+import { judge } from '../src/report/verdict.ts';
 import { repoRoot } from './fixture-repo.ts';
 import { kubectlMissing } from './kubectl.ts';
 
@@ -134,6 +136,40 @@ describe('a real Prometheus scraping the lab', { skip: promMissing }, () => {
     ).json()) as { data: { result: Array<{ metric: Record<string, string> }> } };
     assert.equal(up.data.result[0]?.metric.job, 'store-service');
     assert.equal(up.data.result[0]?.metric.endpoint, 'metrics');
+  });
+
+  it('canary report: pass for a healthy canary, fail naming latency for one slowed by its fault setting', async () => {
+    await lab.add(124, { services: ['api-service'], env: { FAULT_DELAY_MS: '150' } });
+    const http = httpClient(`http://localhost:${lab.ports.internal}`, { 'x-tenant-id': 'report' }, (t) =>
+      lab.token(t),
+    );
+    let traffic = true;
+    const drive = async (headers: Record<string, string>) => {
+      while (traffic) {
+        await http('GET', '/v1/items', { headers });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const loads = [drive({}), drive({ 'x-canary': '123' }), drive({ 'x-canary': '124' })];
+    // 20 s for the 1-minute rates to fill, then a 30 s window of 2 s steps.
+    await new Promise((resolve) => setTimeout(resolve, 50_000));
+    const url = lab.prometheusUrl ?? '';
+    const [healthy, slowed] = await Promise.all([
+      fetchSamples(url, 123, 30, 2),
+      fetchSamples(url, 124, 30, 2),
+    ]);
+    traffic = false;
+    await Promise.all(loads);
+    const verdicts = (samples: typeof healthy) =>
+      samples.map((s) => judge(s, 2)).map((v) => `${v.service}: ${v.verdict}: ${v.reason}`);
+    assert.deepEqual(
+      verdicts(healthy).map((v) => v.split(':').slice(0, 2).join(':')),
+      ['api-service: pass', 'store-service: pass'],
+      verdicts(healthy).join('\n'),
+    );
+    const [slow] = verdicts(slowed);
+    assert.equal(verdicts(slowed).length, 1, 'PR 124 runs the api only');
+    assert.match(slow ?? '', /^api-service: fail: .*p50 latency 1\d\d\.\d ms vs stable \d+\.\d ms/);
   });
 });
 

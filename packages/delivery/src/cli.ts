@@ -5,6 +5,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadCatalogue } from 'service-catalogue';
+import { canaryPullRequests, parseReport, REPORT_MARKER, reportComment } from './canary-report.ts';
 import { changedServices } from './changed-services.ts';
 import { github } from './github.ts';
 import { canaryTag, imageName, releaseTag } from './image-tag.ts';
@@ -27,6 +28,8 @@ export const COMMANDS = [
   'delete-pr-images',
   'fork-guard',
   'release-notes',
+  'canary-prs',
+  'report-comment',
 ] as const;
 
 function output(name: string, value: string): void {
@@ -79,6 +82,8 @@ async function main(argv: string[]): Promise<void> {
       file: { type: 'string' },
       image: { type: 'string' },
       services: { type: 'string' },
+      markdown: { type: 'string' },
+      'min-requests': { type: 'string', default: '200' },
       'owner-type': { type: 'string', default: 'orgs' },
     },
   });
@@ -137,6 +142,44 @@ async function main(argv: string[]): Promise<void> {
         env('GITHUB_REPOSITORY'),
         Number(values.pr),
         body,
+      );
+      output('comment', result);
+      return;
+    }
+    case 'canary-prs': {
+      // One PR (workflow_dispatch) or every open PR with a canary label.
+      if (values.pr !== undefined && values.pr !== '') {
+        output('prs', JSON.stringify([Number(values.pr)]));
+        return;
+      }
+      const prs = await canaryPullRequests(
+        github(env('GITHUB_TOKEN'), process.env.GITHUB_API_URL),
+        env('GITHUB_REPOSITORY'),
+        loadCatalogue(repoRoot).map((s) => s.label),
+      );
+      output('prs', JSON.stringify(prs));
+      return;
+    }
+    case 'report-comment': {
+      const pr = Number(required(values, 'pr'));
+      const minRequests = Number(values['min-requests']);
+      if (!Number.isInteger(minRequests) || minRequests < 1)
+        throw new Error(`--min-requests: expected a positive whole number, got ${values['min-requests']}`);
+      const decision = reportComment(
+        parseReport(readFileSync(required(values, 'file'), 'utf8'), pr),
+        readFileSync(required(values, 'markdown'), 'utf8'),
+        minRequests,
+      );
+      if (!decision.post) {
+        output('comment', `skipped: ${decision.reason}`);
+        return;
+      }
+      const result = await upsertComment(
+        github(env('GITHUB_TOKEN'), process.env.GITHUB_API_URL),
+        env('GITHUB_REPOSITORY'),
+        pr,
+        decision.body,
+        REPORT_MARKER,
       );
       output('comment', result);
       return;

@@ -1,3 +1,10 @@
+export {
+  type CanaryReport,
+  canaryPullRequests,
+  parseReport,
+  REPORT_MARKER,
+  reportComment,
+} from './canary-report.ts';
 export { changedServices, type ImageSource } from './changed-services.ts';
 export { COMMANDS } from './cli.ts';
 export { canaryTag, imageName, releaseTag } from './image-tag.ts';

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadCatalogue } from 'service-catalogue';
+import { canaryPullRequests, parseReport, REPORT_MARKER, reportComment } from '../src/canary-report.ts';
 import { changedServices } from '../src/changed-services.ts';
 import { github } from '../src/github.ts';
 import { canaryTag, imageName, releaseTag } from '../src/image-tag.ts';
@@ -216,6 +217,7 @@ describe('PR comment and GitHub calls (against a local fake API)', () => {
     labels: string[];
     comments: Array<{ id: number; body: string }>;
     versions: Array<{ id: number; metadata: { container: { tags: string[] } } }>;
+    pulls?: Array<{ number: number; draft?: boolean; labels: Array<{ name: string }> }>;
   }) {
     const calls: string[] = [];
     const server = createServer(async (req, res) => {
@@ -254,6 +256,10 @@ describe('PR comment and GitHub calls (against a local fake API)', () => {
         const id = Number(url.pathname.split('/').pop());
         for (const c of state.comments) if (c.id === id) c.body = body.body;
         return send(200, {});
+      }
+      if (url.pathname.endsWith('/pulls') && req.method === 'GET') {
+        assert.equal(url.searchParams.get('state'), 'open');
+        return send(200, url.searchParams.get('page') === '1' ? (state.pulls ?? []) : []);
       }
       if (url.pathname.endsWith('/versions') && req.method === 'GET')
         return send(200, url.searchParams.get('page') === '1' ? state.versions : []);
@@ -300,6 +306,86 @@ describe('PR comment and GitHub calls (against a local fake API)', () => {
       assert.deepEqual(
         state.comments.map((c) => c.body),
         ['unrelated', `${COMMENT_MARKER}\nsecond`],
+      );
+    } finally {
+      fake.close();
+    }
+  });
+
+  const report = (verdicts: Array<[string, 'pass' | 'fail' | 'not enough traffic', number]>) => ({
+    pr: 5,
+    verdicts: verdicts.map(([service, verdict, canaryRequests]) => ({ service, verdict, canaryRequests })),
+  });
+
+  it('canary report: posted once every canary served the minimum or one fails, one comment updated in place', async () => {
+    const waiting = reportComment(
+      report([
+        ['api-service', 'pass', 400],
+        ['store-service', 'not enough traffic', 30],
+      ]),
+      '### table',
+      200,
+    );
+    assert.deepEqual(waiting, {
+      post: false,
+      reason: 'waiting for traffic: store-service served 30 of 200 requests',
+    });
+    const failing = reportComment(
+      report([
+        ['api-service', 'fail', 120],
+        ['store-service', 'not enough traffic', 30],
+      ]),
+      '### fail table',
+      200,
+    );
+    assert.equal(failing.post, true, 'a fail is posted without waiting for the minimum');
+    assert.equal(reportComment(report([]), 'x', 200).post, false, 'no canary metrics: nothing to say');
+
+    const state = { labels: [], comments: [{ id: 7, body: `${COMMENT_MARKER}\nstatus` }], versions: [] };
+    const fake = await fakeGitHub(state);
+    try {
+      for (const table of ['### first', '### second']) {
+        const decision = reportComment(report([['api-service', 'pass', 300]]), table, 200);
+        assert.ok(decision.post);
+        await upsertComment(fake.gh, 'o/r', 5, decision.body, REPORT_MARKER);
+      }
+      assert.deepEqual(
+        state.comments.map((c) => c.body),
+        [`${COMMENT_MARKER}\nstatus`, `${REPORT_MARKER}\n### second\n`],
+        'the status comment is left alone; the report comment is created, then updated',
+      );
+    } finally {
+      fake.close();
+    }
+  });
+
+  it('canary report: the report file must be JSON for this PR with well-formed verdicts', () => {
+    assert.equal(parseReport(JSON.stringify(report([['api-service', 'pass', 3]])), 5).verdicts.length, 1);
+    assert.throws(() => parseReport('### markdown', 5), /not JSON/);
+    assert.throws(() => parseReport(JSON.stringify(report([])), 6), /for PR 5, not PR 6/);
+    assert.throws(
+      () => parseReport(JSON.stringify({ pr: 5, verdicts: [{ service: 'x', verdict: 'great' }] }), 5),
+      /malformed verdict/,
+    );
+  });
+
+  it('canary report: due for open, non-draft PRs with a canary label, oldest first', async () => {
+    const state = {
+      labels: [],
+      comments: [],
+      versions: [],
+      pulls: [
+        { number: 3, labels: [{ name: 'canary:api-service' }] },
+        { number: 4, labels: [{ name: 'bug' }] },
+        { number: 8, draft: true, labels: [{ name: 'canary:store-service' }] },
+        { number: 9, labels: [{ name: 'canary:store-service' }, { name: 'bug' }] },
+      ],
+    };
+    const fake = await fakeGitHub(state);
+    try {
+      assert.deepEqual(
+        await canaryPullRequests(fake.gh, 'o/r', ['canary:api-service', 'canary:store-service']),
+        [3, 9],
       );
     } finally {
       fake.close();

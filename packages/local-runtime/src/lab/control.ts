@@ -94,12 +94,18 @@ export async function serveControl(
       }
       const canary = /^\/canaries\/([0-9]+)$/.exec(url.pathname);
       if (req.method === 'PUT' && canary?.[1] !== undefined) {
-        const options = (await body(req)) as { services?: string[]; ref?: string; isolatedData?: boolean };
+        const options = (await body(req)) as {
+          services?: string[];
+          ref?: string;
+          isolatedData?: boolean;
+          env?: Record<string, string>;
+        };
         return stream(async () => {
           const added = await lab.add(Number(canary[1]), {
             services: options.services ?? lab.serviceNames,
             ...(options.ref === undefined ? {} : { ref: options.ref }),
             ...(options.isolatedData === undefined ? {} : { isolatedData: options.isolatedData }),
+            ...(options.env === undefined ? {} : { env: options.env }),
           });
           return { pr: added.pr, services: added.services, sha: added.sha };
         });
@@ -134,7 +140,7 @@ export interface LabClient {
   status(): Promise<LabStatus>;
   add(
     pr: number,
-    options: { services?: string[]; ref?: string; isolatedData?: boolean },
+    options: { services?: string[]; ref?: string; isolatedData?: boolean; env?: Record<string, string> },
     progress?: (line: string) => void,
   ): Promise<unknown>;
   remove(pr: number, progress?: (line: string) => void): Promise<unknown>;

@@ -73,6 +73,8 @@ export interface AddOptions {
   readonly services: readonly string[];
   readonly ref?: string;
   readonly isolatedData?: boolean;
+  /** Extra environment for this PR's services (e.g. the fault settings). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 interface Canary {
@@ -241,6 +243,7 @@ export class Lab {
     version: string,
     root: string,
     table: string | undefined,
+    extraEnv: Readonly<Record<string, string>> = {},
   ): InstanceSpec {
     const dynamo = this.#dynamo;
     if (dynamo === undefined) throw new LabError('the embedded DynamoDB is not running');
@@ -256,6 +259,7 @@ export class Lab {
       // As in the cluster: keep listening briefly after SIGTERM, so requests routed just
       // before the routes were removed still land.
       SHUTDOWN_DELAY_MS: '300',
+      ...extraEnv,
     };
     return { entry, namespace, track, version, root, env };
   }
@@ -371,6 +375,7 @@ export class Lab {
               `pr-${pr}-${sha.slice(0, 8)}`,
               root,
               tables[entry.name],
+              options.env,
             ),
           );
           started.push(serviceKey({ name: entry.name, namespace }));
