@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mannWhitneyGreater, normalUpperTail } from '../src/report/mann-whitney.ts';
-import { judge, median } from '../src/report/verdict.ts';
+import { formatP, judge, median } from '../src/report/verdict.ts';
 
 const repeat = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
 
@@ -49,5 +49,12 @@ describe('canary analysis', () => {
     assert.match(quiet.reason, /canary served 24 requests in 20 intervals \(needs 50/);
     assert.equal(median([3, 1, 2]), 2);
     assert.equal(median([4, 1, 2, 3]), 2.5);
+  });
+
+  it('prints p-values below 0.001 as a bound, others to two figures', () => {
+    assert.equal(formatP(0), 'p<0.001');
+    assert.equal(formatP(0.00012), 'p<0.001');
+    assert.equal(formatP(0.0123), 'p=0.012');
+    assert.equal(formatP(1), 'p=1.0');
   });
 });

@@ -127,7 +127,12 @@ export function judge(
 
 export function describe(m: MetricResult): string {
   if (m.metric === 'error ratio')
-    return `${(m.canary * 100).toFixed(1)}% vs stable ${(m.stable * 100).toFixed(1)}% (p=${m.p.toPrecision(2)})`;
+    return `${(m.canary * 100).toFixed(1)}% vs stable ${(m.stable * 100).toFixed(1)}% (${formatP(m.p)})`;
   const ratio = m.stable > 0 ? ` (${(m.canary / m.stable).toFixed(1)}×)` : '';
-  return `${(m.canary * 1000).toFixed(1)} ms vs stable ${(m.stable * 1000).toFixed(1)} ms${ratio} (p=${m.p.toPrecision(2)})`;
+  return `${(m.canary * 1000).toFixed(1)} ms vs stable ${(m.stable * 1000).toFixed(1)} ms${ratio} (${formatP(m.p)})`;
+}
+
+/** A p-value as a reader wants it: below 0.001 the digits are noise of the approximation. */
+export function formatP(p: number): string {
+  return p < 0.001 ? 'p<0.001' : `p=${p.toPrecision(2)}`;
 }
