@@ -24,9 +24,13 @@ describe('canary usage errors', () => {
   it('name the command, the option and what is known, without parser jargon', async () => {
     assert.equal(
       await usageError('lab', 'add', '5', '--sevices', 'x'),
-      'canary: lab add: unknown option --sevices (known: --services, --ref, --isolated-data, --repo)',
+      'canary: lab add: unknown option --sevices (known: --services, --ref, --isolated-data, --fault-delay-ms, --fault-error-ratio, --repo)',
     );
     assert.equal(await usageError('lab', 'up', '--port'), 'canary: lab up: --port needs a value');
+    assert.equal(
+      await usageError('lab', 'add', '5', '--fault-delay-ms', 'abc'),
+      'canary: lab add: --fault-delay-ms expects milliseconds from 0 to 10000, got "abc"',
+    );
     assert.equal(
       await usageError('verify', 'extra'),
       'canary: verify: unexpected argument extra (options: --repo)',

@@ -1,5 +1,6 @@
+export { HEALTH_DESCRIPTOR_SET, REFLECTION_DESCRIPTOR_SET } from './descriptors.ts';
 export { booleanFlag, ConfigError, identityEnv, parseEnv, port } from './env.ts';
-export { addReflection, HEALTH_DESCRIPTOR_SET, REFLECTION_DESCRIPTOR_SET } from './grpc/reflection.ts';
+export { addReflection } from './grpc/reflection.ts';
 export {
   addShutdownTask,
   exitOnBootFailure,

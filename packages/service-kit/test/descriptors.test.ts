@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { HEALTH_DESCRIPTOR_SET, REFLECTION_DESCRIPTOR_SET } from '../src/grpc/reflection.ts';
+import { HEALTH_DESCRIPTOR_SET, REFLECTION_DESCRIPTOR_SET } from '../src/descriptors.ts';
 
 const run = promisify(execFile);
 const packageDir = fileURLToPath(new URL('..', import.meta.url));

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { create, createFileRegistry, fromBinary, toBinary } from '@bufbuild/protobuf';
 import {
   type DescriptorProto,
@@ -8,14 +7,7 @@ import {
   FileDescriptorSetSchema,
 } from '@bufbuild/protobuf/wkt';
 import type { Server, ServerDuplexStream, ServiceDefinition } from '@grpc/grpc-js';
-
-/** grpc.health.v1 and grpc.reflection.v1/v1alpha as buf compiled them (`npm run generate -w service-kit`). */
-export const HEALTH_DESCRIPTOR_SET = fileURLToPath(
-  new URL('../../descriptor/grpc-health.binpb', import.meta.url),
-);
-export const REFLECTION_DESCRIPTOR_SET = fileURLToPath(
-  new URL('../../descriptor/grpc-reflection.binpb', import.meta.url),
-);
+import { REFLECTION_DESCRIPTOR_SET } from '../descriptors.ts';
 
 const REFLECTION_SERVICES = [
   'grpc.reflection.v1.ServerReflection',
