@@ -15,7 +15,9 @@ import { type EmulatedImage, emulateDockerfile } from 'test-harness/dockerfile';
 function start(image: EmulatedImage, env: Record<string, string>) {
   const [command, ...args] = image.entrypoint;
   assert.equal(command, 'node');
-  assert.deepEqual(args.slice(0, 2), ['--import', './packages/service-kit/src/telemetry/register.ts']);
+  // The bundle and its telemetry preload, built in the image by scripts/build-services.ts.
+  assert.match(args[1] ?? '', /^\.\/(api|store)-service\/dist\/register\.js$/);
+  assert.match(args[2] ?? '', /^(api|store)-service\/dist\/main\.js$/);
   const child = spawn(process.execPath, args, {
     cwd: image.workdir,
     env: { PATH: process.env.PATH ?? '', ...image.env, ...env },
@@ -73,9 +75,23 @@ describe('container images (Dockerfiles emulated)', () => {
     assert.equal(images.store?.env.APP_VERSION, 'pr-7-0a1b2c3d');
     assert.equal(images.api?.env.APP_VERSION, 'v1.2.3');
     assert.ok(
-      existsSync(join(images.store?.workdir ?? '', 'packages/store-contract/descriptor/store.binpb')),
+      existsSync(join(images.store?.workdir ?? '', 'store-service/descriptor/store.binpb')),
       'reflection serves the descriptor set',
     );
+    for (const [image, service] of [
+      [images.store, 'store-service'],
+      [images.api, 'api-service'],
+    ] as const) {
+      assert.ok(existsSync(join(image?.workdir ?? '', `${service}/dist/main.js`)), `${service} bundle`);
+      assert.ok(
+        !existsSync(join(image?.workdir ?? '', `${service}/src`)),
+        `${service}: no TypeScript sources`,
+      );
+      assert.ok(
+        !existsSync(join(image?.workdir ?? '', 'node_modules/esbuild')),
+        'esbuild stays in the build stage',
+      );
+    }
   });
 
   it('start with their ENTRYPOINT, serve a request across both, and drain on SIGTERM', async () => {

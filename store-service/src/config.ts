@@ -10,6 +10,11 @@ const shape = {
     .string()
     .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
     .default('store-items'),
+  /**
+   * Where items live: DynamoDB (default), or this process's memory (nothing persists, each
+   * replica has its own items): for the benchmark's request path without a database.
+   */
+  STORE_BACKEND: z.enum(['dynamodb', 'memory']).default('dynamodb'),
   /** Set for DynamoDB Local or the lab's embedded store; unset in AWS. */
   DYNAMODB_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   AWS_REGION: z.string().default('us-east-1'),

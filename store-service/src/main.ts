@@ -8,6 +8,7 @@ import {
 } from 'service-kit';
 import { loadStoreConfig } from './config.ts';
 import { DynamoItemRepository } from './data/dynamo-repository.ts';
+import { InMemoryItemRepository } from './data/memory-repository.ts';
 import { ensureTable } from './data/table.ts';
 import { ItemService } from './domain/items.ts';
 import { PageTokens } from './domain/page-token.ts';
@@ -24,12 +25,15 @@ async function main(): Promise<void> {
   const registry = createRegistry(identity);
   const metrics = await startMetricsServer(registry, config.METRICS_PORT, config.BIND_HOST);
 
-  const dynamo = createDynamoClients(config);
-  if (config.DYNAMODB_CREATE_TABLE) {
+  const dynamo = config.STORE_BACKEND === 'dynamodb' ? createDynamoClients(config) : undefined;
+  if (dynamo !== undefined && config.DYNAMODB_CREATE_TABLE) {
     await ensureTable(dynamo.reads, config.TABLE_NAME);
     logger.info({ table: config.TABLE_NAME }, 'table ready');
   }
-  const repository = new DynamoItemRepository(dynamo, config.TABLE_NAME);
+  if (dynamo === undefined)
+    logger.warn('STORE_BACKEND=memory: items live in this process only and are lost when it stops');
+  const repository =
+    dynamo === undefined ? new InMemoryItemRepository() : new DynamoItemRepository(dynamo, config.TABLE_NAME);
   if (config.PAGE_TOKEN_KEYS === undefined)
     logger.warn('PAGE_TOKEN_KEYS is not set: page tokens are sealed with a key of this process only');
   const store = createStoreServer({
@@ -53,7 +57,7 @@ async function main(): Promise<void> {
     if (config.SHUTDOWN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, config.SHUTDOWN_DELAY_MS));
     await store.shutdown(config.SHUTDOWN_TIMEOUT_MS);
     await metrics.close();
-    dynamo.destroy();
+    dynamo?.destroy();
   });
   logReady(logger, { port, metrics_port: metrics.port });
 }

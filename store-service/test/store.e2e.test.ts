@@ -249,3 +249,48 @@ describe('store-service configuration', () => {
     });
   }
 });
+
+describe('store-service with STORE_BACKEND=memory', () => {
+  it('serves items from its own memory, with no DynamoDB, and warns that nothing persists', async () => {
+    const store = await startService('store-service', {
+      env: { PORT: '0', METRICS_PORT: '0', BIND_HOST: '127.0.0.1', STORE_BACKEND: 'memory' },
+    });
+    const client = connectStore(store.ports.port ?? 0);
+    try {
+      const item = {
+        tenantId: 'mem',
+        requestId: '',
+        name: 'Kept in memory',
+        description: '',
+        priceCents: 5,
+        category: Category.CATEGORY_BOOKS,
+        sku: '',
+        inventoryCount: 1,
+        tags: [],
+        userId: '',
+      };
+      const { response } = await client.call(client.client.createItem, item);
+      const { response: got } = await client.call(client.client.getItem, {
+        tenantId: 'mem',
+        id: response.item?.id ?? '',
+      });
+      assert.equal(got.item?.name, 'Kept in memory');
+      assert.ok(
+        store.logs.some((l) => l.includes('"level":"warn"') && l.includes('STORE_BACKEND=memory')),
+        'warns at start',
+      );
+    } finally {
+      client.client.close();
+      await store.stop();
+    }
+  });
+
+  it('refuses an unknown backend, naming the variable', async () => {
+    await assert.rejects(
+      startService('store-service', {
+        env: { PORT: '0', METRICS_PORT: '0', BIND_HOST: '127.0.0.1', STORE_BACKEND: 'redis' },
+      }),
+      /STORE_BACKEND/,
+    );
+  });
+});

@@ -399,4 +399,26 @@ export const MUTATIONS: readonly Mutation[] = [
       },
     ],
   },
+  {
+    name: "the api's memory limit cut to 192Mi, its heap flags unchanged",
+    rule: 'node-memory-fits',
+    edits: [
+      {
+        find: '              memory: 320Mi',
+        replace: '              memory: 192Mi',
+        within: 'kustomize/api-service/base/deployment.yaml',
+      },
+    ],
+  },
+  {
+    name: "the store's heap flags dropped (V8 sizes its heap from the node)",
+    rule: 'node-memory-fits',
+    edits: [
+      {
+        find: '            - name: NODE_OPTIONS\n              value: --max-old-space-size=128 --max-semi-space-size=8\n',
+        replace: '',
+        within: 'kustomize/store-service/base/deployment.yaml',
+      },
+    ],
+  },
 ];

@@ -173,117 +173,126 @@ describe('a real Prometheus scraping the lab', { skip: promMissing }, () => {
   });
 });
 
-describe('tracing and logs across both hops', () => {
-  const spans: Array<{
-    service: string;
-    track: string;
-    traceId: string;
-    name: string;
-    canary: string | undefined;
-  }> = [];
-  let receiver: ReturnType<typeof createServer>;
-  let stack: Stack;
-  before(async () => {
-    // A local OTLP/HTTP receiver (JSON encoding).
-    receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
-      req.on('end', () => {
-        const value = (v: Record<string, unknown>) => Object.values(v)[0] as string;
-        const payload = JSON.parse(body) as {
-          resourceSpans: Array<{
-            resource: { attributes: Array<{ key: string; value: Record<string, unknown> }> };
-            scopeSpans: Array<{
-              spans: Array<{
-                traceId: string;
-                name: string;
-                attributes?: Array<{ key: string; value: Record<string, unknown> }>;
+// The sources as the lab runs them, and the bundles the images ship (their telemetry
+// preload is a bundle of its own and must still see the app's canary context).
+for (const build of ['sources', 'bundle'] as const)
+  describe(`tracing and logs across both hops (${build})`, () => {
+    const spans: Array<{
+      service: string;
+      track: string;
+      traceId: string;
+      name: string;
+      canary: string | undefined;
+    }> = [];
+    let receiver: ReturnType<typeof createServer>;
+    let stack: Stack;
+    before(async () => {
+      // A local OTLP/HTTP receiver (JSON encoding).
+      receiver = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c) => {
+          body += c;
+        });
+        req.on('end', () => {
+          const value = (v: Record<string, unknown>) => Object.values(v)[0] as string;
+          const payload = JSON.parse(body) as {
+            resourceSpans: Array<{
+              resource: { attributes: Array<{ key: string; value: Record<string, unknown> }> };
+              scopeSpans: Array<{
+                spans: Array<{
+                  traceId: string;
+                  name: string;
+                  attributes?: Array<{ key: string; value: Record<string, unknown> }>;
+                }>;
               }>;
             }>;
-          }>;
-        };
-        for (const rs of payload.resourceSpans) {
-          const resource = Object.fromEntries(rs.resource.attributes.map((a) => [a.key, value(a.value)]));
-          for (const scope of rs.scopeSpans) {
-            for (const span of scope.spans) {
-              const attrs = Object.fromEntries((span.attributes ?? []).map((a) => [a.key, value(a.value)]));
-              spans.push({
-                service: resource['service.name'] ?? '',
-                track: resource['deployment.track'] ?? '',
-                traceId: span.traceId,
-                name: span.name,
-                canary: attrs['canary.pr'],
-              });
+          };
+          for (const rs of payload.resourceSpans) {
+            const resource = Object.fromEntries(rs.resource.attributes.map((a) => [a.key, value(a.value)]));
+            for (const scope of rs.scopeSpans) {
+              for (const span of scope.spans) {
+                const attrs = Object.fromEntries((span.attributes ?? []).map((a) => [a.key, value(a.value)]));
+                spans.push({
+                  service: resource['service.name'] ?? '',
+                  track: resource['deployment.track'] ?? '',
+                  traceId: span.traceId,
+                  name: span.name,
+                  canary: attrs['canary.pr'],
+                });
+              }
             }
           }
-        }
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
+      if (build === 'bundle') await run(process.execPath, ['scripts/build-services.ts'], { cwd: repoRoot });
+      stack = await startStack({
+        build,
+        edgePort: 0,
+        dataDir: undefined,
+        env: {
+          DEPLOYMENT_TRACK: 'pr-123',
+          APP_VERSION: 'pr-123-1a2b3c4d',
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_BSP_SCHEDULE_DELAY: '100',
+        },
       });
     });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
-    stack = await startStack({
-      edgePort: 0,
-      dataDir: undefined,
-      env: {
-        DEPLOYMENT_TRACK: 'pr-123',
-        APP_VERSION: 'pr-123-1a2b3c4d',
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_BSP_SCHEDULE_DELAY: '100',
-      },
+    after(async () => {
+      await stack?.stop();
+      receiver?.close();
     });
-  });
-  after(async () => {
-    await stack?.stop();
-    receiver?.close();
-  });
 
-  it('one request with X-Canary: 123 is one trace through both services, marked canary.pr and deployment.track', async () => {
-    const from = {
-      api: stack.service('api-service').logs.length,
-      store: stack.service('store-service').logs.length,
-    };
-    const r = await httpClient(stack.edgeUrl, {}, stack.token)('GET', '/v1/items', {
-      headers: { 'x-tenant-id': 'trace', 'x-canary': '123' },
-    });
-    assert.equal(r.status, 200);
-    const storeLine = await stack
-      .service('store-service')
-      .waitForLog((l) => l.rpc === 'ListItems', { from: from.store });
-    const apiLine = await stack
-      .service('api-service')
-      .waitForLog((l) => l.msg === 'request' && l.route === '/v1/items', {
-        from: from.api,
+    it('one request with X-Canary: 123 is one trace through both services, marked canary.pr and deployment.track', async () => {
+      const from = {
+        api: stack.service('api-service').logs.length,
+        store: stack.service('store-service').logs.length,
+      };
+      const r = await httpClient(stack.edgeUrl, {}, stack.token)('GET', '/v1/items', {
+        headers: { 'x-tenant-id': 'trace', 'x-canary': '123' },
       });
-    assert.match(String(apiLine.trace_id), /^[0-9a-f]{32}$/);
-    assert.equal(storeLine.trace_id, apiLine.trace_id, 'log lines of both services carry the same trace id');
-    const traceId = String(apiLine.trace_id);
-    // The three spans arrive in separate batches (the server span ends last): wait for all.
-    const find = (service: string, name: string) =>
-      spans.find((s) => s.traceId === traceId && s.service === service && s.name === name);
-    const wanted = () => ({
-      server: find('api-service', 'GET /v1/items'),
-      client: find('api-service', 'grpc.store.v1.StoreService/ListItems'),
-      store: find('store-service', 'grpc.store.v1.StoreService/ListItems'),
-    });
-    for (let i = 0; i < 100 && Object.values(wanted()).some((s) => s === undefined); i += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const mine = spans.filter((s) => s.traceId === traceId);
-    const { server, client, store } = wanted();
-    for (const [label, span] of [
-      ['api HTTP server', server],
-      ['api gRPC client', client],
-      ['store gRPC server', store],
-    ] as const) {
-      assert.ok(
-        span,
-        `${label} span in trace ${traceId}: ${JSON.stringify(mine.map((s) => `${s.service} ${s.name}`))}`,
+      assert.equal(r.status, 200);
+      const storeLine = await stack
+        .service('store-service')
+        .waitForLog((l) => l.rpc === 'ListItems', { from: from.store });
+      const apiLine = await stack
+        .service('api-service')
+        .waitForLog((l) => l.msg === 'request' && l.route === '/v1/items', {
+          from: from.api,
+        });
+      assert.match(String(apiLine.trace_id), /^[0-9a-f]{32}$/);
+      assert.equal(
+        storeLine.trace_id,
+        apiLine.trace_id,
+        'log lines of both services carry the same trace id',
       );
-      assert.equal(span.canary, '123', label);
-      assert.equal(span.track, 'pr-123', label);
-    }
+      const traceId = String(apiLine.trace_id);
+      // The three spans arrive in separate batches (the server span ends last): wait for all.
+      const find = (service: string, name: string) =>
+        spans.find((s) => s.traceId === traceId && s.service === service && s.name === name);
+      const wanted = () => ({
+        server: find('api-service', 'GET /v1/items'),
+        client: find('api-service', 'grpc.store.v1.StoreService/ListItems'),
+        store: find('store-service', 'grpc.store.v1.StoreService/ListItems'),
+      });
+      for (let i = 0; i < 100 && Object.values(wanted()).some((s) => s === undefined); i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const mine = spans.filter((s) => s.traceId === traceId);
+      const { server, client, store } = wanted();
+      for (const [label, span] of [
+        ['api HTTP server', server],
+        ['api gRPC client', client],
+        ['store gRPC server', store],
+      ] as const) {
+        assert.ok(
+          span,
+          `${label} span in trace ${traceId}: ${JSON.stringify(mine.map((s) => `${s.service} ${s.name}`))}`,
+        );
+        assert.equal(span.canary, '123', label);
+        assert.equal(span.track, 'pr-123', label);
+      }
+    });
   });
-});

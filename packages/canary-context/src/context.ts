@@ -8,7 +8,12 @@ export interface CanaryContext {
   readonly downstream: string[];
 }
 
-const storage = new AsyncLocalStorage<CanaryContext>();
+// One store per process, even when this module is loaded twice: the telemetry preload
+// (its own bundle in the images) reads the key the app's copy set.
+const STORAGE = Symbol.for('canary-context.storage.v1');
+const holder = globalThis as typeof globalThis & { [STORAGE]?: AsyncLocalStorage<CanaryContext> };
+holder[STORAGE] ??= new AsyncLocalStorage<CanaryContext>();
+const storage: AsyncLocalStorage<CanaryContext> = holder[STORAGE];
 
 export function createCanaryContext(key: string | undefined): CanaryContext {
   return { key, downstream: [] };

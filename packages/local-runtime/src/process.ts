@@ -32,6 +32,11 @@ export interface StartOptions {
   readonly onLog?: (line: string) => void;
   /** Load OpenTelemetry before the app (default true; the benchmark compares without). */
   readonly telemetry?: boolean;
+  /**
+   * What to run: the TypeScript sources (default, as the lab and tests do) or the bundle
+   * the images ship (`<workspace>/dist/`, built by scripts/build-services.ts).
+   */
+  readonly build?: 'sources' | 'bundle';
 }
 
 /**
@@ -42,11 +47,14 @@ export interface StartOptions {
  */
 export async function startService(service: string, options: StartOptions): Promise<ServiceProcess> {
   const root = options.root ?? repoRoot;
-  const { entry } = serviceOf(loadCatalogue(root), service);
+  const spec = serviceOf(loadCatalogue(root), service);
+  const bundle = options.build === 'bundle';
+  const entry = bundle ? `${spec.workspace}/dist/main.js` : spec.entry;
+  const register = bundle ? `${spec.workspace}/dist/register.js` : TELEMETRY_REGISTER;
   const preload = [
     '--import',
     PARENT_WATCH,
-    ...(options.telemetry === false ? [] : ['--import', `./${TELEMETRY_REGISTER}`]),
+    ...(options.telemetry === false ? [] : ['--import', `./${register}`]),
   ];
   const child = spawn(process.execPath, [...preload, entry], {
     cwd: root,

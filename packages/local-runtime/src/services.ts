@@ -38,7 +38,7 @@ export function localEnv(entry: ServiceEntry, wiring: LocalWiring): Record<strin
   return env;
 }
 
-type Extra = Pick<StartOptions, 'onLog' | 'telemetry' | 'readyTimeoutMs' | 'root'>;
+type Extra = Pick<StartOptions, 'onLog' | 'telemetry' | 'readyTimeoutMs' | 'root' | 'build'>;
 
 /**
  * A catalogue service on this machine, wired by localEnv; `env` overrides (tests use it

@@ -14,6 +14,8 @@ export interface StackOptions {
   readonly onLog?: (service: string, line: string) => void;
   /** Extra environment for every service. */
   readonly env?: Record<string, string>;
+  /** Run the sources (default) or the bundles the images ship (scripts/build-services.ts). */
+  readonly build?: 'sources' | 'bundle';
 }
 
 export interface Stack {
@@ -59,6 +61,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         entry.name,
         await startLocal(entry.name, { dynamoEndpoint: dynamo.endpoint, downstreams }, env, {
           onLog: (line) => options.onLog?.(entry.name, line),
+          ...(options.build === undefined ? {} : { build: options.build }),
         }),
       );
     }

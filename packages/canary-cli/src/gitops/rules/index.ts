@@ -18,6 +18,7 @@ import {
   publicEntrypointStripsCanary,
   traefikV3Api,
 } from './edge.ts';
+import { nodeMemoryFits } from './memory.ts';
 import {
   grpcRouteMethodMatch,
   grpcRouteParent,
@@ -73,6 +74,7 @@ export const RULES: readonly Rule[] = [
   podHardening,
   livenessIndependent,
   quotaFitsRollout,
+  nodeMemoryFits,
   singleDefaultDatasource,
   noSecretsInGit,
 ];
