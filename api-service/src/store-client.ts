@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { canaryClientInterceptor } from 'canary-context';
+import { currentCanaryContext, recordServedBy, setCanaryMetadata } from 'canary-context';
 import { service as healthService } from 'grpc-health-check';
 import type { Registry } from 'prom-client';
 import { grpcClientMetrics, grpcLabels } from 'service-kit';
@@ -13,6 +13,7 @@ import {
   type ListItemsRequest,
   type ListItemsResponse,
   StoreServiceClient,
+  StoreServiceService,
   type UpdateInventoryRequest,
   type UpdateInventoryResponse,
   type UpdateItemRequest,
@@ -52,27 +53,6 @@ type UnaryMethod<Req, Res> = (
   callback: (error: grpc.ServiceError | null, response: Res) => void,
 ) => grpc.ClientUnaryCall;
 
-/** Counts every store call and its duration by method and status code. */
-function metricsInterceptor(registry: Registry): grpc.Interceptor {
-  const metrics = grpcClientMetrics(registry);
-  return (options, nextCall) => {
-    const labels = grpcLabels(options.method_definition.path);
-    const started = performance.now();
-    return new grpc.InterceptingCall(nextCall(options), {
-      start(metadata, _listener, next) {
-        next(metadata, {
-          onReceiveStatus(status, nextStatus) {
-            const code = { ...labels, grpc_code: grpc.status[status.code] ?? String(status.code) };
-            metrics.handled.inc(code);
-            metrics.duration.observe(code, (performance.now() - started) / 1000);
-            nextStatus(status);
-          },
-        });
-      },
-    });
-  };
-}
-
 /** Failures that mean the call never reached a store: nothing can have been applied. */
 const NOT_SENT =
   /No connection established|ECONNREFUSED|is not serving|failed to connect|Name resolution failed/i;
@@ -94,13 +74,10 @@ export function outcomeUnknown(error: grpc.ServiceError): boolean {
 }
 
 export function connectStore(address: string, deadlineMs: number, registry?: Registry): Store {
-  const client = new StoreServiceClient(address, grpc.credentials.createInsecure(), {
-    ...channelOptions,
-    interceptors: [
-      canaryClientInterceptor,
-      ...(registry === undefined ? [] : [metricsInterceptor(registry)]),
-    ],
-  });
+  // The routing key, the served-by trailers and the metrics are handled in unary() below,
+  // not by grpc-js interceptors: each interceptor adds a call object to every call.
+  const client = new StoreServiceClient(address, grpc.credentials.createInsecure(), channelOptions);
+  const metrics = registry === undefined ? undefined : grpcClientMetrics(registry);
   const HealthClient = grpc.makeGenericClientConstructor(healthService, 'grpc.health.v1.Health');
   const health = new HealthClient(
     address,
@@ -114,13 +91,27 @@ export function connectStore(address: string, deadlineMs: number, registry?: Reg
     ): grpc.ClientUnaryCall;
   };
 
-  function unary<Req, Res>(method: UnaryMethod<Req, Res>, write: boolean): (request: Req) => Promise<Res> {
+  /**
+   * One store call: the request context's key goes out as `x-canary` (and baggage), the
+   * store's `x-served-by` trailer comes back into the context, and the call is counted by
+   * method and status code with its duration.
+   */
+  function unary<Req, Res>(
+    method: UnaryMethod<Req, Res>,
+    path: string,
+    write: boolean,
+  ): (request: Req) => Promise<Res> {
+    const labels = grpcLabels(path);
     return (request) =>
       new Promise<Res>((resolve, reject) => {
-        method.call(
+        const context = currentCanaryContext();
+        const metadata = new grpc.Metadata();
+        setCanaryMetadata(metadata, context);
+        const started = performance.now();
+        const call = method.call(
           client,
           request,
-          new grpc.Metadata(),
+          metadata,
           { deadline: Date.now() + deadlineMs },
           (error, response) => {
             if (error === null) resolve(response);
@@ -128,16 +119,24 @@ export function connectStore(address: string, deadlineMs: number, registry?: Reg
               reject(write && outcomeUnknown(error) ? Object.assign(error, { outcomeUnknown: true }) : error);
           },
         );
+        // grpc-js emits 'status' right after the callback, before the awaiting handler resumes.
+        call.on('status', (status: grpc.StatusObject) => {
+          recordServedBy(context, status.metadata);
+          if (metrics === undefined) return;
+          const code = { ...labels, grpc_code: grpc.status[status.code] ?? String(status.code) };
+          metrics.handled.inc(code);
+          metrics.duration.observe(code, (performance.now() - started) / 1000);
+        });
       });
   }
 
   return {
-    createItem: unary(client.createItem, true),
-    getItem: unary(client.getItem, false),
-    updateItem: unary(client.updateItem, true),
-    deleteItem: unary(client.deleteItem, true),
-    listItems: unary(client.listItems, false),
-    updateInventory: unary(client.updateInventory, true),
+    createItem: unary(client.createItem, StoreServiceService.createItem.path, true),
+    getItem: unary(client.getItem, StoreServiceService.getItem.path, false),
+    updateItem: unary(client.updateItem, StoreServiceService.updateItem.path, true),
+    deleteItem: unary(client.deleteItem, StoreServiceService.deleteItem.path, true),
+    listItems: unary(client.listItems, StoreServiceService.listItems.path, false),
+    updateInventory: unary(client.updateInventory, StoreServiceService.updateInventory.path, true),
     isServing: (healthDeadlineMs) =>
       new Promise<boolean>((resolve) => {
         health.check(

@@ -151,7 +151,8 @@ describe('X-Canary end to end with the real store', () => {
     stack = await startStack({
       edgePort: 0,
       dataDir: undefined,
-      env: { DEPLOYMENT_TRACK: 'pr-123', APP_VERSION: 'pr-123-abcdef12' },
+      // The store logs successful calls at debug; this test reads them.
+      env: { DEPLOYMENT_TRACK: 'pr-123', APP_VERSION: 'pr-123-abcdef12', LOG_LEVEL: 'debug' },
     });
   });
   after(async () => {

@@ -276,3 +276,31 @@ describe('items API end to end', () => {
     assert.equal((await http('GET', '/healthz')).status, 200);
   });
 });
+
+describe('the api’s store-call metrics', () => {
+  it('counts each store call by method and status code, with its duration', async () => {
+    const stack = await startStack({ edgePort: 0, dataDir: undefined });
+    try {
+      const http = httpClient(stack.edgeUrl, {}, stack.token);
+      const missing = await http('GET', '/v1/items/00000000-0000-4000-8000-000000000000', {
+        headers: { 'x-tenant-id': 'metrics' },
+      });
+      assert.equal(missing.status, 404);
+      const listed = await http('GET', '/v1/items', { headers: { 'x-tenant-id': 'metrics' } });
+      assert.equal(listed.status, 200);
+      const text = await (
+        await fetch(`http://127.0.0.1:${stack.service('api-service').ports.metrics_port}/metrics`)
+      ).text();
+      const sample = (name: string, method: string, code: string) =>
+        new RegExp(
+          `^${name}\\{[^}]*grpc_service="store.v1.StoreService",grpc_method="${method}",grpc_code="${code}"[^}]*\\} (\\d+)`,
+          'm',
+        ).exec(text)?.[1];
+      assert.equal(sample('grpc_client_handled_total', 'GetItem', 'NOT_FOUND'), '1', text);
+      assert.equal(sample('grpc_client_handled_total', 'ListItems', 'OK'), '1');
+      assert.equal(sample('grpc_client_handling_seconds_count', 'ListItems', 'OK'), '1');
+    } finally {
+      await stack.stop();
+    }
+  });
+});

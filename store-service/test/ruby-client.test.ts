@@ -26,7 +26,8 @@ describe('Ruby gRPC client (generated gem + Debian ruby-grpc)', async () => {
   before(async () => {
     if (missing) return;
     dynamo = await startEmbeddedDynamo();
-    store = await startStore(dynamo);
+    // Successful calls are logged at debug; the test reads the CreateItem line.
+    store = await startStore(dynamo, { LOG_LEVEL: 'debug' });
   });
   after(async () => {
     await store?.stop();

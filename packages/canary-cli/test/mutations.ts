@@ -415,7 +415,7 @@ export const MUTATIONS: readonly Mutation[] = [
     rule: 'node-memory-fits',
     edits: [
       {
-        find: '            - name: NODE_OPTIONS\n              value: --max-old-space-size=128 --max-semi-space-size=8\n',
+        find: '            - name: NODE_OPTIONS\n              value: --max-old-space-size=128 --max-semi-space-size=16\n',
         replace: '',
         within: 'kustomize/store-service/base/deployment.yaml',
       },

@@ -237,6 +237,8 @@ for (const build of ['sources', 'bundle'] as const)
           OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
           OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
           OTEL_BSP_SCHEDULE_DELAY: '100',
+          // The store logs successful calls at debug; the correlation check reads them.
+          LOG_LEVEL: 'debug',
         },
       });
     });

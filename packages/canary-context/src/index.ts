@@ -7,7 +7,7 @@ export {
   runWithCanaryContext,
 } from './context.ts';
 export { type CanaryFastifyOptions, canaryFastifyPlugin } from './fastify.ts';
-export { canaryClientInterceptor } from './grpc-client.ts';
+export { canaryClientInterceptor, recordServedBy, setCanaryMetadata } from './grpc-client.ts';
 export { canaryServerInterceptor } from './grpc-server.ts';
 export {
   isValidTrack,

@@ -35,9 +35,9 @@ function callSignal(call: ServerUnaryCall<unknown, unknown>): AbortSignal {
 }
 
 /**
- * Wraps a domain call: one log line and one metrics observation per call (never the
- * payload). `write`: the call changes data, so a failure after the data store may have
- * applied it is reported as an unknown outcome.
+ * Wraps a domain call: one log line (debug when it succeeds) and one metrics observation
+ * per call (never the payload). `write`: the call changes data, so a failure after the
+ * data store may have applied it is reported as an unknown outcome.
  */
 function unary<Req, Res>(
   logger: Logger,
@@ -51,7 +51,10 @@ function unary<Req, Res>(
     const started = performance.now();
     const done = (code: status, extra: Record<string, unknown> = {}) => {
       const seconds = (performance.now() - started) / 1000;
-      logger.info(
+      // Successful calls at debug: the api's request line already records each request (with
+      // the trace id), and a line per call was most of the store's CPU under load. Failures
+      // stay at info; LOG_LEVEL=debug shows every call.
+      logger[code === status.OK ? 'debug' : 'info'](
         { rpc: method, code: status[code], duration_ms: Math.round(seconds * 10_000) / 10, ...extra },
         'call',
       );

@@ -1,0 +1,123 @@
+// The request path with the database taken out: the shipped services on an in-memory
+// store vs the bare Fastify → grpc-js pass-through, with and without a routing key, and
+// the same services on dynalite. Scenarios alternate round by round (the order rotates),
+// so neither drift nor position favours one; medians and spreads are reported.
+import { join } from 'node:path';
+import type { EmbeddedDynamo } from 'local-runtime/dynalite';
+import { repoRoot } from 'local-runtime/paths';
+import { type Load, load, median, spread } from './load.ts';
+import { spawnReady, startShipped } from './shipped.ts';
+import { createItem } from './start-memory.ts';
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+export interface PathFigures {
+  readonly lines: string[];
+  /** (a)/(e) by median req/s. */
+  readonly vsPassThrough: number;
+  /** Propagation cost: median of per-round (b)/(a) CPU per request − 1, and half the range. */
+  readonly propagation: { cost: number; within: number };
+  /** Store CPU per request on dynalite / in memory (medians). */
+  readonly dynamoFactor: number;
+}
+
+type Scenario = 'a' | 'b' | 'e' | 'f';
+const NAMES: Record<Scenario, string> = {
+  a: '(a) api → store (in memory)',
+  b: '(b) same, with X-Canary: 123 (propagated to the store)',
+  e: '(e) bare Fastify → grpc-js pass-through, fixed answer',
+  f: '(f) api → store → dynalite',
+};
+
+const cpu = (l: Load, names: readonly string[]) =>
+  names.reduce((sum, n) => sum + (l.cpuPerRequest[n] ?? 0), 0);
+
+export async function requestPath(
+  dynamo: EmbeddedDynamo,
+  rounds: number,
+  seconds: number,
+  connections: number,
+): Promise<PathFigures> {
+  const memStore = await startShipped('store-service', { STORE_BACKEND: 'memory' });
+  const memApi = await startShipped('api-service', { STORE_ADDRESS: `127.0.0.1:${memStore.ports.port}` });
+  const dynStore = await startShipped('store-service', {
+    DYNAMODB_ENDPOINT: dynamo.endpoint,
+    DYNAMODB_CREATE_TABLE: 'true',
+    TABLE_NAME: 'bench-path',
+  });
+  const dynApi = await startShipped('api-service', { STORE_ADDRESS: `127.0.0.1:${dynStore.ports.port}` });
+  const pStore = await spawnReady(join(repoRoot, 'packages/bench/src/passthrough-store.ts'), {});
+  const pApi = await spawnReady(join(repoRoot, 'packages/bench/src/passthrough-api.ts'), {
+    STORE_ADDRESS: `127.0.0.1:${pStore.ready.port}`,
+  });
+  const memId = await createItem(memApi, 'bench');
+  const dynId = await createItem(dynApi, 'bench');
+  const headers = { 'x-tenant-id': 'bench' };
+  const runs: Record<Scenario, () => Promise<Load>> = {
+    a: () =>
+      load(`http://127.0.0.1:${memApi.ports.port}/v1/items/${memId}`, {
+        headers,
+        seconds,
+        connections,
+        watch: { api: memApi.pid, store: memStore.pid },
+      }),
+    b: () =>
+      load(`http://127.0.0.1:${memApi.ports.port}/v1/items/${memId}`, {
+        headers: { ...headers, 'x-canary': '123' },
+        seconds,
+        connections,
+        watch: { api: memApi.pid, store: memStore.pid },
+      }),
+    e: () =>
+      load(`http://127.0.0.1:${pApi.ready.port}/v1/items/${memId}`, {
+        headers,
+        seconds,
+        connections,
+        watch: { api: pApi.pid, store: pStore.pid },
+      }),
+    f: () =>
+      load(`http://127.0.0.1:${dynApi.ports.port}/v1/items/${dynId}`, {
+        headers,
+        seconds,
+        connections,
+        watch: { api: dynApi.pid, store: dynStore.pid },
+      }),
+  };
+  const results: Record<Scenario, Load[]> = { a: [], b: [], e: [], f: [] };
+  const order: Scenario[] = ['a', 'b', 'e', 'f'];
+  try {
+    for (let round = 0; round < rounds; round += 1) {
+      const rotated = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
+      say(`bench: request path, round ${round + 1}/${rounds} (${rotated.join(', ')}) ...`);
+      for (const s of rotated) results[s].push(await runs[s]());
+    }
+  } finally {
+    pApi.stop();
+    pStore.stop();
+    await Promise.all([memApi.stop(), dynApi.stop()]);
+    await Promise.all([memStore.stop(), dynStore.stop()]);
+  }
+  const med = (s: Scenario, pick: (l: Load) => number) => median(results[s].map(pick));
+  const lines = [
+    '| scenario | req/s (median) | spread of req/s | p50 ms | p99 ms | api CPU µs/req | store CPU µs/req | failures |',
+    '|---|---|---|---|---|---|---|---|',
+    ...order.map(
+      (s) =>
+        `| ${NAMES[s]} | ${Math.round(med(s, (l) => l.rps))} | ${Math.round(spread(results[s].map((l) => l.rps)) * 100)}% | ${med(s, (l) => l.p50)} | ${med(s, (l) => l.p99)} | ${Math.round(med(s, (l) => l.cpuPerRequest.api ?? 0))} | ${Math.round(med(s, (l) => l.cpuPerRequest.store ?? 0))} | ${results[s].reduce((n, l) => n + l.failures, 0)} |`,
+    ),
+  ];
+  const pairs = results.a.map((a, i) => cpu(results.b[i] ?? a, ['api', 'store']) / cpu(a, ['api', 'store']));
+  const cost = median(pairs) - 1;
+  const within = (Math.max(...pairs) - Math.min(...pairs)) / 2;
+  lines.push(
+    '',
+    `Rounds (req/s): ${order.map((s) => `(${s}) ${results[s].map((l) => Math.round(l.rps)).join(' / ')}`).join('; ')}.`,
+    `Per-round (b)/(a) CPU per request (api + store): ${pairs.map((p) => p.toFixed(3)).join(', ')}.`,
+  );
+  return {
+    lines,
+    vsPassThrough: med('a', (l) => l.rps) / med('e', (l) => l.rps),
+    propagation: { cost, within },
+    dynamoFactor: med('f', (l) => l.cpuPerRequest.store ?? 0) / med('a', (l) => l.cpuPerRequest.store ?? 0),
+  };
+}

@@ -1,0 +1,112 @@
+// The services as the images and manifests run them: the bundles (scripts/build-services.ts)
+// with the heap flags, memory figures and sampling of kustomize/<service>/base/deployment.yaml.
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { type HeapFlags, heapFlags, memoryCeiling } from 'canary-cli/node-memory';
+import { repoRoot } from 'local-runtime/paths';
+import { type ServiceProcess, startService } from 'local-runtime/process';
+import { LOCAL } from 'local-runtime/services';
+import { parse } from 'yaml';
+
+const run = promisify(execFile);
+const MiB = 2 ** 20;
+
+export interface ShippedSettings {
+  readonly nodeOptions: string;
+  readonly flags: HeapFlags;
+  readonly limitMiB: number;
+  readonly requestMiB: number;
+  /** The most the flags let the process hold (old + 3 semi + outside the heap), MiB. */
+  readonly ceilingMiB: number;
+  /** OTEL_TRACES_SAMPLER and its argument as the manifests set them. */
+  readonly sampling: Record<string, string>;
+}
+
+const mebibytes = (q: string) => {
+  const m = /^(\d+)(Mi|Gi)$/.exec(q);
+  if (m?.[1] === undefined) throw new Error(`unexpected memory quantity ${q}`);
+  return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+};
+
+interface Container {
+  name: string;
+  env?: Array<{ name: string; value?: string }>;
+  resources: { requests: { memory: string }; limits: { memory: string } };
+}
+
+export function shippedSettings(service: string): ShippedSettings {
+  const file = join(repoRoot, 'manifests-microservices/kustomize', service, 'base/deployment.yaml');
+  const deployment = parse(readFileSync(file, 'utf8')) as {
+    spec: { template: { spec: { containers: Container[] } } };
+  };
+  const container = deployment.spec.template.spec.containers.find((c) => c.name === service);
+  if (container === undefined) throw new Error(`${file}: no container ${service}`);
+  const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? '']));
+  const nodeOptions = env.NODE_OPTIONS ?? '';
+  const flags = heapFlags(nodeOptions);
+  if (flags.oldSpaceMiB === undefined || flags.semiSpaceMiB === undefined)
+    throw new Error(`${file}: NODE_OPTIONS sets no heap flags (canary verify: node-memory-fits)`);
+  const complete = { oldSpaceMiB: flags.oldSpaceMiB, semiSpaceMiB: flags.semiSpaceMiB };
+  const sampling = Object.fromEntries(
+    Object.entries(env).filter(([k]) => k.startsWith('OTEL_TRACES_SAMPLER')),
+  );
+  return {
+    nodeOptions,
+    flags: complete,
+    limitMiB: mebibytes(container.resources.limits.memory),
+    requestMiB: mebibytes(container.resources.requests.memory),
+    ceilingMiB: memoryCeiling(complete) / MiB,
+    sampling,
+  };
+}
+
+/** Builds the bundles the images run (the same script as the Dockerfiles). */
+export async function buildBundles(): Promise<void> {
+  await run(process.execPath, [join(repoRoot, 'scripts/build-services.ts')], { cwd: repoRoot });
+}
+
+export type Build = 'sources' | 'bundle';
+
+/** A catalogue service on loopback, as shipped unless told otherwise. */
+export function startShipped(
+  service: string,
+  env: Record<string, string>,
+  options: { build?: Build; heapFlags?: boolean; telemetry?: boolean } = {},
+): Promise<ServiceProcess> {
+  const flags: Record<string, string> =
+    options.heapFlags === false ? {} : { NODE_OPTIONS: shippedSettings(service).nodeOptions };
+  return startService(service, {
+    env: { ...LOCAL, ...flags, ...env },
+    build: options.build ?? 'bundle',
+    telemetry: options.telemetry ?? true,
+  });
+}
+
+/** Spawns a helper script that prints {"event":"ready","port":N,...}; stdin stays open for it. */
+export function spawnReady(file: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, [file], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  return new Promise<{
+    pid: number;
+    ready: Record<string, number>;
+    send: (line: string) => void;
+    stop: () => void;
+  }>((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (!line.includes('"ready"')) return;
+      resolve({
+        pid: child.pid ?? -1,
+        ready: JSON.parse(line) as Record<string, number>,
+        send: (text) => child.stdin.write(`${text}\n`),
+        stop: () => child.kill('SIGKILL'),
+      });
+    });
+    child.once('exit', (code) => reject(new Error(`${file} exited ${code}`)));
+  });
+}
