@@ -4,11 +4,10 @@
 //
 //   node scripts/build-services.ts [service ...]
 //
-// Bundled: the workspaces' own TypeScript and the libraries that need no patching.
-// External (loaded from node_modules at run time): the modules OpenTelemetry instruments
-// (grpc-js, Fastify; http is built in), so a traced pod is traced exactly as the sources
-// are; and the few libraries that read their own files. The telemetry preload is a bundle of its own whose SDK chunk loads only when an
-// OTLP endpoint is set.
+// Bundled: the workspaces' own TypeScript and their libraries. External (loaded from
+// node_modules at run time): the few libraries that read files of their own package. The
+// telemetry preload is a bundle of its own whose SDK chunk loads only when an OTLP
+// endpoint is set (it shares the OpenTelemetry API's global registry with the app).
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +15,6 @@ import { build } from 'esbuild';
 import { loadCatalogue } from 'service-catalogue';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const INSTRUMENTED = ['@grpc/grpc-js', 'fastify'];
 /** Libraries that read files of their own package at run time (grpc-health-check: its .proto). */
 const READS_OWN_FILES = ['grpc-health-check'];
 const DESCRIPTORS = ['packages/service-kit/descriptor', 'packages/store-contract/descriptor'];
@@ -25,7 +23,7 @@ const BANNER = "import { createRequire as __cr } from 'node:module'; const requi
 
 async function buildService(workspace: string, entry: string): Promise<void> {
   const out = join(root, workspace, 'dist');
-  const external = [...INSTRUMENTED, ...READS_OWN_FILES].flatMap((name) => [name, `${name}/*`]);
+  const external = READS_OWN_FILES.flatMap((name) => [name, `${name}/*`]);
   rmSync(out, { recursive: true, force: true });
   const common = {
     bundle: true,
@@ -46,15 +44,14 @@ async function buildService(workspace: string, entry: string): Promise<void> {
     outfile: join(out, 'main.js'),
     external,
   });
-  // The SDK is a chunk of its own, imported only when an OTLP endpoint is set; the ESM
-  // hook is registered by name, so import-in-the-middle stays in node_modules.
+  // The SDK is a chunk of its own, imported only when an OTLP endpoint is set.
   await build({
     ...common,
     entryPoints: { register: join(root, 'packages/service-kit/src/telemetry/register.ts') },
     outdir: out,
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
-    external: ['import-in-the-middle', ...external],
+    external,
   });
   const descriptorDir = join(root, workspace, 'descriptor');
   mkdirSync(descriptorDir, { recursive: true });

@@ -16,7 +16,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Registry } from 'prom-client';
-import { httpServerMetrics, type Logger } from 'service-kit';
+import { httpServerMetrics, type Logger, tracingFastifyPlugin } from 'service-kit';
 import type { Authenticate } from './auth.ts';
 import { ApiError, answerClientError, installErrorHandler } from './errors.ts';
 import { itemRoutes } from './items/routes.ts';
@@ -88,6 +88,9 @@ export async function buildApp(options: AppOptions): Promise<ApiApp> {
   app.removeContentTypeParser('text/plain');
   app.addSchema(ItemJson);
   app.addSchema(ErrorJson);
+  // The request's span first: the canary plugin carries the async context (span included)
+  // across body parsing.
+  await app.register(tracingFastifyPlugin, { ignore: ['/healthz', '/readyz'] });
   await app.register(canaryFastifyPlugin, { identity: options.identity });
   // CORS from an allow-list, never `*`: a request from any other origin (preflight or
   // not) gets no Access-Control-* header at all.

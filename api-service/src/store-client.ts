@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { currentCanaryContext, recordServedBy, setCanaryMetadata } from 'canary-context';
 import { service as healthService } from 'grpc-health-check';
 import type { Registry } from 'prom-client';
-import { grpcClientMetrics, grpcLabels } from 'service-kit';
+import { grpcClientMetrics, grpcLabels, startGrpcClientSpan } from 'service-kit';
 import {
   type CreateItemRequest,
   type CreateItemResponse,
@@ -92,9 +92,10 @@ export function connectStore(address: string, deadlineMs: number, registry?: Reg
   };
 
   /**
-   * One store call: the request context's key goes out as `x-canary` (and baggage), the
-   * store's `x-served-by` trailer comes back into the context, and the call is counted by
-   * method and status code with its duration.
+   * One store call: the request context's key goes out as `x-canary` (and baggage) and
+   * the trace context as `traceparent` (a client span), the store's `x-served-by` trailer
+   * comes back into the context, and the call is counted by method and status code with
+   * its duration.
    */
   function unary<Req, Res>(
     method: UnaryMethod<Req, Res>,
@@ -107,6 +108,7 @@ export function connectStore(address: string, deadlineMs: number, registry?: Reg
         const context = currentCanaryContext();
         const metadata = new grpc.Metadata();
         setCanaryMetadata(metadata, context);
+        const endSpan = startGrpcClientSpan(path, metadata);
         const started = performance.now();
         const call = method.call(
           client,
@@ -121,6 +123,7 @@ export function connectStore(address: string, deadlineMs: number, registry?: Reg
         );
         // grpc-js emits 'status' right after the callback, before the awaiting handler resumes.
         call.on('status', (status: grpc.StatusObject) => {
+          endSpan(status.code);
           recordServedBy(context, status.metadata);
           if (metrics === undefined) return;
           const code = { ...labels, grpc_code: grpc.status[status.code] ?? String(status.code) };

@@ -181,6 +181,8 @@ for (const build of ['sources', 'bundle'] as const)
       service: string;
       track: string;
       traceId: string;
+      spanId: string;
+      parentSpanId: string | undefined;
       name: string;
       canary: string | undefined;
     }> = [];
@@ -201,6 +203,8 @@ for (const build of ['sources', 'bundle'] as const)
               scopeSpans: Array<{
                 spans: Array<{
                   traceId: string;
+                  spanId: string;
+                  parentSpanId?: string;
                   name: string;
                   attributes?: Array<{ key: string; value: Record<string, unknown> }>;
                 }>;
@@ -216,6 +220,8 @@ for (const build of ['sources', 'bundle'] as const)
                   service: resource['service.name'] ?? '',
                   track: resource['deployment.track'] ?? '',
                   traceId: span.traceId,
+                  spanId: span.spanId,
+                  parentSpanId: span.parentSpanId,
                   name: span.name,
                   canary: attrs['canary.pr'],
                 });
@@ -296,5 +302,8 @@ for (const build of ['sources', 'bundle'] as const)
         assert.equal(span.canary, '123', label);
         assert.equal(span.track, 'pr-123', label);
       }
+      // One chain: the api's server span → its client call → the store's server span.
+      assert.equal(client?.parentSpanId, server?.spanId, 'the client span is a child of the request span');
+      assert.equal(store?.parentSpanId, client?.spanId, "the store's span is a child of the api's call");
     });
   });

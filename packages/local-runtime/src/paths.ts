@@ -15,4 +15,4 @@ export const DEFAULT_DATA_DIR = join(repoRoot, '.data', 'dynalite-v2');
 export const TELEMETRY_REGISTER = 'packages/service-kit/src/telemetry/register.ts';
 
 /** Loaded with --import into every process this package starts: it stops when its starter dies. */
-export const PARENT_WATCH = fileURLToPath(new URL('./parent-watch.ts', import.meta.url));
+export const PARENT_WATCH = fileURLToPath(new URL('./parent-watch.js', import.meta.url));

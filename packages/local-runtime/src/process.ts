@@ -43,7 +43,7 @@ export interface StartOptions {
  * Spawns a catalogue service (its `entry`, from the catalogue of the checkout it runs
  * from) with the current node and waits for its `"event":"ready"` log line. Fails with
  * the service's own output when it exits or stays silent past the timeout. The child
- * stops itself when this process dies (parent-watch.ts), however that happens.
+ * stops itself when this process dies (parent-watch.js), however that happens.
  */
 export async function startService(service: string, options: StartOptions): Promise<ServiceProcess> {
   const root = options.root ?? repoRoot;
@@ -59,7 +59,7 @@ export async function startService(service: string, options: StartOptions): Prom
   const child = spawn(process.execPath, [...preload, entry], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
-    // stdin: a pipe this process holds open for the child's lifetime (see parent-watch.ts).
+    // stdin: a pipe this process holds open for the child's lifetime (see parent-watch.js).
     stdio: ['pipe', 'pipe', 'pipe'],
     // Own process group: a terminal's Ctrl-C reaches the supervisor only, which then
     // stops its services in order (instead of every process draining at once).

@@ -19,3 +19,4 @@ export {
   httpServerMetrics,
 } from './metrics.ts';
 export { createRegistry, type MetricsEndpoint, startMetricsServer } from './metrics-server.ts';
+export { startGrpcClientSpan, startGrpcServerSpan, tracingFastifyPlugin } from './telemetry/spans.ts';

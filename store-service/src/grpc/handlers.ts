@@ -1,5 +1,6 @@
 import { type handleUnaryCall, type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { startGrpcServerSpan } from 'service-kit';
 import type { StoreServiceServer } from 'store-contract';
 import type { CallOptions } from '../data/repository.ts';
 import { invalidArgument, StoreError } from '../domain/errors.ts';
@@ -49,6 +50,9 @@ function unary<Req, Res>(
 ): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const started = performance.now();
+    // The call's span (child of the caller's, from its traceparent); log lines inside it
+    // carry its trace id.
+    const span = startGrpcServerSpan(call.getPath(), call.metadata);
     const done = (code: status, extra: Record<string, unknown> = {}) => {
       const seconds = (performance.now() - started) / 1000;
       // Successful calls at debug: the api's request line already records each request (with
@@ -59,26 +63,29 @@ function unary<Req, Res>(
         'call',
       );
       metrics.observeCall(method, status[code] ?? String(code), seconds);
+      span.end(code);
     };
     const fail = (err: unknown) => {
       const error = toServiceError(err, logger, write);
       done(error.code ?? status.UNKNOWN);
       callback(error);
     };
-    const undecodable = (call.request as Partial<Undecodable>)[UNDECODABLE];
-    if (undecodable !== undefined) {
-      const { field } = undecodable;
-      fail(
-        field === undefined
-          ? new StoreError('invalid_argument', 'request: not a valid message')
-          : invalidArgument(field, `must be from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}`),
-      );
-      return;
-    }
-    handler(call.request, { signal: callSignal(call) }).then((response) => {
-      done(status.OK, detail?.(response));
-      callback(null, response);
-    }, fail);
+    span.run(() => {
+      const undecodable = (call.request as Partial<Undecodable>)[UNDECODABLE];
+      if (undecodable !== undefined) {
+        const { field } = undecodable;
+        fail(
+          field === undefined
+            ? new StoreError('invalid_argument', 'request: not a valid message')
+            : invalidArgument(field, `must be from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}`),
+        );
+        return;
+      }
+      handler(call.request, { signal: callSignal(call) }).then((response) => {
+        done(status.OK, detail?.(response));
+        callback(null, response);
+      }, fail);
+    });
   };
 }
 
