@@ -26,7 +26,8 @@ describe('the store at scale (20,000 items in one tenant)', () => {
     // list calls' lines are collected as they come.
     store = await startStore(
       dynamo,
-      { LIST_SCAN_BUDGET: String(BUDGET), LOG_LEVEL: 'info' },
+      // Successful calls (and their items_read) are logged at debug.
+      { LIST_SCAN_BUDGET: String(BUDGET), LOG_LEVEL: 'debug' },
       {
         onLog: (line) => {
           if (line.includes('"rpc":"ListItems"')) listLines.push(JSON.parse(line) as { items_read?: number });

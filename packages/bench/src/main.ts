@@ -34,6 +34,32 @@ function selected(): Set<Section> {
   return new Set(names as Section[]);
 }
 
+// From \`--cpu-prof\` runs on this machine (2026-11-27), not from this run's figures.
+const PROFILES = `- **Idle RSS ≤ 100 MiB**: Node 24 alone holds 43 MiB; the api's heap at idle is about
+  39 MiB (27 MiB used), the rest is compiled code and buffers. Bundling saved 12–20 MiB
+  and a .ts preload (the lab's) another 18 MiB; what is left is the libraries' own weight
+  at start: zod (0.7 MB of the bundle), TypeBox and the OpenAPI generator (swagger, yaml)
+  in the api, the AWS SDK (about 1 MB) in the store.
+- **api ready ≤ 500 ms**: of its start-up CPU, compiling the route schemas (ajv and
+  fast-json-stringify, 14%) and parsing the 1 MB bundle (13%) are the largest parts.
+- **Full path ≥ 90% of the pass-through**: the api spends about 100 µs and the store about
+  50 µs per request more than the bare hop, spread thin: garbage collection (+14 µs),
+  socket writes of the larger answer, the access log line (5 µs), metrics (4 µs), Fastify
+  hooks, validation and serialisation (2–3 µs each), the canary context. Already taken
+  out: grpc-js interceptors (the api's store client does the key, served-by and metrics
+  itself), the store's log line per successful call (now debug: it was 12% of its CPU),
+  the automatic tracing instrumentation.
+- **Store on DynamoDB ≤ 2×**: the AWS SDK's client path per call: smithy middleware
+  (13% of the store's CPU: retry, endpoint rules, schema serde, the middleware stack
+  resolved per command), SigV4 signing (crypto 6%), the HTTP request to the database (6%).
+  Only replacing the SDK's client would change this.
+- **Lab routers ≤ 1.5× nginx**: the routers proxy in JavaScript (http-proxy-3 for
+  HTTP/1.1, a Node http2 server and client for gRPC); nginx does both in C.
+- **Propagation measured to ±3%**: on this shared 2-core VM, CPU per request moves by
+  10–25% between consecutive 5 s measurements; the paired rounds cannot resolve 3%.
+- **Tracing at sampling 0 ≤ 5%**: a configured SDK still starts a non-recording span and
+  switches the context per hop (about 50 µs of CPU per request over both services).`;
+
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
 
@@ -145,6 +171,7 @@ Latest \`npm run bench\` run: ${new Date().toISOString().slice(0, 16).replace('T
       ].join('\n'),
     );
   if (f.store) sections.push('## The store under load (bounded work, fast losers)', f.store.join('\n'));
+  sections.push('## What the profiles show where a target is missed', PROFILES);
   return `${sections.join('\n\n')}\n`;
 }
 

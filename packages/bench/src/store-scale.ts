@@ -27,7 +27,8 @@ const quantile = (sorted: number[], q: number) =>
 
 /** Markdown lines for docs/benchmarks.md. */
 export async function storeScale(dynamo: EmbeddedDynamo): Promise<string[]> {
-  const store = await startStore(dynamo, { TABLE_NAME: 'bench-scale' });
+  // Successful calls (and their items_read) are logged at debug.
+  const store = await startStore(dynamo, { TABLE_NAME: 'bench-scale', LOG_LEVEL: 'debug' });
   const api = await startApi(store.ports.port ?? 0);
   const client = new StoreServiceClient(`127.0.0.1:${store.ports.port}`, grpc.credentials.createInsecure());
   const lines: string[] = [];
