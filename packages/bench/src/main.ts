@@ -191,8 +191,7 @@ async function main() {
     if (only.has('path')) f.path = await requestPath(dynamo, ROUNDS, SECONDS, CONNECTIONS);
     if (only.has('routers'))
       f.routers = await routers(Math.max(3, Math.ceil(ROUNDS / 2)), SECONDS, CONNECTIONS);
-    if (only.has('tracing'))
-      f.tracing = await tracing(Math.max(3, Math.ceil(ROUNDS / 2)), SECONDS, CONNECTIONS);
+    if (only.has('tracing')) f.tracing = await tracing(ROUNDS, SECONDS, CONNECTIONS);
     if (only.has('lookup')) f.lookup = lookups();
     if (only.has('store')) f.store = await storeScale(dynamo);
   } finally {

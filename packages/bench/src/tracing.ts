@@ -75,13 +75,17 @@ export async function tracing(rounds: number, seconds: number, connections: numb
   const rps = (name: string) => median((results.get(name) ?? []).map((l) => l.rps));
   const cpuOf = (name: string) =>
     median((results.get(name) ?? []).map((l) => (l.cpuPerRequest.api ?? 0) + (l.cpuPerRequest.store ?? 0)));
-  const base = rps('not configured');
+  // Cost per round against the untraced pair of the same round (drift cancels), then the
+  // median over rounds.
+  const baseRounds = (results.get('not configured') ?? []).map((l) => l.rps);
+  const pairedCost = (name: string) =>
+    median((results.get(name) ?? []).map((l, i) => 1 - l.rps / (baseRounds[i] ?? l.rps)));
   const cost: Record<string, number> = {};
   const lines = [
-    '| variant | req/s (median) | rounds | api + store CPU µs/req | throughput cost |',
+    '| variant | req/s (median) | rounds | api + store CPU µs/req | throughput cost (median of per-round pairs) |',
     '|---|---|---|---|---|',
     ...VARIANTS.map(([name]) => {
-      cost[name] = (base - rps(name)) / base;
+      cost[name] = pairedCost(name);
       return `| ${name} | ${Math.round(rps(name))} | ${(results.get(name) ?? []).map((l) => Math.round(l.rps)).join(' / ')} | ${Math.round(cpuOf(name))} | ${name === 'not configured' ? '-' : `${((cost[name] ?? 0) * 100).toFixed(1)}%`} |`;
     }),
   ];
