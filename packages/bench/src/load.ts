@@ -95,3 +95,9 @@ export function median(values: readonly number[]): number {
 export function spread(values: readonly number[]): number {
   return (Math.max(...values) - Math.min(...values)) / median(values);
 }
+
+/** The list started `round` places further on: each scenario takes each position in turn. */
+export function rotated<T>(items: readonly T[], round: number): T[] {
+  const shift = round % Math.max(1, items.length);
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}

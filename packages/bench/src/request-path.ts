@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { EmbeddedDynamo } from 'local-runtime/dynalite';
 import { repoRoot } from 'local-runtime/paths';
-import { type Load, load, median, spread } from './load.ts';
+import { type Load, load, median, rotated, spread } from './load.ts';
 import { spawnReady, startShipped } from './shipped.ts';
 import { createItem } from './start-memory.ts';
 
@@ -53,43 +53,28 @@ export async function requestPath(
   const memId = await createItem(memApi, 'bench');
   const dynId = await createItem(dynApi, 'bench');
   const headers = { 'x-tenant-id': 'bench' };
+  const get =
+    (apiPort: number | undefined, id: string, pids: { api: number; store: number }, extra = {}) =>
+    () =>
+      load(`http://127.0.0.1:${apiPort}/v1/items/${id}`, {
+        headers: { ...headers, ...extra },
+        seconds,
+        connections,
+        watch: pids,
+      });
   const runs: Record<Scenario, () => Promise<Load>> = {
-    a: () =>
-      load(`http://127.0.0.1:${memApi.ports.port}/v1/items/${memId}`, {
-        headers,
-        seconds,
-        connections,
-        watch: { api: memApi.pid, store: memStore.pid },
-      }),
-    b: () =>
-      load(`http://127.0.0.1:${memApi.ports.port}/v1/items/${memId}`, {
-        headers: { ...headers, 'x-canary': '123' },
-        seconds,
-        connections,
-        watch: { api: memApi.pid, store: memStore.pid },
-      }),
-    e: () =>
-      load(`http://127.0.0.1:${pApi.ready.port}/v1/items/${memId}`, {
-        headers,
-        seconds,
-        connections,
-        watch: { api: pApi.pid, store: pStore.pid },
-      }),
-    f: () =>
-      load(`http://127.0.0.1:${dynApi.ports.port}/v1/items/${dynId}`, {
-        headers,
-        seconds,
-        connections,
-        watch: { api: dynApi.pid, store: dynStore.pid },
-      }),
+    a: get(memApi.ports.port, memId, { api: memApi.pid, store: memStore.pid }),
+    b: get(memApi.ports.port, memId, { api: memApi.pid, store: memStore.pid }, { 'x-canary': '123' }),
+    e: get(pApi.ready.port, memId, { api: pApi.pid, store: pStore.pid }),
+    f: get(dynApi.ports.port, dynId, { api: dynApi.pid, store: dynStore.pid }),
   };
   const results: Record<Scenario, Load[]> = { a: [], b: [], e: [], f: [] };
   const order: Scenario[] = ['a', 'b', 'e', 'f'];
   try {
     for (let round = 0; round < rounds; round += 1) {
-      const rotated = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
-      say(`bench: request path, round ${round + 1}/${rounds} (${rotated.join(', ')}) ...`);
-      for (const s of rotated) results[s].push(await runs[s]());
+      const turn = rotated(order, round);
+      say(`bench: request path, round ${round + 1}/${rounds} (${turn.join(', ')}) ...`);
+      for (const s of turn) results[s].push(await runs[s]());
     }
   } finally {
     pApi.stop();

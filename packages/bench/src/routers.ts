@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { repoRoot } from 'local-runtime/paths';
 import { BENCH_HOST } from './lab-routers.ts';
-import { type Load, load, median } from './load.ts';
+import { type Load, load, median, rotated } from './load.ts';
 import { freePort, nginxMissing, startNginx } from './nginx.ts';
 import { spawnReady, startShipped } from './shipped.ts';
 import { createItem } from './start-memory.ts';
@@ -82,10 +82,9 @@ export async function routers(rounds: number, seconds: number, connections: numb
   const results: Record<Kind, Load[]> = { direct: [], lab: [], nginx: [] };
   try {
     for (let round = 0; round < rounds; round += 1) {
-      const shift = round % runs.length;
-      const rotated = [...runs.slice(shift), ...runs.slice(0, shift)];
-      say(`bench: routers, round ${round + 1}/${rounds} (${rotated.map(([k]) => k).join(', ')}) ...`);
-      for (const [kind, run] of rotated) results[kind].push(await run());
+      const turn = rotated(runs, round);
+      say(`bench: routers, round ${round + 1}/${rounds} (${turn.map(([k]) => k).join(', ')}) ...`);
+      for (const [kind, run] of turn) results[kind].push(await run());
     }
   } finally {
     nginx?.stop();

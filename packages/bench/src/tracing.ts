@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServiceProcess } from 'local-runtime/process';
-import { type Load, load, median } from './load.ts';
+import { type Load, load, median, rotated } from './load.ts';
 import { startShipped } from './shipped.ts';
 import { createItem } from './start-memory.ts';
 
@@ -52,10 +52,8 @@ export async function tracing(rounds: number, seconds: number, connections: numb
       results.set(name, []);
     }
     for (let round = 0; round < rounds; round += 1) {
-      const shift = round % pairs.length;
-      const rotated = [...pairs.slice(shift), ...pairs.slice(0, shift)];
       say(`bench: tracing, round ${round + 1}/${rounds} ...`);
-      for (const p of rotated)
+      for (const p of rotated(pairs, round))
         results.get(p.name)?.push(
           await load(`http://127.0.0.1:${p.api.ports.port}/v1/items/${p.id}`, {
             headers: { 'x-tenant-id': 'bench' },
