@@ -5,6 +5,9 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
+import { median } from 'canary-cli/median';
+
+export { median };
 
 const run = promisify(execFile);
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
@@ -82,13 +85,6 @@ export async function load(url: string, options: LoadOptions): Promise<Load> {
     requests: r.requests.total,
     cpuPerRequest: Object.fromEntries(watch.map(([name], i) => [name, (spent[i] ?? 0) / requests])),
   };
-}
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 /** (max − min) / median of a list of figures: how far one round may be from another. */

@@ -2,10 +2,12 @@
 // with the heap flags, memory figures and sampling of kustomize/<service>/base/deployment.yaml.
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { type HeapFlags, heapFlags, memoryCeiling } from 'canary-cli/node-memory';
+import { containerMemory, type HeapFlags, memoryCeiling } from 'canary-cli/node-memory';
 import { repoRoot } from 'local-runtime/paths';
 import { type ServiceProcess, startService } from 'local-runtime/process';
 import { LOCAL } from 'local-runtime/services';
@@ -25,16 +27,9 @@ export interface ShippedSettings {
   readonly sampling: Record<string, string>;
 }
 
-const mebibytes = (q: string) => {
-  const m = /^(\d+)(Mi|Gi)$/.exec(q);
-  if (m?.[1] === undefined) throw new Error(`unexpected memory quantity ${q}`);
-  return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
-};
-
 interface Container {
   name: string;
   env?: Array<{ name: string; value?: string }>;
-  resources: { requests: { memory: string }; limits: { memory: string } };
 }
 
 export function shippedSettings(service: string): ShippedSettings {
@@ -44,20 +39,23 @@ export function shippedSettings(service: string): ShippedSettings {
   };
   const container = deployment.spec.template.spec.containers.find((c) => c.name === service);
   if (container === undefined) throw new Error(`${file}: no container ${service}`);
-  const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? '']));
-  const nodeOptions = env.NODE_OPTIONS ?? '';
-  const flags = heapFlags(nodeOptions);
-  if (flags.oldSpaceMiB === undefined || flags.semiSpaceMiB === undefined)
+  // The same reading of flags and memory as canary verify's rule node-memory-fits.
+  const { nodeOptions, flags, limit, request } = containerMemory(container);
+  if (nodeOptions === undefined || flags.oldSpaceMiB === undefined || flags.semiSpaceMiB === undefined)
     throw new Error(`${file}: NODE_OPTIONS sets no heap flags (canary verify: node-memory-fits)`);
+  if (limit === undefined || request === undefined)
+    throw new Error(`${file}: ${service} has no memory request or limit`);
   const complete = { oldSpaceMiB: flags.oldSpaceMiB, semiSpaceMiB: flags.semiSpaceMiB };
   const sampling = Object.fromEntries(
-    Object.entries(env).filter(([k]) => k.startsWith('OTEL_TRACES_SAMPLER')),
+    (container.env ?? [])
+      .filter((e) => e.name.startsWith('OTEL_TRACES_SAMPLER'))
+      .map((e) => [e.name, e.value ?? '']),
   );
   return {
     nodeOptions,
     flags: complete,
-    limitMiB: mebibytes(container.resources.limits.memory),
-    requestMiB: mebibytes(container.resources.requests.memory),
+    limitMiB: limit / MiB,
+    requestMiB: request / MiB,
     ceilingMiB: memoryCeiling(complete) / MiB,
     sampling,
   };
@@ -109,4 +107,17 @@ export function spawnReady(file: string, env: Record<string, string>) {
     });
     child.once('exit', (code) => reject(new Error(`${file} exited ${code}`)));
   });
+}
+
+/** An OTLP/HTTP endpoint on loopback that takes every export and keeps nothing. */
+export async function startSpanSink(): Promise<{ endpoint: string; close: () => void }> {
+  const sink = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    endpoint: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+    close: () => sink.close(),
+  };
 }

@@ -1,11 +1,9 @@
 // Start-up, idle memory and the memory plateau under load: sources vs the shipped bundle,
 // with the manifests' heap flags, limits and sampling.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { EmbeddedDynamo } from 'local-runtime/dynalite';
 import type { ServiceProcess } from 'local-runtime/process';
 import { load, median, rssMiB } from './load.ts';
-import { type Build, shippedSettings, startShipped } from './shipped.ts';
+import { type Build, shippedSettings, startShipped, startSpanSink } from './shipped.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const SERVICES = ['store-service', 'api-service'] as const;
@@ -69,12 +67,8 @@ export async function plateau(
   seconds: number,
   connections: number,
 ): Promise<PlateauFigures> {
-  const sink = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
-  const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+  const sink = await startSpanSink();
+  const { endpoint } = sink;
   const lines = [
     '| service | heap flags | limit | plateau (max RSS) | share of limit | RSS after each round |',
     '|---|---|---|---|---|---|',

@@ -1,11 +1,9 @@
 // What tracing costs on the in-memory path (the bundles, heap flags as shipped): not
 // configured, configured with sampling 0, 0.1 (as the manifests ship) and 1.0, exporting
 // OTLP/HTTP to a local sink. All four pairs run side by side and take turns, round by round.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ServiceProcess } from 'local-runtime/process';
 import { type Load, load, median, rotated } from './load.ts';
-import { startShipped } from './shipped.ts';
+import { startShipped, startSpanSink } from './shipped.ts';
 import { createItem } from './start-memory.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -24,12 +22,8 @@ const VARIANTS: ReadonlyArray<[string, string | undefined]> = [
 ];
 
 export async function tracing(rounds: number, seconds: number, connections: number): Promise<TracingFigures> {
-  const sink = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
-  const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+  const sink = await startSpanSink();
+  const { endpoint } = sink;
   const pairs: Array<{ name: string; api: ServiceProcess; store: ServiceProcess; id: string }> = [];
   const results = new Map<string, Load[]>();
   try {

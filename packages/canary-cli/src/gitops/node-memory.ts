@@ -1,6 +1,8 @@
 // What a Node service's heap flags let it use, against its container's memory limit. One
-// place for the arithmetic: `canary verify` (rule node-memory-fits) checks the manifests
-// with it, and the benchmark's plateau test runs the services with the flags it reads.
+// place for reading a container's flags and memory and for the arithmetic: `canary verify`
+// (rule node-memory-fits) checks the manifests with it, and the benchmark's plateau test
+// runs the services with the flags and limits it reads.
+import { asArray, at, quantity } from './objects.ts';
 
 const MiB = 2 ** 20;
 
@@ -37,4 +39,26 @@ export function heapFlags(nodeOptions: string | undefined): Partial<HeapFlags> {
 /** The most a process with these flags may hold before V8 itself stops it, in bytes. */
 export function memoryCeiling(flags: HeapFlags): number {
   return (flags.oldSpaceMiB + 3 * flags.semiSpaceMiB + OUTSIDE_HEAP_MIB) * MiB;
+}
+
+export interface ContainerMemory {
+  /** The container's NODE_OPTIONS value, if it sets one. */
+  readonly nodeOptions: string | undefined;
+  readonly flags: Partial<HeapFlags>;
+  /** resources.limits.memory and resources.requests.memory, in bytes, where set. */
+  readonly limit: number | undefined;
+  readonly request: number | undefined;
+}
+
+/** A container (of a Deployment's pod template) as its heap and memory settings. */
+export function containerMemory(container: unknown): ContainerMemory {
+  const env = asArray(at(container, 'env')).find((e) => at(e, 'name') === 'NODE_OPTIONS');
+  const value = at(env, 'value');
+  const nodeOptions = typeof value === 'string' ? value : undefined;
+  return {
+    nodeOptions,
+    flags: heapFlags(nodeOptions),
+    limit: quantity(at(container, 'resources', 'limits', 'memory')),
+    request: quantity(at(container, 'resources', 'requests', 'memory')),
+  };
 }

@@ -18,6 +18,7 @@ import {
 import { CANARY_HEADER, parseCanaryKey } from 'canary-context';
 import type { FastifyPluginCallback } from 'fastify';
 import fp from 'fastify-plugin';
+import { grpcLabels } from '../metrics.ts';
 
 const tracer = () => trace.getTracer('service-kit');
 
@@ -34,8 +35,8 @@ const metadataSetter: TextMapSetter<Metadata> = { set: (carrier, key, value) => 
 const OK = 0;
 
 function rpcAttributes(path: string) {
-  const [, service = 'unknown', method = 'unknown'] = path.split('/');
-  return { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': method };
+  const { grpc_service, grpc_method } = grpcLabels(path);
+  return { 'rpc.system': 'grpc', 'rpc.service': grpc_service, 'rpc.method': grpc_method };
 }
 
 function endRpc(span: Span, code: number): void {
@@ -90,13 +91,13 @@ const spanKey = Symbol('service-kit.span');
  * Fastify: a server span per request (`GET /v1/items/:id`, by route template), child of
  * the caller's `traceparent`, active while the request is handled. Register it before
  * plugins that capture the request's async context (canary-context), so they carry it on.
- * Requests to `ignore` paths (probes) get none.
+ * Requests to `ignore` routes (the probes' route templates) get none.
  */
 const plugin: FastifyPluginCallback<{ ignore?: readonly string[] }> = (app, options, done) => {
   const ignore = new Set(options.ignore ?? []);
   app.addHook('onRequest', (request, _reply, next) => {
     const route = request.routeOptions.url;
-    if (ignore.has(request.url.split('?')[0] ?? '')) {
+    if (route !== undefined && ignore.has(route)) {
       next();
       return;
     }

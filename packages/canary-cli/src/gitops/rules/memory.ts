@@ -1,5 +1,4 @@
-import { heapFlags, memoryCeiling, OUTSIDE_HEAP_MIB } from '../node-memory.ts';
-import { asArray, at, quantity } from '../objects.ts';
+import { containerMemory, memoryCeiling, OUTSIDE_HEAP_MIB } from '../node-memory.ts';
 import { allApplications, containers } from './scene.ts';
 import { type Finding, finding, type Rule } from './types.ts';
 
@@ -21,10 +20,7 @@ export const nodeMemoryFits: Rule = {
             const path = `spec.template.spec.containers[${i}]`;
             const bad = (field: string, message: string) =>
               finding('node-memory-fits', item, `${path}.${field}`, message, FIX);
-            const env = asArray(at(c, 'env')).find((e) => at(e, 'name') === 'NODE_OPTIONS');
-            const flags = heapFlags(
-              typeof at(env, 'value') === 'string' ? String(at(env, 'value')) : undefined,
-            );
+            const { flags, limit, request } = containerMemory(c);
             if (flags.oldSpaceMiB === undefined || flags.semiSpaceMiB === undefined)
               return [
                 bad(
@@ -36,8 +32,6 @@ export const nodeMemoryFits: Rule = {
               oldSpaceMiB: flags.oldSpaceMiB,
               semiSpaceMiB: flags.semiSpaceMiB,
             });
-            const limit = quantity(at(c, 'resources', 'limits', 'memory'));
-            const request = quantity(at(c, 'resources', 'requests', 'memory'));
             const out: Finding[] = [];
             if (limit !== undefined && limit < ceiling)
               out.push(
