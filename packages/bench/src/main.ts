@@ -2,17 +2,21 @@
 // docs/benchmarks.md with the machine, the method and each target met or missed.
 //   BENCH_SECONDS  seconds per measured load (default 5; each after a 2 s warm-up)
 //   BENCH_ROUNDS   rounds of the alternating comparisons (default 5)
-//   BENCH_ONLY     comma-separated sections to run (start, plateau, path, routers, tracing,
-//                  lookup, store); with it the figures are printed, docs/benchmarks.md is kept
+//   BENCH_PROPAGATION_ROUNDS  side-by-side rounds of the propagation cost (default 40, 3 s each)
+//   BENCH_TRACING_ROUNDS      side-by-side rounds of each tracing variant (default 12, 3 s each)
+//   BENCH_ONLY     comma-separated sections to run (start, plateau, path, propagation, routers,
+//                  tracing, lookup, store); with it the figures are printed, docs/benchmarks.md is kept
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedDynamo } from 'local-runtime/dynalite';
 import { repoRoot } from 'local-runtime/paths';
 import { lookups } from './lookup.ts';
+import { type PropagationFigures, propagation } from './propagation.ts';
 import { type PathFigures, requestPath } from './request-path.ts';
 import { type RouterFigures, routers } from './routers.ts';
 import { buildBundles, shippedSettings } from './shipped.ts';
+import { signedPct } from './side-by-side.ts';
 import { type PlateauFigures, plateau, type StartFigures, startAndIdle } from './start-memory.ts';
 import { storeScale } from './store-scale.ts';
 import { type TracingFigures, tracing } from './tracing.ts';
@@ -20,7 +24,22 @@ import { type TracingFigures, tracing } from './tracing.ts';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = 32;
-const SECTIONS = ['start', 'plateau', 'path', 'routers', 'tracing', 'lookup', 'store'] as const;
+const SECTIONS = [
+  'start',
+  'plateau',
+  'path',
+  'propagation',
+  'routers',
+  'tracing',
+  'lookup',
+  'store',
+] as const;
+// Side-by-side rounds of the propagation cost, 3 s each: one round's ratio moves by about
+// ±9% here, so a 95% interval of ±3% takes about 40.
+const PROPAGATION_ROUNDS = Number(process.env.BENCH_PROPAGATION_ROUNDS ?? 40);
+const SIDE_BY_SIDE_SECONDS = 3;
+// Side-by-side rounds of each tracing variant, 3 s each.
+const TRACING_ROUNDS = Number(process.env.BENCH_TRACING_ROUNDS ?? 12);
 type Section = (typeof SECTIONS)[number];
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -35,34 +54,43 @@ function selected(): Set<Section> {
 }
 
 // From \`--cpu-prof\` runs on this machine (2026-11-27), not from this run's figures.
-const PROFILES = `- **Idle RSS ≤ 100 MiB**: Node 24 alone holds 43 MiB; the api's heap at idle is about
-  39 MiB (27 MiB used), the rest is compiled code and buffers. Bundling saved 12–20 MiB
-  and a .ts preload (the lab's) another 18 MiB; what is left is the libraries' own weight
-  at start: zod (0.7 MB of the bundle), TypeBox and the OpenAPI generator (swagger, yaml)
-  in the api, the AWS SDK (about 1 MB) in the store.
-- **api ready ≤ 500 ms**: of its start-up CPU, compiling the route schemas (ajv and
-  fast-json-stringify, 14%) and parsing the 1 MB bundle (13%) are the largest parts.
-- **Full path ≥ 90% of the pass-through**: the api spends about 100 µs and the store about
-  50 µs per request more than the bare hop, spread thin: garbage collection (+14 µs),
-  socket writes of the larger answer, the access log line (5 µs), metrics (4 µs), Fastify
-  hooks, validation and serialisation (2–3 µs each), the canary context. Already taken
-  out: grpc-js interceptors (the api's store client does the key, served-by and metrics
-  itself), the store's log line per successful call (now debug: it was 12% of its CPU),
-  the automatic tracing instrumentation.
-- **Store on DynamoDB ≤ 2×**: the AWS SDK's client path per call: smithy middleware
-  (13% of the store's CPU: retry, endpoint rules, schema serde, the middleware stack
-  resolved per command), SigV4 signing (crypto 6%), the HTTP request to the database (6%).
-  Only replacing the SDK's client would change this.
+const PROFILES = `- **Idle RSS ≤ 100 MiB**: the runtime sets most of it. The same api bundle idles at
+  83 MiB under Node 20.20 and 111 MiB under Node 24.21 (the images' Node): 42 vs 52 MiB
+  of the binary mapped in, 42 vs 64 MiB anonymous, the JS heap the same (37–38 MiB
+  committed, 18–22 MiB used). Heap flags hardly matter (semi-space 1 MiB: 107 MiB, 16 MiB:
+  113 MiB). Taken out: loading the sources module by module (the bundles; the start
+  table shows both), esbuild's
+  keepNames helper (about −7 MiB) and inline license comments, one of which made V8 hold
+  the whole 2.8 MB source as two-byte characters (−2.7 MiB external). Each library left
+  adds a few MiB at most (Fastify, ajv, TypeBox, zod, grpc-js, prom-client).
+- **api ready ≤ 500 ms** (met, with little room): of its start-up CPU, compiling the
+  route schemas (ajv and fast-json-stringify, 14%) and parsing the bundle (13%) are the
+  largest parts.
+- **Full path ≥ 90% of the pass-through**: profiled side by side, the api spends about
+  466 µs per request against the pass-through's 317 (the profiler adds to both). Apart
+  from kernel time in socket writes, which moves 10–30 µs between runs, the rest is the
+  api's own JavaScript spread over dozens of functions, none above 2%: the access log
+  line (pino, about 15 µs with its write), metrics (5 µs), Fastify hooks (CORS, canary,
+  tracing, security headers), validation and serialisation, the store client, and 13 µs
+  more garbage collection. Taken out: esbuild's keepNames helper, which re-named every
+  closure as it was created (about 36 µs, 8% of the api's CPU), grpc-js interceptors, the
+  store's log line per successful call, the automatic tracing instrumentation.
+- **Store on DynamoDB ≤ 2×**: profiled, the store spends about 1,185 µs per request on
+  dynalite against 185 µs in memory: the write of each request to the database's socket
+  (writev, 147 µs of kernel time), SigV4 signing (about 100 µs of hashing and key
+  objects, per request), Node's HTTP client and agent (about 75 µs), and the AWS SDK's
+  middleware, signer and serde in JavaScript (most of the remaining 400 µs, none of it
+  the project's code). Only replacing the SDK's client would change this.
 - **Lab routers ≤ 1.5× nginx**: the routers proxy in JavaScript (http-proxy-3 for
-  HTTP/1.1, a Node http2 server and client for gRPC); nginx does both in C.
-- **Propagation measured to ±3%**: on this shared 2-core VM, CPU per request moves by
-  10–25% between consecutive 5 s measurements; the paired rounds cannot resolve 3%.
-- **Tracing ≤ 15% at sampling 0.1, ≤ 5% at 0**: a profile at 0.1 attributes about 5% of
-  the api's CPU to OpenTelemetry code (SDK 1.7%, API 1.0%, the service's span code 0.8%,
-  export 0.1% of its wall time); at 0 a configured SDK still starts a non-recording span
-  and switches the context per hop, and every log line gains its trace and span ids. Three
-  full runs on 2026-11-27 measured 12.9%, 19.5% and 21.6% at 0.1, and 10.0%, 4.8% and 17.0%
-  at 0: this machine's run-to-run noise is as large as the targets.`;
+  HTTP/1.1, a Node http2 server and client for gRPC); nginx does both in C. A profile of
+  the router process shows socket writes 10.5% of its wall time, Node's HTTP client and
+  agent 5%, http2 4%, http-proxy-3 2%, the lab's own router code 2.2%.
+- **Tracing ≤ 15% at sampling 0.1, ≤ 5% at 0**: with the SDK configured, every request
+  still gets a non-recording span per hop: the sampler's decision, trace and span ids,
+  a context switch per hop and a \`traceparent\` in the gRPC metadata, which changes on
+  every call (profiled side by side: startSpan 7 µs, contexts 6 µs, ids 2 µs, 15–25 µs more
+  garbage collection in the api, about half that in the store). Taken out: the tracer
+  looked up per span (3–5 µs) and the attributes of spans that are not recorded.`;
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
@@ -73,6 +101,7 @@ interface Figures {
   path?: PathFigures;
   routers?: RouterFigures;
   tracing?: TracingFigures;
+  propagation?: PropagationFigures;
   lookup?: string[];
   store?: string[];
 }
@@ -96,10 +125,13 @@ function targets(f: Figures): string[] {
       `| full path ≥ 90% of the pass-through (in-memory store, req/s) | ${pct(f.path.vsPassThrough)} | ${verdict(f.path.vsPassThrough >= 0.9)} |`,
     );
     rows.push(
-      `| propagation cost measured to within ±3% (paired rounds, CPU/req) | ${pct(f.path.propagation.cost)} ± ${pct(f.path.propagation.within)} | ${verdict(f.path.propagation.within <= 0.03)} |`,
-    );
-    rows.push(
       `| store CPU/req on DynamoDB ≤ 2× in memory | ${f.path.dynamoFactor.toFixed(2)}× | ${verdict(f.path.dynamoFactor <= 2)} |`,
+    );
+  }
+  if (f.propagation) {
+    const e = f.propagation.estimate;
+    rows.push(
+      `| propagation cost measured to within ±3% (side by side, CPU/req, 95% interval) | ${signedPct(e.cost)} ± ${pct(e.within)} (${e.rounds} rounds) | ${verdict(e.within <= 0.03)} |`,
     );
   }
   if (f.routers)
@@ -111,8 +143,16 @@ function targets(f: Figures): string[] {
   if (f.tracing) {
     const at01 = f.tracing.cost['sampling 0.1'] ?? Number.NaN;
     const at0 = f.tracing.cost['sampling 0'] ?? Number.NaN;
-    rows.push(`| tracing at sampling 0.1 costs ≤ 15% | ${pct(at01)} | ${verdict(at01 <= 0.15)} |`);
-    rows.push(`| tracing configured, sampling 0, costs ≤ 5% | ${pct(at0)} | ${verdict(at0 <= 0.05)} |`);
+    const cpu = (name: string) => {
+      const e = f.tracing?.cpu[name];
+      return e === undefined ? '' : ` (CPU/req +${pct(e.cost)} ± ${pct(e.within)})`;
+    };
+    rows.push(
+      `| tracing at sampling 0.1 costs ≤ 15% of throughput | ${pct(at01)}${cpu('sampling 0.1')} | ${verdict(at01 <= 0.15)} |`,
+    );
+    rows.push(
+      `| tracing configured, sampling 0, costs ≤ 5% of throughput | ${pct(at0)}${cpu('sampling 0')} | ${verdict(at0 <= 0.05)} |`,
+    );
   }
   return rows;
 }
@@ -153,6 +193,12 @@ Latest \`npm run bench\` run: ${new Date().toISOString().slice(0, 16).replace('T
       'The store with `STORE_BACKEND=memory` (no database) against the bare pass-through (`passthrough-api.ts` → `passthrough-store.ts`: Fastify → one grpc-js call, fixed answer, no validation, context or metrics); (f) is the same services on dynalite (in the benchmark process).',
       f.path.lines.join('\n'),
     );
+  if (f.propagation)
+    sections.push(
+      '## Propagation cost',
+      `Two identical in-memory stacks (api + store) loaded at the same time, each by its own autocannon (${CONNECTIONS / 2} connections, ${SIDE_BY_SIDE_SECONDS} s per round after a 0.5 s warm-up, 2 s before the first); one sends \`X-Canary: 123\` (parsed, echoed, carried to the store in the gRPC metadata and baggage, served-by collected back), the other no key; the key moves to the other stack every round. What the shared machine does meanwhile slows both alike, so the per-round ratio of CPU per request is much steadier than consecutive runs. The cost is the geometric mean of the ratios with its 95% confidence interval (Student's t).`,
+      f.propagation.lines.join('\n'),
+    );
   if (f.routers)
     sections.push(
       "## The lab's routers against nginx",
@@ -162,7 +208,7 @@ Latest \`npm run bench\` run: ${new Date().toISOString().slice(0, 16).replace('T
   if (f.tracing)
     sections.push(
       '## Tracing cost',
-      'In-memory path, the four pairs side by side, taking turns; exporting OTLP/HTTP to a local sink.',
+      `In-memory path; each traced stack (OTLP/HTTP to a local sink, \`parentbased_traceidratio\`) loaded at the same time as an untraced one (${CONNECTIONS / 2} connections each, ${SIDE_BY_SIDE_SECONDS} s per round after a 0.5 s warm-up, 2 s before the first), the three variants taking turns round by round. CPU per request is compared within each round (95% interval over rounds); the throughput cost of a CPU-bound service follows as 1 − untraced / traced.`,
       f.tracing.lines.join('\n'),
     );
   if (f.lookup)
@@ -193,9 +239,11 @@ async function main() {
     if (only.has('start')) f.start = await startAndIdle(dynamo);
     if (only.has('plateau')) f.plateau = await plateau(dynamo, SECONDS * 3, CONNECTIONS);
     if (only.has('path')) f.path = await requestPath(dynamo, ROUNDS, SECONDS, CONNECTIONS);
+    if (only.has('propagation'))
+      f.propagation = await propagation(PROPAGATION_ROUNDS, SIDE_BY_SIDE_SECONDS, CONNECTIONS);
     if (only.has('routers'))
       f.routers = await routers(Math.max(3, Math.ceil(ROUNDS / 2)), SECONDS, CONNECTIONS);
-    if (only.has('tracing')) f.tracing = await tracing(ROUNDS, SECONDS, CONNECTIONS);
+    if (only.has('tracing')) f.tracing = await tracing(TRACING_ROUNDS, SIDE_BY_SIDE_SECONDS, CONNECTIONS);
     if (only.has('lookup')) f.lookup = lookups();
     if (only.has('store')) f.store = await storeScale(dynamo);
   } finally {

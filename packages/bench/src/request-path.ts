@@ -15,8 +15,6 @@ export interface PathFigures {
   readonly lines: string[];
   /** (a)/(e) by median req/s. */
   readonly vsPassThrough: number;
-  /** Propagation cost: median of per-round (b)/(a) CPU per request − 1, and half the range. */
-  readonly propagation: { cost: number; within: number };
   /** Store CPU per request on dynalite / in memory (medians). */
   readonly dynamoFactor: number;
 }
@@ -92,17 +90,14 @@ export async function requestPath(
     ),
   ];
   const pairs = results.a.map((a, i) => cpu(results.b[i] ?? a, ['api', 'store']) / cpu(a, ['api', 'store']));
-  const cost = median(pairs) - 1;
-  const within = (Math.max(...pairs) - Math.min(...pairs)) / 2;
   lines.push(
     '',
     `Rounds (req/s): ${order.map((s) => `(${s}) ${results[s].map((l) => Math.round(l.rps)).join(' / ')}`).join('; ')}.`,
-    `Per-round (b)/(a) CPU per request (api + store): ${pairs.map((p) => p.toFixed(3)).join(', ')}.`,
+    `Per-round (b)/(a) CPU per request (api + store), one run after the other: ${pairs.map((p) => p.toFixed(3)).join(', ')} (the propagation cost is measured side by side below).`,
   );
   return {
     lines,
     vsPassThrough: med('a', (l) => l.rps) / med('e', (l) => l.rps),
-    propagation: { cost, within },
     dynamoFactor: med('f', (l) => l.cpuPerRequest.store ?? 0) / med('a', (l) => l.cpuPerRequest.store ?? 0),
   };
 }

@@ -1,21 +1,25 @@
-// What tracing costs on the in-memory path (the bundles, heap flags as shipped): not
-// configured, configured with sampling 0, 0.1 (as the manifests ship) and 1.0, exporting
-// OTLP/HTTP to a local sink. All four pairs run side by side and take turns, round by round.
-import type { ServiceProcess } from 'local-runtime/process';
-import { type Load, load, median, rotated } from './load.ts';
+// What tracing costs on the in-memory path (the bundles, heap flags as shipped): configured
+// with sampling 0, 0.1 (as the manifests ship) and 1.0, exporting OTLP/HTTP to a local
+// sink, each loaded side by side with an untraced stack (side-by-side.ts), the variants
+// taking turns round by round. The cost is the extra CPU per request (api + store) and the
+// throughput it costs a CPU-bound service: 1 − untraced / traced.
+import { type Load, median, rotated } from './load.ts';
 import { startShipped, startSpanSink } from './shipped.ts';
+import { type Estimate, estimate, loadSideBySide, pathCpu, type Stack } from './side-by-side.ts';
 import { createItem } from './start-memory.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 export interface TracingFigures {
   readonly lines: string[];
-  /** Throughput cost by variant name, against the untraced pair (medians). */
+  /** Throughput cost by variant name (from the CPU ratio against the untraced stack). */
   readonly cost: Record<string, number>;
+  /** The CPU ratio − 1 and its 95% interval, by variant name. */
+  readonly cpu: Record<string, Estimate>;
 }
 
-const VARIANTS: ReadonlyArray<[string, string | undefined]> = [
-  ['not configured', undefined],
+const UNTRACED = 'not configured';
+const VARIANTS: ReadonlyArray<[string, string]> = [
   ['sampling 0', '0'],
   ['sampling 0.1', '0.1'],
   ['sampling 1.0', '1'],
@@ -23,63 +27,74 @@ const VARIANTS: ReadonlyArray<[string, string | undefined]> = [
 
 export async function tracing(rounds: number, seconds: number, connections: number): Promise<TracingFigures> {
   const sink = await startSpanSink();
-  const { endpoint } = sink;
-  const pairs: Array<{ name: string; api: ServiceProcess; store: ServiceProcess; id: string }> = [];
-  const results = new Map<string, Load[]>();
+  const stacks: Stack[] = [];
+  const start = async (name: string, otel: Record<string, string>) => {
+    const store = await startShipped('store-service', { STORE_BACKEND: 'memory', ...otel });
+    const api = await startShipped('api-service', {
+      STORE_ADDRESS: `127.0.0.1:${store.ports.port}`,
+      ...otel,
+    });
+    const stack = { name, api, store, id: await createItem(api, 'bench') };
+    stacks.push(stack);
+    return stack;
+  };
+  const traced = new Map<string, Load[]>();
+  const untraced = new Map<string, Load[]>();
   try {
+    const base = await start(UNTRACED, {});
+    const variants: Stack[] = [];
     for (const [name, ratio] of VARIANTS) {
-      const otel: Record<string, string> =
-        ratio === undefined
-          ? {}
-          : {
-              OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-              OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-              OTEL_TRACES_SAMPLER_ARG: ratio,
-              OTEL_BSP_MAX_QUEUE_SIZE: '8192',
-            };
-      const store = await startShipped('store-service', { STORE_BACKEND: 'memory', ...otel });
-      const api = await startShipped('api-service', {
-        STORE_ADDRESS: `127.0.0.1:${store.ports.port}`,
-        ...otel,
-      });
-      pairs.push({ name, api, store, id: await createItem(api, 'bench') });
-      results.set(name, []);
+      variants.push(
+        await start(name, {
+          OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+          OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+          OTEL_TRACES_SAMPLER_ARG: ratio,
+          OTEL_BSP_MAX_QUEUE_SIZE: '8192',
+        }),
+      );
+      traced.set(name, []);
+      untraced.set(name, []);
     }
     for (let round = 0; round < rounds; round += 1) {
       say(`bench: tracing, round ${round + 1}/${rounds} ...`);
-      for (const p of rotated(pairs, round))
-        results.get(p.name)?.push(
-          await load(`http://127.0.0.1:${p.api.ports.port}/v1/items/${p.id}`, {
-            headers: { 'x-tenant-id': 'bench' },
-            seconds,
-            connections,
-            watch: { api: p.api.pid, store: p.store.pid },
-          }),
+      for (const v of rotated(variants, round)) {
+        const [t, u] = await loadSideBySide(
+          [{ stack: v }, { stack: base }],
+          seconds,
+          Math.max(1, connections / 2),
+          // The stacks stay warm between rounds; a short warm-up opens the connections.
+          round === 0 ? 2 : 0.5,
         );
+        traced.get(v.name)?.push(t);
+        untraced.get(v.name)?.push(u);
+      }
     }
   } finally {
-    for (const p of pairs) {
-      await p.api.stop();
-      await p.store.stop();
+    for (const s of stacks) {
+      await s.api.stop();
+      await s.store.stop();
     }
     sink.close();
   }
-  const rps = (name: string) => median((results.get(name) ?? []).map((l) => l.rps));
-  const cpuOf = (name: string) =>
-    median((results.get(name) ?? []).map((l) => (l.cpuPerRequest.api ?? 0) + (l.cpuPerRequest.store ?? 0)));
-  // Cost per round against the untraced pair of the same round (drift cancels), then the
-  // median over rounds.
-  const baseRounds = (results.get('not configured') ?? []).map((l) => l.rps);
-  const pairedCost = (name: string) =>
-    median((results.get(name) ?? []).map((l, i) => 1 - l.rps / (baseRounds[i] ?? l.rps)));
   const cost: Record<string, number> = {};
+  const cpu: Record<string, Estimate> = {};
   const lines = [
-    '| variant | req/s (median) | rounds | api + store CPU µs/req | throughput cost (median of per-round pairs) |',
+    '| variant | req/s (median, traced / untraced side) | api + store CPU µs/req (median, traced / untraced) | CPU per request (95% interval) | throughput cost |',
     '|---|---|---|---|---|',
-    ...VARIANTS.map(([name]) => {
-      cost[name] = pairedCost(name);
-      return `| ${name} | ${Math.round(rps(name))} | ${(results.get(name) ?? []).map((l) => Math.round(l.rps)).join(' / ')} | ${Math.round(cpuOf(name))} | ${name === 'not configured' ? '-' : `${((cost[name] ?? 0) * 100).toFixed(1)}%`} |`;
-    }),
   ];
-  return { lines, cost };
+  const ratiosText: string[] = [];
+  for (const [name] of VARIANTS) {
+    const t = traced.get(name) ?? [];
+    const u = untraced.get(name) ?? [];
+    const ratios = t.map((l, i) => pathCpu(l) / pathCpu(u[i] ?? l));
+    const e = estimate(ratios);
+    cpu[name] = e;
+    cost[name] = 1 - 1 / (1 + e.cost);
+    ratiosText.push(`${name}: ${ratios.map((r) => r.toFixed(3)).join(', ')}`);
+    lines.push(
+      `| ${name} | ${Math.round(median(t.map((l) => l.rps)))} / ${Math.round(median(u.map((l) => l.rps)))} | ${Math.round(median(t.map(pathCpu)))} / ${Math.round(median(u.map(pathCpu)))} | +${(e.cost * 100).toFixed(1)}% ± ${(e.within * 100).toFixed(1)}% | ${((cost[name] ?? 0) * 100).toFixed(1)}% |`,
+    );
+  }
+  lines.push('', `Per-round CPU ratio (traced / untraced): ${ratiosText.join('; ')}.`);
+  return { lines, cost, cpu };
 }

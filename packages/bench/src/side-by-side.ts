@@ -1,0 +1,73 @@
+// Two stacks loaded at the same time, each by its own load generator: whatever else the
+// shared machine does in that window slows both alike, so the ratio of their CPU per
+// request is far steadier than two measurements taken one after the other (which moved
+// 10–25% apart here). The estimate is the mean of the log ratios over rounds with its 95%
+// confidence interval (Student's t), i.e. how precisely the cost is known.
+import type { ServiceProcess } from 'local-runtime/process';
+import { type Load, load } from './load.ts';
+
+export interface Stack {
+  readonly name: string;
+  readonly api: ServiceProcess;
+  readonly store: ServiceProcess;
+  /** An item the api serves (GET /v1/items/{id}). */
+  readonly id: string;
+}
+
+export interface Side {
+  readonly stack: Stack;
+  readonly headers?: Record<string, string>;
+}
+
+/** api + store CPU µs per request of one measurement. */
+export const pathCpu = (l: Load) => (l.cpuPerRequest.api ?? 0) + (l.cpuPerRequest.store ?? 0);
+
+/** Loads both sides at once; returns their measurements in the same order. */
+export function loadSideBySide(
+  sides: readonly [Side, Side],
+  seconds: number,
+  connections: number,
+  warmupSeconds = 2,
+): Promise<[Load, Load]> {
+  const run = ({ stack, headers }: Side) =>
+    load(`http://127.0.0.1:${stack.api.ports.port}/v1/items/${stack.id}`, {
+      headers: { 'x-tenant-id': 'bench', ...headers },
+      seconds,
+      connections,
+      warmupSeconds,
+      watch: { api: stack.api.pid, store: stack.store.pid },
+    });
+  return Promise.all([run(sides[0]), run(sides[1])]);
+}
+
+// Two-sided 95% quantiles of Student's t by degrees of freedom (1..30); 1.96 beyond.
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131,
+  2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
+
+export interface Estimate {
+  /** The ratio (geometric mean of the rounds' ratios) − 1. */
+  readonly cost: number;
+  /** Half the width of its 95% confidence interval, as a fraction (±). */
+  readonly within: number;
+  readonly rounds: number;
+}
+
+/** Mean of the log ratios with a t-interval, back on the ratio scale. */
+export function estimate(ratios: readonly number[]): Estimate {
+  const logs = ratios.map(Math.log);
+  const n = logs.length;
+  if (n < 2) throw new Error('estimate: at least two rounds are needed');
+  const mean = logs.reduce((s, x) => s + x, 0) / n;
+  const sd = Math.sqrt(logs.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1));
+  const half = (T975[n - 2] ?? 1.96) * (sd / Math.sqrt(n));
+  const centre = Math.exp(mean);
+  return {
+    cost: centre - 1,
+    within: Math.max(Math.exp(mean + half) - centre, centre - Math.exp(mean - half)),
+    rounds: n,
+  };
+}
+
+export const signedPct = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}%`;
