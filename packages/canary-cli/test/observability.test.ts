@@ -306,4 +306,39 @@ for (const build of ['sources', 'bundle'] as const)
       assert.equal(client?.parentSpanId, server?.spanId, 'the client span is a child of the request span');
       assert.equal(store?.parentSpanId, client?.spanId, "the store's span is a child of the api's call");
     });
+
+    it('a request whose trace is not sampled: no span exported, its trace id in both services’ log lines', async () => {
+      const traceId = 'abcdef0123456789abcdef0123456789';
+      const from = {
+        api: stack.service('api-service').logs.length,
+        store: stack.service('store-service').logs.length,
+      };
+      const r = await httpClient(stack.edgeUrl, {}, stack.token)('GET', '/v1/items', {
+        headers: { 'x-tenant-id': 'trace', traceparent: `00-${traceId}-0123456789abcdef-00` },
+      });
+      assert.equal(r.status, 200);
+      const storeLine = await stack
+        .service('store-service')
+        .waitForLog((l) => l.rpc === 'ListItems', { from: from.store });
+      const apiLine = await stack
+        .service('api-service')
+        .waitForLog((l) => l.msg === 'request' && l.route === '/v1/items', { from: from.api });
+      assert.equal(apiLine.trace_id, traceId);
+      assert.equal(storeLine.trace_id, traceId, 'the store continues the caller’s trace');
+      // A sampled request afterwards is exported (the exporter works), and by then nothing of
+      // the unsampled trace has arrived.
+      const exported = spans.length;
+      const sampled = await httpClient(stack.edgeUrl, {}, stack.token)('GET', '/v1/items', {
+        headers: { 'x-tenant-id': 'trace' },
+      });
+      assert.equal(sampled.status, 200);
+      const storeSpanSince = () => spans.slice(exported).some((s) => s.service === 'store-service');
+      for (let i = 0; i < 50 && !storeSpanSince(); i += 1)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.ok(storeSpanSince(), 'the sampled request’s store span is exported');
+      assert.deepEqual(
+        spans.filter((s) => s.traceId === traceId).map((s) => `${s.service} ${s.name}`),
+        [],
+      );
+    });
   });

@@ -8,12 +8,14 @@ import {
   type Attributes,
   type Context,
   context,
+  isSpanContextValid,
   propagation,
   type Span,
   SpanKind,
   SpanStatusCode,
   type TextMapGetter,
   type TextMapSetter,
+  TraceFlags,
   trace,
 } from '@opentelemetry/api';
 import { CANARY_HEADER, parseCanaryKey } from 'canary-context';
@@ -70,16 +72,40 @@ function endRpc(span: Span, code: number): void {
   span.end();
 }
 
+let parentBased: boolean | undefined;
+
+/**
+ * True when `ctx` holds a span context its trace decided not to sample and the sampler
+ * follows the parent (OTEL_TRACES_SAMPLER parentbased_*, the SDK's default and what the
+ * manifests set). A child span would then never be recorded: gRPC calls make none and
+ * carry the caller's context on as it is (its trace id in the logs, its traceparent with
+ * the not-sampled flag passed on), which saves the sampler, new ids and contexts on most
+ * calls.
+ */
+function inUnsampledTrace(ctx: Context): boolean {
+  parentBased ??= (process.env.OTEL_TRACES_SAMPLER || 'parentbased_always_on').startsWith('parentbased_');
+  if (!parentBased) return false;
+  const parent = trace.getSpanContext(ctx);
+  return parent !== undefined && isSpanContextValid(parent) && (parent.traceFlags & TraceFlags.SAMPLED) === 0;
+}
+
+const noEnd = () => {};
+
 /**
  * A client span for one outgoing call of `path` (`/package.Service/Method`), child of the
  * active span; its trace context goes into `metadata`. Call the returned function with the
  * call's status code when it ends.
  */
 export function startGrpcClientSpan(path: string, metadata: Metadata): (code: number) => void {
+  const active = context.active();
+  if (inUnsampledTrace(active)) {
+    propagation.inject(active, metadata, metadataSetter);
+    return noEnd;
+  }
   const { name, attributes } = rpcNaming(path);
   const span = tracer.startSpan(name, { kind: SpanKind.CLIENT });
   if (span.isRecording()) span.setAttributes(attributes);
-  propagation.inject(trace.setSpan(context.active(), span), metadata, metadataSetter);
+  propagation.inject(trace.setSpan(active, span), metadata, metadataSetter);
   return (code) => endRpc(span, code);
 }
 
@@ -92,6 +118,7 @@ export function startGrpcServerSpan(
   metadata: Metadata,
 ): { run<T>(fn: () => T): T; end(code: number): void } {
   const parent = propagation.extract(context.active(), metadata, metadataGetter);
+  if (inUnsampledTrace(parent)) return { run: (fn) => context.with(parent, fn), end: noEnd };
   const { name, attributes } = rpcNaming(path);
   const span = tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
   if (span.isRecording()) span.setAttributes(attributes);
