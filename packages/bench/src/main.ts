@@ -66,15 +66,17 @@ const PROFILES = `- **Idle RSS ≤ 100 MiB**: the runtime sets most of it. The s
 - **api ready ≤ 500 ms** (met, with little room): of its start-up CPU, compiling the
   route schemas (ajv and fast-json-stringify, 14%) and parsing the bundle (13%) are the
   largest parts.
-- **Full path ≥ 90% of the pass-through**: profiled side by side, the api spends about
-  466 µs per request against the pass-through's 317 (the profiler adds to both). Apart
-  from kernel time in socket writes, which moves 10–30 µs between runs, the rest is the
-  api's own JavaScript spread over dozens of functions, none above 2%: the access log
-  line (pino, about 15 µs with its write), metrics (5 µs), Fastify hooks (CORS, canary,
-  tracing, security headers), validation and serialisation, the store client, and 13 µs
-  more garbage collection. Taken out: esbuild's keepNames helper, which re-named every
-  closure as it was created (about 36 µs, 8% of the api's CPU), grpc-js interceptors, the
-  store's log line per successful call, the automatic tracing instrumentation.
+- **Full path ≥ 90% of the pass-through**: profiled, the api spends about 350 µs per
+  request (the profiler adds to it). Apart from kernel time in socket writes (about 47 µs,
+  which moves 10–30 µs between runs) and garbage collection (35 µs), grpc-js's client
+  path is the largest part (about 60 µs over its call layers, as in the pass-through);
+  the api's own work is spread over dozens of functions, none above 2%: the access log
+  line (pino, about 12 µs with its write), metrics (5 µs), Fastify hooks (CORS, canary,
+  tracing, security headers), validation and serialisation, the store client. Taken out:
+  esbuild's keepNames helper, which re-named every closure as it was created (about 36 µs,
+  8% of the api's CPU), semi-spaces of 16 MiB (14% more api and 25% more store CPU per
+  request than 32 MiB; the pass-through runs with the same flags), grpc-js interceptors,
+  the store's log line per successful call, the automatic tracing instrumentation.
 - **Store on DynamoDB ≤ 2×**: profiled, the store spends about 1,185 µs per request on
   dynalite against 185 µs in memory: the write of each request to the database's socket
   (writev, 147 µs of kernel time), SigV4 signing (about 100 µs of hashing and key
@@ -190,7 +192,7 @@ Latest \`npm run bench\` run: ${new Date().toISOString().slice(0, 16).replace('T
   if (f.path)
     sections.push(
       '## Request path',
-      'The store with `STORE_BACKEND=memory` (no database) against the bare pass-through (`passthrough-api.ts` → `passthrough-store.ts`: Fastify → one grpc-js call, fixed answer, no validation, context or metrics); (f) is the same services on dynalite (in the benchmark process).',
+      'The store with `STORE_BACKEND=memory` (no database) against the bare pass-through (`passthrough-api.ts` → `passthrough-store.ts`: Fastify → one grpc-js call, fixed answer, no validation, context or metrics; run with the same heap flags as the services); (f) is the same services on dynalite (in the benchmark process).',
       f.path.lines.join('\n'),
     );
   if (f.propagation)

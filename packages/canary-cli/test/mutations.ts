@@ -404,7 +404,7 @@ export const MUTATIONS: readonly Mutation[] = [
     rule: 'node-memory-fits',
     edits: [
       {
-        find: '              memory: 320Mi',
+        find: '              memory: 384Mi',
         replace: '              memory: 192Mi',
         within: 'kustomize/api-service/base/deployment.yaml',
       },
@@ -415,7 +415,7 @@ export const MUTATIONS: readonly Mutation[] = [
     rule: 'node-memory-fits',
     edits: [
       {
-        find: '            - name: NODE_OPTIONS\n              value: --max-old-space-size=128 --max-semi-space-size=16\n',
+        find: '            - name: NODE_OPTIONS\n              value: --max-old-space-size=128 --max-semi-space-size=32\n',
         replace: '',
         within: 'kustomize/store-service/base/deployment.yaml',
       },
