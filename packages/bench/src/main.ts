@@ -2,8 +2,8 @@
 // docs/benchmarks.md with the machine, the method and each target met or missed.
 //   BENCH_SECONDS  seconds per measured load (default 5; each after a 2 s warm-up)
 //   BENCH_ROUNDS   rounds of the alternating comparisons (default 5)
-//   BENCH_PROPAGATION_ROUNDS  side-by-side rounds of the propagation cost (default 40, 3 s each)
-//   BENCH_TRACING_ROUNDS      side-by-side rounds of each tracing variant (default 12, 3 s each)
+//   BENCH_PROPAGATION_ROUNDS  side-by-side rounds of the propagation cost (default 60, 3 s each)
+//   BENCH_TRACING_ROUNDS      side-by-side rounds of each tracing variant (default 16, 3 s each)
 //   BENCH_ONLY     comma-separated sections to run (start, plateau, path, propagation, routers,
 //                  tracing, lookup, store); with it the figures are printed, docs/benchmarks.md is kept
 import { writeFileSync } from 'node:fs';
@@ -35,11 +35,11 @@ const SECTIONS = [
   'store',
 ] as const;
 // Side-by-side rounds of the propagation cost, 3 s each: one round's ratio moves by about
-// ±9% here, so a 95% interval of ±3% takes about 40.
-const PROPAGATION_ROUNDS = Number(process.env.BENCH_PROPAGATION_ROUNDS ?? 40);
+// ±9–12% here, so a 95% interval of ±3% takes 40–60.
+const PROPAGATION_ROUNDS = Number(process.env.BENCH_PROPAGATION_ROUNDS ?? 60);
 const SIDE_BY_SIDE_SECONDS = 3;
 // Side-by-side rounds of each tracing variant, 3 s each.
-const TRACING_ROUNDS = Number(process.env.BENCH_TRACING_ROUNDS ?? 12);
+const TRACING_ROUNDS = Number(process.env.BENCH_TRACING_ROUNDS ?? 16);
 type Section = (typeof SECTIONS)[number];
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
