@@ -16,7 +16,7 @@ import { type PropagationFigures, propagation } from './propagation.ts';
 import { type PathFigures, requestPath } from './request-path.ts';
 import { type RouterFigures, routers } from './routers.ts';
 import { buildBundles, shippedSettings } from './shipped.ts';
-import { signedPct } from './side-by-side.ts';
+import { FIRST_WARMUP_SECONDS, ROUND_WARMUP_SECONDS, signedPct } from './side-by-side.ts';
 import { type PlateauFigures, plateau, type StartFigures, startAndIdle } from './start-memory.ts';
 import { storeScale } from './store-scale.ts';
 import { type TracingFigures, tracing } from './tracing.ts';
@@ -198,7 +198,7 @@ Latest \`npm run bench\` run: ${new Date().toISOString().slice(0, 16).replace('T
   if (f.propagation)
     sections.push(
       '## Propagation cost',
-      `Two identical in-memory stacks (api + store) loaded at the same time, each by its own autocannon (${CONNECTIONS / 2} connections, ${SIDE_BY_SIDE_SECONDS} s per round after a 0.5 s warm-up, 2 s before the first); one sends \`X-Canary: 123\` (parsed, echoed, carried to the store in the gRPC metadata and baggage, served-by collected back), the other no key; the key moves to the other stack every round. What the shared machine does meanwhile slows both alike, so the per-round ratio of CPU per request is much steadier than consecutive runs. The cost is the geometric mean of the ratios with its 95% confidence interval (Student's t).`,
+      `Two identical in-memory stacks (api + store) loaded at the same time, each by its own autocannon (${CONNECTIONS / 2} connections, ${SIDE_BY_SIDE_SECONDS} s per round after a ${ROUND_WARMUP_SECONDS} s warm-up, ${FIRST_WARMUP_SECONDS} s before each stack's first); one sends \`X-Canary: 123\` (parsed, echoed, carried to the store in the gRPC metadata and baggage, served-by collected back), the other no key; the key moves to the other stack every round. What the shared machine does meanwhile slows both alike, so the per-round ratio of CPU per request is much steadier than consecutive runs. The cost is the geometric mean of the ratios with its 95% confidence interval (Student's t).`,
       f.propagation.lines.join('\n'),
     );
   if (f.routers)
@@ -210,7 +210,7 @@ Latest \`npm run bench\` run: ${new Date().toISOString().slice(0, 16).replace('T
   if (f.tracing)
     sections.push(
       '## Tracing cost',
-      `In-memory path; each traced stack (OTLP/HTTP to a local sink, \`parentbased_traceidratio\`) loaded at the same time as an untraced one (${CONNECTIONS / 2} connections each, ${SIDE_BY_SIDE_SECONDS} s per round after a 0.5 s warm-up, 2 s before the first), the three variants taking turns round by round. CPU per request is compared within each round (95% interval over rounds); the throughput cost of a CPU-bound service follows as 1 − untraced / traced.`,
+      `In-memory path; each traced stack (OTLP/HTTP to a local sink, \`parentbased_traceidratio\`) loaded at the same time as an untraced one (${CONNECTIONS / 2} connections each, ${SIDE_BY_SIDE_SECONDS} s per round after a ${ROUND_WARMUP_SECONDS} s warm-up, ${FIRST_WARMUP_SECONDS} s before each stack's first), the three variants taking turns round by round. CPU per request is compared within each round (95% interval over rounds); the throughput cost of a CPU-bound service follows as 1 − untraced / traced.`,
       f.tracing.lines.join('\n'),
     );
   if (f.lookup)

@@ -3,7 +3,15 @@
 // difference between the stacks themselves cancels). CPU per request, api + store.
 import { type Load, median } from './load.ts';
 import { startShipped } from './shipped.ts';
-import { type Estimate, estimate, loadSideBySide, pathCpu, type Stack } from './side-by-side.ts';
+import {
+  type Estimate,
+  estimate,
+  FIRST_WARMUP_SECONDS,
+  loadSideBySide,
+  pathCpu,
+  ROUND_WARMUP_SECONDS,
+  type Stack,
+} from './side-by-side.ts';
 import { createItem } from './start-memory.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -40,8 +48,7 @@ export async function propagation(
         ],
         seconds,
         Math.max(1, connections / 2),
-        // The stacks stay warm between rounds; a short warm-up opens the connections.
-        round === 0 ? 2 : 0.5,
+        round === 0 ? FIRST_WARMUP_SECONDS : ROUND_WARMUP_SECONDS,
       );
       keyed.push(k);
       plain.push(p);

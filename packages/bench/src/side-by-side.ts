@@ -19,6 +19,15 @@ export interface Side {
   readonly headers?: Record<string, string>;
 }
 
+/**
+ * Warm-up of each stack's first round, s. Shorter, the traced stacks still cost 40–80%
+ * more in their second and third rounds than later (the heap and JIT settling under their
+ * own load), which is not the steady state a service runs in.
+ */
+export const FIRST_WARMUP_SECONDS = 15;
+/** Warm-up of every later round, s: the connections open, the stacks are warm. */
+export const ROUND_WARMUP_SECONDS = 0.5;
+
 /** api + store CPU µs per request of one measurement. */
 export const pathCpu = (l: Load) => (l.cpuPerRequest.api ?? 0) + (l.cpuPerRequest.store ?? 0);
 

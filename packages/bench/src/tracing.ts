@@ -5,7 +5,15 @@
 // throughput it costs a CPU-bound service: 1 − untraced / traced.
 import { type Load, median, rotated } from './load.ts';
 import { startShipped, startSpanSink } from './shipped.ts';
-import { type Estimate, estimate, loadSideBySide, pathCpu, type Stack } from './side-by-side.ts';
+import {
+  type Estimate,
+  estimate,
+  FIRST_WARMUP_SECONDS,
+  loadSideBySide,
+  pathCpu,
+  ROUND_WARMUP_SECONDS,
+  type Stack,
+} from './side-by-side.ts';
 import { createItem } from './start-memory.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -62,8 +70,7 @@ export async function tracing(rounds: number, seconds: number, connections: numb
           [{ stack: v }, { stack: base }],
           seconds,
           Math.max(1, connections / 2),
-          // The stacks stay warm between rounds; a short warm-up opens the connections.
-          round === 0 ? 2 : 0.5,
+          round === 0 ? FIRST_WARMUP_SECONDS : ROUND_WARMUP_SECONDS,
         );
         traced.get(v.name)?.push(t);
         untraced.get(v.name)?.push(u);
