@@ -253,13 +253,14 @@ for (const build of ['sources', 'bundle'] as const)
       receiver?.close();
     });
 
-    it('one request with X-Canary: 123 is one trace through both services, marked canary.pr and deployment.track', async () => {
+    /** GET /v1/items through the edge; the api's request line and the store's call line. */
+    async function listItemsAndLogLines(headers: Record<string, string>) {
       const from = {
         api: stack.service('api-service').logs.length,
         store: stack.service('store-service').logs.length,
       };
       const r = await httpClient(stack.edgeUrl, {}, stack.token)('GET', '/v1/items', {
-        headers: { 'x-tenant-id': 'trace', 'x-canary': '123' },
+        headers: { 'x-tenant-id': 'trace', ...headers },
       });
       assert.equal(r.status, 200);
       const storeLine = await stack
@@ -267,9 +268,12 @@ for (const build of ['sources', 'bundle'] as const)
         .waitForLog((l) => l.rpc === 'ListItems', { from: from.store });
       const apiLine = await stack
         .service('api-service')
-        .waitForLog((l) => l.msg === 'request' && l.route === '/v1/items', {
-          from: from.api,
-        });
+        .waitForLog((l) => l.msg === 'request' && l.route === '/v1/items', { from: from.api });
+      return { apiLine, storeLine };
+    }
+
+    it('one request with X-Canary: 123 is one trace through both services, marked canary.pr and deployment.track', async () => {
+      const { apiLine, storeLine } = await listItemsAndLogLines({ 'x-canary': '123' });
       assert.match(String(apiLine.trace_id), /^[0-9a-f]{32}$/);
       assert.equal(
         storeLine.trace_id,
@@ -309,20 +313,9 @@ for (const build of ['sources', 'bundle'] as const)
 
     it('a request whose trace is not sampled: no span exported, its trace id in both services’ log lines', async () => {
       const traceId = 'abcdef0123456789abcdef0123456789';
-      const from = {
-        api: stack.service('api-service').logs.length,
-        store: stack.service('store-service').logs.length,
-      };
-      const r = await httpClient(stack.edgeUrl, {}, stack.token)('GET', '/v1/items', {
-        headers: { 'x-tenant-id': 'trace', traceparent: `00-${traceId}-0123456789abcdef-00` },
+      const { apiLine, storeLine } = await listItemsAndLogLines({
+        traceparent: `00-${traceId}-0123456789abcdef-00`,
       });
-      assert.equal(r.status, 200);
-      const storeLine = await stack
-        .service('store-service')
-        .waitForLog((l) => l.rpc === 'ListItems', { from: from.store });
-      const apiLine = await stack
-        .service('api-service')
-        .waitForLog((l) => l.msg === 'request' && l.route === '/v1/items', { from: from.api });
       assert.equal(apiLine.trace_id, traceId);
       assert.equal(storeLine.trace_id, traceId, 'the store continues the caller’s trace');
       // A sampled request afterwards is exported (the exporter works), and by then nothing of
