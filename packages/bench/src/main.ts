@@ -16,7 +16,7 @@ import { type PropagationFigures, propagation } from './propagation.ts';
 import { type PathFigures, requestPath } from './request-path.ts';
 import { type RouterFigures, routers } from './routers.ts';
 import { buildBundles, shippedSettings } from './shipped.ts';
-import { FIRST_WARMUP_SECONDS, ROUND_WARMUP_SECONDS, signedPct } from './side-by-side.ts';
+import { FIRST_WARMUP_SECONDS, formatEstimate, ROUND_WARMUP_SECONDS } from './side-by-side.ts';
 import { type PlateauFigures, plateau, type StartFigures, startAndIdle } from './start-memory.ts';
 import { storeScale } from './store-scale.ts';
 import { type TracingFigures, tracing } from './tracing.ts';
@@ -135,7 +135,7 @@ function targets(f: Figures): string[] {
   if (f.propagation) {
     const e = f.propagation.estimate;
     rows.push(
-      `| propagation cost measured to within ±3% (side by side, CPU/req, 95% interval) | ${signedPct(e.cost)} ± ${pct(e.within)} (${e.rounds} rounds) | ${verdict(e.within <= 0.03)} |`,
+      `| propagation cost measured to within ±3% (side by side, CPU/req, 95% interval) | ${formatEstimate(e)} (${e.rounds} rounds) | ${verdict(e.within <= 0.03)} |`,
     );
   }
   if (f.routers)
@@ -149,7 +149,7 @@ function targets(f: Figures): string[] {
     const at0 = f.tracing.cost['sampling 0'] ?? Number.NaN;
     const cpu = (name: string) => {
       const e = f.tracing?.cpu[name];
-      return e === undefined ? '' : ` (CPU/req +${pct(e.cost)} ± ${pct(e.within)})`;
+      return e === undefined ? '' : ` (CPU/req ${formatEstimate(e)})`;
     };
     rows.push(
       `| tracing at sampling 0.1 costs ≤ 15% of throughput | ${pct(at01)}${cpu('sampling 0.1')} | ${verdict(at01 <= 0.15)} |`,

@@ -5,9 +5,9 @@
 import { join } from 'node:path';
 import type { EmbeddedDynamo } from 'local-runtime/dynalite';
 import { repoRoot } from 'local-runtime/paths';
-import { type Load, load, median, rotated, spread } from './load.ts';
-import { shippedSettings, spawnReady, startShipped } from './shipped.ts';
-import { createItem } from './start-memory.ts';
+import { type Load, median, rotated, spread } from './load.ts';
+import { shippedSettings, spawnReady } from './shipped.ts';
+import { IN_MEMORY, type ItemTarget, loadItem, pathCpu, startStack, stopStacks, targetOf } from './stack.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -27,23 +27,18 @@ const NAMES: Record<Scenario, string> = {
   f: '(f) api → store → dynalite',
 };
 
-const cpu = (l: Load, names: readonly string[]) =>
-  names.reduce((sum, n) => sum + (l.cpuPerRequest[n] ?? 0), 0);
-
 export async function requestPath(
   dynamo: EmbeddedDynamo,
   rounds: number,
   seconds: number,
   connections: number,
 ): Promise<PathFigures> {
-  const memStore = await startShipped('store-service', { STORE_BACKEND: 'memory' });
-  const memApi = await startShipped('api-service', { STORE_ADDRESS: `127.0.0.1:${memStore.ports.port}` });
-  const dynStore = await startShipped('store-service', {
+  const mem = await startStack('in memory', IN_MEMORY);
+  const dyn = await startStack('dynalite', {
     DYNAMODB_ENDPOINT: dynamo.endpoint,
     DYNAMODB_CREATE_TABLE: 'true',
     TABLE_NAME: 'bench-path',
   });
-  const dynApi = await startShipped('api-service', { STORE_ADDRESS: `127.0.0.1:${dynStore.ports.port}` });
   // The pass-through runs with the same heap flags as the services it stands in for: the
   // flags alone move CPU per request by 12–15% (a smaller young generation than V8's own
   // default), which is not the code's cost.
@@ -54,23 +49,16 @@ export async function requestPath(
     NODE_OPTIONS: shippedSettings('api-service').nodeOptions,
     STORE_ADDRESS: `127.0.0.1:${pStore.ready.port}`,
   });
-  const memId = await createItem(memApi, 'bench');
-  const dynId = await createItem(dynApi, 'bench');
-  const headers = { 'x-tenant-id': 'bench' };
   const get =
-    (apiPort: number | undefined, id: string, pids: { api: number; store: number }, extra = {}) =>
+    (target: ItemTarget, headers: Record<string, string> = {}) =>
     () =>
-      load(`http://127.0.0.1:${apiPort}/v1/items/${id}`, {
-        headers: { ...headers, ...extra },
-        seconds,
-        connections,
-        watch: pids,
-      });
+      loadItem(target, { headers, seconds, connections });
+  const passThrough = { port: pApi.ready.port, id: mem.id, pids: { api: pApi.pid, store: pStore.pid } };
   const runs: Record<Scenario, () => Promise<Load>> = {
-    a: get(memApi.ports.port, memId, { api: memApi.pid, store: memStore.pid }),
-    b: get(memApi.ports.port, memId, { api: memApi.pid, store: memStore.pid }, { 'x-canary': '123' }),
-    e: get(pApi.ready.port, memId, { api: pApi.pid, store: pStore.pid }),
-    f: get(dynApi.ports.port, dynId, { api: dynApi.pid, store: dynStore.pid }),
+    a: get(targetOf(mem)),
+    b: get(targetOf(mem), { 'x-canary': '123' }),
+    e: get(passThrough),
+    f: get(targetOf(dyn)),
   };
   const results: Record<Scenario, Load[]> = { a: [], b: [], e: [], f: [] };
   const order: Scenario[] = ['a', 'b', 'e', 'f'];
@@ -83,8 +71,7 @@ export async function requestPath(
   } finally {
     pApi.stop();
     pStore.stop();
-    await Promise.all([memApi.stop(), dynApi.stop()]);
-    await Promise.all([memStore.stop(), dynStore.stop()]);
+    await stopStacks([mem, dyn]);
   }
   const med = (s: Scenario, pick: (l: Load) => number) => median(results[s].map(pick));
   const lines = [
@@ -95,7 +82,7 @@ export async function requestPath(
         `| ${NAMES[s]} | ${Math.round(med(s, (l) => l.rps))} | ${Math.round(spread(results[s].map((l) => l.rps)) * 100)}% | ${med(s, (l) => l.p50)} | ${med(s, (l) => l.p99)} | ${Math.round(med(s, (l) => l.cpuPerRequest.api ?? 0))} | ${Math.round(med(s, (l) => l.cpuPerRequest.store ?? 0))} | ${results[s].reduce((n, l) => n + l.failures, 0)} |`,
     ),
   ];
-  const pairs = results.a.map((a, i) => cpu(results.b[i] ?? a, ['api', 'store']) / cpu(a, ['api', 'store']));
+  const pairs = results.a.map((a, i) => pathCpu(results.b[i] ?? a) / pathCpu(a));
   lines.push(
     '',
     `Rounds (req/s): ${order.map((s) => `(${s}) ${results[s].map((l) => Math.round(l.rps)).join(' / ')}`).join('; ')}.`,

@@ -3,16 +3,8 @@
 // request is far steadier than two measurements taken one after the other (which moved
 // 10–25% apart here). The estimate is the mean of the log ratios over rounds with its 95%
 // confidence interval (Student's t), i.e. how precisely the cost is known.
-import type { ServiceProcess } from 'local-runtime/process';
-import { type Load, load } from './load.ts';
-
-export interface Stack {
-  readonly name: string;
-  readonly api: ServiceProcess;
-  readonly store: ServiceProcess;
-  /** An item the api serves (GET /v1/items/{id}). */
-  readonly id: string;
-}
+import type { Load } from './load.ts';
+import { loadItem, type Stack, targetOf } from './stack.ts';
 
 export interface Side {
   readonly stack: Stack;
@@ -28,24 +20,19 @@ export const FIRST_WARMUP_SECONDS = 15;
 /** Warm-up of every later round, s: the connections open, the stacks are warm. */
 export const ROUND_WARMUP_SECONDS = 0.5;
 
-/** api + store CPU µs per request of one measurement. */
-export const pathCpu = (l: Load) => (l.cpuPerRequest.api ?? 0) + (l.cpuPerRequest.store ?? 0);
-
-/** Loads both sides at once; returns their measurements in the same order. */
+/**
+ * Loads both sides at once; returns their measurements in the same order. `first`: the
+ * stacks' first round, which warms them up for longer.
+ */
 export function loadSideBySide(
   sides: readonly [Side, Side],
   seconds: number,
   connections: number,
-  warmupSeconds = 2,
+  first: boolean,
 ): Promise<[Load, Load]> {
+  const warmupSeconds = first ? FIRST_WARMUP_SECONDS : ROUND_WARMUP_SECONDS;
   const run = ({ stack, headers }: Side) =>
-    load(`http://127.0.0.1:${stack.api.ports.port}/v1/items/${stack.id}`, {
-      headers: { 'x-tenant-id': 'bench', ...headers },
-      seconds,
-      connections,
-      warmupSeconds,
-      watch: { api: stack.api.pid, store: stack.store.pid },
-    });
+    loadItem(targetOf(stack), { headers: headers ?? {}, seconds, connections, warmupSeconds });
   return Promise.all([run(sides[0]), run(sides[1])]);
 }
 
@@ -79,4 +66,8 @@ export function estimate(ratios: readonly number[]): Estimate {
   };
 }
 
-export const signedPct = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}%`;
+/** `+6.1% ± 2.6%`: the cost with the half-width of its interval. */
+export function formatEstimate(e: Estimate): string {
+  const pct = (x: number) => `${(Math.abs(x) * 100).toFixed(1)}%`;
+  return `${e.cost >= 0 ? '+' : '−'}${pct(e.cost)} ± ${pct(e.within)}`;
+}

@@ -4,17 +4,9 @@
 // taking turns round by round. The cost is the extra CPU per request (api + store) and the
 // throughput it costs a CPU-bound service: 1 − untraced / traced.
 import { type Load, median, rotated } from './load.ts';
-import { startShipped, startSpanSink } from './shipped.ts';
-import {
-  type Estimate,
-  estimate,
-  FIRST_WARMUP_SECONDS,
-  loadSideBySide,
-  pathCpu,
-  ROUND_WARMUP_SECONDS,
-  type Stack,
-} from './side-by-side.ts';
-import { createItem } from './start-memory.ts';
+import { startSpanSink } from './shipped.ts';
+import { type Estimate, estimate, formatEstimate, loadSideBySide } from './side-by-side.ts';
+import { IN_MEMORY, pathCpu, type Stack, startStack, stopStacks } from './stack.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -37,12 +29,7 @@ export async function tracing(rounds: number, seconds: number, connections: numb
   const sink = await startSpanSink();
   const stacks: Stack[] = [];
   const start = async (name: string, otel: Record<string, string>) => {
-    const store = await startShipped('store-service', { STORE_BACKEND: 'memory', ...otel });
-    const api = await startShipped('api-service', {
-      STORE_ADDRESS: `127.0.0.1:${store.ports.port}`,
-      ...otel,
-    });
-    const stack = { name, api, store, id: await createItem(api, 'bench') };
+    const stack = await startStack(name, IN_MEMORY, otel);
     stacks.push(stack);
     return stack;
   };
@@ -70,17 +57,14 @@ export async function tracing(rounds: number, seconds: number, connections: numb
           [{ stack: v }, { stack: base }],
           seconds,
           Math.max(1, connections / 2),
-          round === 0 ? FIRST_WARMUP_SECONDS : ROUND_WARMUP_SECONDS,
+          round === 0,
         );
         traced.get(v.name)?.push(t);
         untraced.get(v.name)?.push(u);
       }
     }
   } finally {
-    for (const s of stacks) {
-      await s.api.stop();
-      await s.store.stop();
-    }
+    await stopStacks(stacks);
     sink.close();
   }
   const cost: Record<string, number> = {};
@@ -99,7 +83,7 @@ export async function tracing(rounds: number, seconds: number, connections: numb
     cost[name] = 1 - 1 / (1 + e.cost);
     ratiosText.push(`${name}: ${ratios.map((r) => r.toFixed(3)).join(', ')}`);
     lines.push(
-      `| ${name} | ${Math.round(median(t.map((l) => l.rps)))} / ${Math.round(median(u.map((l) => l.rps)))} | ${Math.round(median(t.map(pathCpu)))} / ${Math.round(median(u.map(pathCpu)))} | +${(e.cost * 100).toFixed(1)}% ± ${(e.within * 100).toFixed(1)}% | ${((cost[name] ?? 0) * 100).toFixed(1)}% |`,
+      `| ${name} | ${Math.round(median(t.map((l) => l.rps)))} / ${Math.round(median(u.map((l) => l.rps)))} | ${Math.round(median(t.map(pathCpu)))} / ${Math.round(median(u.map(pathCpu)))} | ${formatEstimate(e)} | ${((cost[name] ?? 0) * 100).toFixed(1)}% |`,
     );
   }
   lines.push('', `Per-round CPU ratio (traced / untraced): ${ratiosText.join('; ')}.`);
