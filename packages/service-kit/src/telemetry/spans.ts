@@ -64,6 +64,13 @@ function rpcNaming(path: string): RpcNaming {
 
 // Attributes are set once the sampler has decided, and only on spans it records: the
 // built-in samplers never read them, and most requests are not sampled.
+function startRpcSpan(path: string, kind: SpanKind, parent: Context): Span {
+  const { name, attributes } = rpcNaming(path);
+  const span = tracer.startSpan(name, { kind }, parent);
+  if (span.isRecording()) span.setAttributes(attributes);
+  return span;
+}
+
 function endRpc(span: Span, code: number): void {
   if (span.isRecording()) {
     span.setAttribute('rpc.grpc.status_code', code);
@@ -102,9 +109,7 @@ export function startGrpcClientSpan(path: string, metadata: Metadata): (code: nu
     propagation.inject(active, metadata, metadataSetter);
     return noEnd;
   }
-  const { name, attributes } = rpcNaming(path);
-  const span = tracer.startSpan(name, { kind: SpanKind.CLIENT });
-  if (span.isRecording()) span.setAttributes(attributes);
+  const span = startRpcSpan(path, SpanKind.CLIENT, active);
   propagation.inject(trace.setSpan(active, span), metadata, metadataSetter);
   return (code) => endRpc(span, code);
 }
@@ -119,9 +124,7 @@ export function startGrpcServerSpan(
 ): { run<T>(fn: () => T): T; end(code: number): void } {
   const parent = propagation.extract(context.active(), metadata, metadataGetter);
   if (inUnsampledTrace(parent)) return { run: (fn) => context.with(parent, fn), end: noEnd };
-  const { name, attributes } = rpcNaming(path);
-  const span = tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
-  if (span.isRecording()) span.setAttributes(attributes);
+  const span = startRpcSpan(path, SpanKind.SERVER, parent);
   const active: Context = trace.setSpan(parent, span);
   return { run: (fn) => context.with(active, fn), end: (code) => endRpc(span, code) };
 }
