@@ -93,9 +93,9 @@ export function connectStore(address: string, deadlineMs: number, registry?: Reg
 
   /**
    * One store call: the request context's key goes out as `x-canary` (and baggage) and
-   * the trace context as `traceparent` (a client span), the store's `x-served-by` trailer
-   * comes back into the context, and the call is counted by method and status code with
-   * its duration.
+   * the trace context as `traceparent` (through a client span when the trace is sampled),
+   * the store's `x-served-by` trailer comes back into the context, and the call is counted
+   * by method and status code with its duration.
    */
   function unary<Req, Res>(
     method: UnaryMethod<Req, Res>,
