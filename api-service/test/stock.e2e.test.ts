@@ -54,6 +54,41 @@ describe('stock changes', () => {
     }
   });
 
+  it('200 concurrent mixed +1 and -1 on stock 2, five times: each applied (200) or refused for insufficient stock (409), never outcome_unknown, the stock exact', async () => {
+    const tally: Record<string, number> = {};
+    for (let round = 1; round <= 5; round += 1) {
+      const start = 2;
+      const id = await createItem(start);
+      // A third are +1: the stock keeps running out and coming back (issue 27, point 4).
+      const deltas = Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? 1 : -1));
+      const results = await Promise.all(
+        deltas.map((delta, i) =>
+          http('POST', `/v1/items/${id}/inventory`, {
+            body: { quantity_change: delta },
+            headers: i % 2 === 0 ? { 'idempotency-key': `mixed-${round}-${i}` } : {},
+          }),
+        ),
+      );
+      let applied = 0;
+      results.forEach((r, i) => {
+        const code = r.status === 200 ? '' : ` ${(r.body as { error: { code: string } }).error.code}`;
+        tally[`${r.status}${code}`] = (tally[`${r.status}${code}`] ?? 0) + 1;
+        if (r.status === 200) applied += deltas[i] ?? 0;
+        else if (r.status === 409)
+          assert.match(
+            (r.body as { error: { message: string } }).error.message,
+            /^insufficient stock: 0 available, change of -1 refused$/,
+          );
+      });
+      assert.equal(await stockOf(id), start + applied, `round ${round}: ${JSON.stringify(tally)}`);
+    }
+    assert.deepEqual(
+      Object.keys(tally).filter((k) => k !== '200' && k !== '409 failed_precondition'),
+      [],
+      JSON.stringify(tally),
+    );
+  });
+
   it('SIGKILL of the store during a burst of keyed changes: retried with their keys, each counts exactly once', async () => {
     const id = await createItem(0);
     const believed: number[] = [];

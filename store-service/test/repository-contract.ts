@@ -207,6 +207,54 @@ export function repositoryContract(name: string, open: () => Promise<RepositoryU
       assert.equal((await repo.get('contract-idem', it1.id))?.inventoryCount, 5);
     });
 
+    it('mixed concurrent +1 and -1 on one item: every change applied or refused for a stated reason, the stock exact', async () => {
+      // Stock near zero, so decrements keep meeting an empty item while increments refill
+      // it: a -1 whose condition fails can find stock again when it looks (issue 27).
+      const rounds = 3;
+      const size = 200;
+      const tally = { applied: 0, insufficient: 0, other: [] as string[] };
+      for (let round = 0; round < rounds; round += 1) {
+        const start = 2;
+        const it1 = item('contract-mixed', { inventoryCount: start });
+        await repo.createIfAbsent(it1, undefined);
+        const deltas = Array.from({ length: size }, (_, i) => ((i * 7 + round) % 3 === 0 ? 1 : -1));
+        const results = await Promise.allSettled(
+          deltas.map((delta, i) =>
+            repo.adjustInventory(
+              stock(
+                'contract-mixed',
+                it1.id,
+                delta,
+                // Half with request ids: the condition then also names the request.
+                i % 2 === 0 ? { id: `mixed-${round}-${i}`, hash: `h${delta}` } : undefined,
+              ),
+            ),
+          ),
+        );
+        let appliedSum = 0;
+        results.forEach((result, i) => {
+          if (result.status === 'rejected') {
+            tally.other.push(String((result.reason as Error).message));
+            return;
+          }
+          const outcome = result.value;
+          if (outcome.kind === 'updated') {
+            tally.applied += 1;
+            appliedSum += deltas[i] ?? 0;
+            assert.equal(outcome.item.inventoryCount - outcome.previousCount, deltas[i]);
+          } else if (outcome.kind === 'insufficient') {
+            tally.insufficient += 1;
+            assert.equal(deltas[i], -1, 'only a decrement is refused for stock');
+            assert.equal(outcome.available, 0, 'refused at a moment the stock was 0');
+          } else tally.other.push(outcome.kind);
+        });
+        assert.equal((await repo.get('contract-mixed', it1.id))?.inventoryCount, start + appliedSum);
+      }
+      assert.deepEqual(tally.other, [], 'no error, no other outcome');
+      assert.equal(tally.applied + tally.insufficient, rounds * size);
+      assert.ok(tally.applied > 0);
+    });
+
     it('lists every match exactly once, in full pages, under each filter', async () => {
       const tenant = 'contract-list';
       const created: Item[] = [];

@@ -30,6 +30,10 @@ import { CATEGORY_INDEX, STATUS_INDEX } from './table.ts';
 const QUERY_BATCH = 100;
 /** Stock-change request ids an item remembers; beyond this the oldest are forgotten. */
 export const REMEMBERED_REQUESTS = 500;
+/** Attempts of one stock change before it is answered `contended` (see adjustInventory). */
+export const STOCK_ATTEMPTS = 5;
+/** A stock write failed its condition, but the item read after it allows the change. */
+const UNEXPLAINED = Symbol('unexplained condition failure');
 
 const attributeNames: Record<keyof ItemChanges, string> = {
   name: 'name',
@@ -273,6 +277,13 @@ export class DynamoItemRepository implements ItemRepository {
     return undefined;
   }
 
+  /**
+   * A change goes round again when its write failed a condition that the read after it
+   * does not explain (the item changed in between: dynalite returns no item with the
+   * failure), or when the stock ran out while it waited and a read then shows some again.
+   * Nothing was applied in either case, so another attempt is safe; after STOCK_ATTEMPTS
+   * the answer is `contended`.
+   */
   async adjustInventory(change: InventoryChange, options?: CallOptions): Promise<InventoryOutcome> {
     const key = `${change.tenantId}\n${change.id}`;
     const doomed = () => {
@@ -281,18 +292,21 @@ export class DynamoItemRepository implements ItemRepository {
     };
     const early = async () =>
       this.#outcomeFromRow(await this.#sharedRead(key, change.tenantId, change.id, options), change);
-    if (doomed()) {
-      const outcome = await early();
-      if (outcome !== undefined) return outcome;
-    }
-    const written = await this.#stockWrites.run(key, async () => {
-      // While this waited, the stock may have run out: then give the slot back at once.
-      if (doomed()) return undefined;
+    for (let attempt = 1; attempt <= STOCK_ATTEMPTS; attempt += 1) {
+      if (doomed()) {
+        const outcome = await early();
+        if (outcome !== undefined) return outcome;
+      }
+      const written = await this.#stockWrites.run(key, async () => {
+        // While this waited, the stock may have run out: then give the slot back at once.
+        if (doomed()) return undefined;
+        options?.signal?.throwIfAborted();
+        return this.#writeStock(change, options);
+      });
+      if (written !== undefined && written !== UNEXPLAINED) return written;
       options?.signal?.throwIfAborted();
-      return this.#writeStock(change, options);
-    });
-    if (written !== undefined) return written;
-    return (await early()) ?? this.adjustInventory(change, options);
+    }
+    return { kind: 'contended', attempts: STOCK_ATTEMPTS };
   }
 
   readonly #reads = new Map<string, Promise<Record<string, unknown> | undefined>>();
@@ -309,7 +323,10 @@ export class DynamoItemRepository implements ItemRepository {
     return read;
   }
 
-  async #writeStock(change: InventoryChange, options?: CallOptions): Promise<InventoryOutcome> {
+  async #writeStock(
+    change: InventoryChange,
+    options?: CallOptions,
+  ): Promise<InventoryOutcome | typeof UNEXPLAINED> {
     const { tenantId, id, delta, request } = change;
     const names: Record<string, string> = { '#version': 'version' };
     const values: Record<string, unknown> = {
@@ -348,11 +365,10 @@ export class DynamoItemRepository implements ItemRepository {
       attributes = (await this.#sendWithRecordMaps(input, tenantId, id, options)).Attributes;
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      // Nothing was applied. The item as the condition saw it explains why; a read after
+      // the failure may instead show a later state that allows the change.
       const old = await this.#failedRow(err, tenantId, id, options);
-      const outcome = this.#outcomeFromRow(old, change);
-      if (outcome === undefined)
-        throw new Error(`stock change on ${id} failed its condition, but the item allows it`);
-      return outcome;
+      return this.#outcomeFromRow(old, change) ?? UNEXPLAINED;
     }
     if (attributes === undefined) throw new Error('UpdateItem returned no attributes');
     let item = fromRow(attributes).item;

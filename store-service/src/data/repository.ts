@@ -54,7 +54,12 @@ export type InventoryOutcome =
   | { readonly kind: 'request_conflict' }
   | { readonly kind: 'not_found' }
   | { readonly kind: 'insufficient'; readonly available: number }
-  | { readonly kind: 'over_limit'; readonly available: number };
+  | { readonly kind: 'over_limit'; readonly available: number }
+  /**
+   * Nothing applied: every attempt met the item changing under it (its condition failed,
+   * and the item as read afterwards allowed the change). Only under extreme contention.
+   */
+  | { readonly kind: 'contended'; readonly attempts: number };
 
 /**
  * Persistence for items. Every method is scoped to one tenant; every mutation is a single

@@ -211,6 +211,11 @@ export class ItemService {
           'failed_precondition',
           `insufficient stock: ${outcome.available} available, change of ${delta} refused`,
         );
+      case 'contended':
+        throw new StoreError(
+          'unavailable',
+          `the stock of item ${input.id} kept changing under this change (${outcome.attempts} attempts): nothing was changed, retry`,
+        );
       case 'over_limit':
         throw new StoreError(
           'failed_precondition',
