@@ -18,7 +18,7 @@ import Fastify, {
 import type { Registry } from 'prom-client';
 import { httpServerMetrics, type Logger, tracingFastifyPlugin } from 'service-kit';
 import type { Authenticate } from './auth.ts';
-import { ApiError, answerClientError, installErrorHandler } from './errors.ts';
+import { ApiError, answerClientError, installErrorHandler, lingerBeforeClosing } from './errors.ts';
 import { itemRoutes } from './items/routes.ts';
 import { ErrorJson, ItemJson } from './items/schemas.ts';
 import type { Store } from './store-client.ts';
@@ -84,6 +84,7 @@ export async function buildApp(options: AppOptions): Promise<ApiApp> {
   let ready = true;
 
   installErrorHandler(app);
+  lingerBeforeClosing(app.server);
   // JSON only: any other body type is 415, not a string the schema then rejects.
   app.removeContentTypeParser('text/plain');
   app.addSchema(ItemJson);

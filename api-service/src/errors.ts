@@ -100,7 +100,8 @@ const fastifyMessages: Record<number, string> = {
  * closes the connection, and a proxy still uploading (the lab's edge, Traefik) meets a
  * reset that can discard the 413 before it reads it, answering 502 instead. Up to this
  * size the rest of the body is read and dropped instead (node does that once the answer
- * is sent on a kept-alive connection), so the client gets the 413; larger uploads are cut.
+ * is sent on a kept-alive connection), so the client gets the 413; larger uploads are
+ * answered and the connection closed, lingering (lingerBeforeClosing) so the 413 is read.
  */
 const DRAIN_LIMIT = 16 * 1024 * 1024;
 
@@ -241,6 +242,31 @@ export function installErrorHandler(app: FastifyInstance): void {
     reply.code(404).send({
       error: { code: 'not_found', message: `no route for this ${request.method}: see /openapi.json` },
     });
+  });
+}
+
+/** How long a connection the API closes keeps reading what the client still sends. */
+const LINGER_MS = 2_000;
+
+/**
+ * Every connection this server closes after an answer (`Connection: close`: a 413 to an
+ * upload past DRAIN_LIMIT or sent chunked) is closed with a lingering close (RFC 9112
+ * §9.6): FIN after the answer, then what the client still sends is read and dropped until
+ * it closes or LINGER_MS passes. node's own close would reset a connection that still has
+ * unread bytes, and a client (or the edge) still uploading then loses the answer unread:
+ * no answer, or a 502 at the edge.
+ */
+export function lingerBeforeClosing(server: import('node:http').Server): void {
+  server.on('connection', (socket: import('node:net').Socket) => {
+    socket.destroySoon = () => {
+      if (socket.destroyed) return;
+      socket.end();
+      socket.resume();
+      const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+      timer.unref();
+      socket.once('end', () => socket.destroy());
+      socket.once('close', () => clearTimeout(timer));
+    };
   });
 }
 

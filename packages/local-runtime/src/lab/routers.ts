@@ -72,7 +72,14 @@ export class Routers {
     entryPoints: Readonly<Record<string, number>>,
     host: string,
   ): Promise<void> {
-    const edge = new EdgeRouter({ entryPoints, host, resolve: this.#resolve });
+    // `internal` is the lab's guarded entrypoint (a developer's own machine): its errors
+    // name the service and why; every other entrypoint answers errors in general words.
+    const edge = new EdgeRouter({
+      entryPoints,
+      host,
+      resolve: this.#resolve,
+      guardedEntryPoints: ['internal'],
+    });
     edge.setTable(buildEdgeTable(objects));
     await edge.listen();
     this.#edge = edge;
