@@ -265,6 +265,72 @@ describe('api in process', () => {
     assert.equal(store.calls.length, before, 'the store was never called');
   });
 
+  it('refuses numbers out of range in every integer field with 400 naming the field, before calling the store (1e19, -1e19, 1.5, 2**53)', async () => {
+    const item = await create();
+    const id = item.id;
+    const before = store.calls.length;
+    const v = { ...t, 'if-match': '"1"' };
+    // Literal JSON, so the numbers reach the parser as a client wrote them.
+    const out = ['1e19', '-1e19', '1.5', String(2 ** 53), '1e400', '-1e400'];
+    const cases: Array<[string, string, Record<string, string>, string, string]> = [];
+    for (const n of out) {
+      cases.push(
+        ['POST', '/v1/items', t, `{"name":"x","category":"books","price_cents":${n}}`, 'price_cents'],
+        [
+          'POST',
+          '/v1/items',
+          t,
+          `{"name":"x","category":"books","price_cents":1,"inventory_count":${n}}`,
+          'inventory_count',
+        ],
+        [
+          'PUT',
+          `/v1/items/${id}`,
+          t,
+          `{"name":"x","category":"books","price_cents":1,"version":${n}}`,
+          'version',
+        ],
+        ['PATCH', `/v1/items/${id}`, t, `{"name":"x","version":${n}}`, 'version'],
+        ['PATCH', `/v1/items/${id}`, v, `{"price_cents":${n}}`, 'price_cents'],
+        ['POST', `/v1/items/${id}/inventory`, t, `{"quantity_change":${n}}`, 'quantity_change'],
+      );
+    }
+    for (const n of ['1e19', '1.5', String(2 ** 53), '101', '999', '0', '-1', '01']) {
+      cases.push(['GET', `/v1/items?page_size=${encodeURIComponent(n)}`, t, '', 'page_size']);
+    }
+    cases.push([
+      'PATCH',
+      `/v1/items/${id}`,
+      { ...t, 'if-match': '"10000000000000000000"' },
+      '{"name":"x"}',
+      'if-match',
+    ]);
+    for (const [method, url, headers, payload, field] of cases) {
+      const r = await app.inject({
+        method: method as 'GET',
+        url,
+        headers: payload === '' ? headers : { ...headers, 'content-type': 'application/json' },
+        ...(payload === '' ? {} : { payload }),
+      });
+      const label = `${method} ${url.slice(0, 30)} ${payload}`;
+      assert.equal(r.statusCode, 400, `${label} → ${r.statusCode} ${r.body.slice(0, 200)}`);
+      const error = json<{ error: { code: string; field?: string } }>(r.body).error;
+      assert.equal(error.code, 'invalid_argument', label);
+      assert.equal(error.field, field, label);
+    }
+    assert.equal(store.calls.length, before, 'the store was never called');
+    // The largest exact values still pass to the store.
+    const largest = await app.inject({
+      method: 'PATCH',
+      url: `/v1/items/${id}`,
+      headers: { ...t, 'content-type': 'application/json' },
+      payload: `{"name":"x","version":${Number.MAX_SAFE_INTEGER}}`,
+    });
+    assert.notEqual(largest.statusCode, 400, largest.body);
+    const page = await app.inject({ url: '/v1/items?page_size=100', headers: t });
+    assert.equal(page.statusCode, 200, page.body);
+  });
+
   it('says what is wrong in words: ranges, allowed values, the rule, the field the client sent', async () => {
     const item = await create();
     const message = async (options: InjectOptions) => {

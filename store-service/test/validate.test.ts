@@ -22,6 +22,25 @@ describe('validation', () => {
     refuses(() => check.tags(Array.from({ length: LIMITS.maxTags + 1 }, (_, i) => `t${i}`)), 'tags');
   });
 
+  it('refuses every number outside the contract limits, naming the field (1e19, -1e19, 1.5, 2**53)', () => {
+    const out = [1e19, -1e19, 1.5, 2 ** 53, -(2 ** 53), Number.NaN, Number.POSITIVE_INFINITY];
+    for (const n of out) {
+      refuses(() => check.priceCents(n), 'price_cents');
+      refuses(() => check.inventoryCount(n), 'inventory_count');
+      refuses(() => check.expectedVersion(n), 'expected_version');
+      refuses(() => check.quantityChange(n), 'quantity_change');
+      refuses(() => check.pageSize(n), 'page_size');
+    }
+    refuses(() => check.priceCents(-1), 'price_cents');
+    refuses(() => check.inventoryCount(LIMITS.maxInventory + 1), 'inventory_count');
+    refuses(() => check.quantityChange(LIMITS.maxInventory + 1), 'quantity_change');
+    refuses(() => check.quantityChange(-LIMITS.maxInventory - 1), 'quantity_change');
+    refuses(() => check.pageSize(-1), 'page_size');
+    assert.equal(check.expectedVersion(LIMITS.maxVersion), LIMITS.maxVersion);
+    assert.equal(check.quantityChange(-LIMITS.maxInventory), -LIMITS.maxInventory);
+    assert.equal(check.inventoryCount(LIMITS.maxInventory), LIMITS.maxInventory);
+  });
+
   it('normalises: trimmed names, lower-cased search, anonymous user, absent request id', () => {
     assert.equal(check.name('  Dune '), 'Dune');
     assert.equal(check.search('  DUNE '), 'dune');

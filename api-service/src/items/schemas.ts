@@ -29,7 +29,31 @@ const Sku = Type.String({ pattern: `^$|${PATTERNS.sku}`, description: `empty, or
 const Tags = Type.Array(Type.String({ pattern: PATTERNS.tag, description: PATTERN_RULES.tag }), {
   maxItems: LIMITS.maxTags,
 });
-const Version = Type.Integer({ minimum: 1, description: 'expected version (alternative to If-Match)' });
+const Version = Type.Integer({
+  minimum: 1,
+  maximum: LIMITS.maxVersion,
+  description: 'expected version (alternative to If-Match)',
+});
+
+/**
+ * A pattern for the whole numbers 1 to `max`, in decimal without leading zeros: query
+ * strings are text (not coerced), and the range belongs in the schema like any other.
+ */
+function wholeNumberPattern(max: number): string {
+  const digits = String(max);
+  const alternatives: string[] = [];
+  if (digits.length > 1) alternatives.push(`[1-9][0-9]{0,${digits.length - 2}}`);
+  // Numbers as long as max: its first i digits, then a smaller digit, then any digits.
+  for (let i = 0; i < digits.length; i += 1) {
+    const low = i === 0 ? 1 : 0;
+    const high = Number(digits[i]) - 1;
+    if (high < low) continue;
+    const rest = digits.length - i - 1;
+    alternatives.push(`${digits.slice(0, i)}[${low}-${high}]${rest === 0 ? '' : `[0-9]{${rest}}`}`);
+  }
+  alternatives.push(digits);
+  return `^(?:${alternatives.join('|')})$`;
+}
 
 export const ItemJson = Type.Object(
   {
@@ -188,8 +212,7 @@ export const ListQuery = Type.Object(
     ),
     page_size: Type.Optional(
       Type.String({
-        // Digits only here (query strings are not coerced); the store refuses values past the maximum.
-        pattern: `^[1-9][0-9]{0,${String(LIMITS.maxPageSize).length - 1}}$`,
+        pattern: wholeNumberPattern(LIMITS.maxPageSize),
         description: `a whole number from 1 to ${LIMITS.maxPageSize} (default ${LIMITS.defaultPageSize})`,
       }),
     ),

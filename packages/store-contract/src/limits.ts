@@ -2,13 +2,16 @@
  * The item limits both the REST API (its JSON schemas) and the store (its validation)
  * enforce. One table: the api refuses early what the store would refuse anyway. Lengths
  * count Unicode code points (as JSON Schema's maxLength does), not UTF-16 units. Stock is
- * a 32-bit signed count (0 to 2^31-1), so every client can hold it exactly.
+ * a 32-bit signed count (0 to 2^31-1), so every client can hold it exactly. Versions are
+ * int64 on the wire, held as JavaScript numbers: exact up to 2^53-1, so that is their
+ * bound (a larger one cannot even be encoded, and would never be a version read).
  */
 export const LIMITS = Object.freeze({
   nameLength: 200,
   descriptionLength: 2000,
   maxPriceCents: 1_000_000_000_000,
   maxInventory: 2_147_483_647,
+  maxVersion: Number.MAX_SAFE_INTEGER,
   maxTags: 20,
   tagLength: 50,
   skuLength: 64,

@@ -80,8 +80,8 @@ export function requestId(value: string, field = 'request_id'): string | undefin
 }
 
 export function expectedVersion(value: number, field = 'expected_version'): number {
-  if (!Number.isSafeInteger(value) || value < 1)
-    throw invalidArgument(field, 'must be the item version (1 or more)');
+  if (!Number.isSafeInteger(value) || value < 1 || value > LIMITS.maxVersion)
+    throw invalidArgument(field, `must be the item version, a whole number from 1 to ${LIMITS.maxVersion}`);
   return value;
 }
 
