@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
+import { bearerToken, TokenRejected, type TokenSettings, tokenVerifier } from 'service-kit';
 import { PATTERN_RULES, PATTERNS } from 'store-contract';
 import { ApiError } from './errors.ts';
 
@@ -7,20 +7,17 @@ import { ApiError } from './errors.ts';
 export interface Caller {
   readonly tenantId: string;
   readonly userId: string;
+  /**
+   * The verified token, forwarded to the store (gRPC metadata `authorization`), which checks
+   * it again and takes the tenant from it; undefined without an issuer (header mode).
+   */
+  readonly credential: string | undefined;
 }
 
 export type Authenticate = (request: FastifyRequest) => Promise<Caller>;
 
-export interface JwtSettings {
-  readonly issuer: string;
-  readonly audience: string;
-  /** Where the issuer publishes its keys, or the keys themselves (tests, the lab). */
-  readonly keys: string | JWTVerifyGetKey;
-  /** The claim that names the tenant. */
-  readonly tenantClaim: string;
-  /** Signature algorithms accepted (never `none`, never a symmetric one with a public key). */
-  readonly algorithms: readonly string[];
-}
+/** The shared verifier's settings (service-kit): issuer, audience, keys, claim, lifetime limits. */
+export type JwtSettings = TokenSettings;
 
 const TENANT = new RegExp(PATTERNS.tenantId);
 const USER = new RegExp(PATTERNS.userId);
@@ -35,47 +32,36 @@ export class Unauthenticated extends ApiError {
 }
 
 /**
- * `Authorization: Bearer <JWT>`, verified against the issuer's JWKS: signature with an
- * allowed algorithm, issuer, audience, `exp` and `nbf` (jose checks the dates). The tenant
- * comes from the tenant claim, the user from `sub`. A client may still send X-Tenant-ID,
- * but it must name the token's tenant (403 otherwise): one token never reaches another
- * tenant's items.
+ * `Authorization: Bearer <JWT>`, verified by service-kit's tokenVerifier (signature,
+ * allowed algorithm, issuer, audience, dates with a clock skew, lifetime at most the
+ * maximum). The tenant comes from the tenant claim, the user from `sub`. A client may
+ * still send X-Tenant-ID, but it must name the token's tenant (403 otherwise): one token
+ * never reaches another tenant's items.
  */
 export function jwtAuthenticator(settings: JwtSettings): Authenticate {
-  const keys = typeof settings.keys === 'string' ? createRemoteJWKSet(new URL(settings.keys)) : settings.keys;
+  const verify = tokenVerifier(settings);
   return async (request) => {
     const header = request.headers.authorization;
-    const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)\s*$/i.exec(header ?? '');
-    if (match?.[1] === undefined)
+    const token = header === undefined ? undefined : bearerToken(header);
+    if (token === undefined)
       throw new Unauthenticated(
         header === undefined ? 'send Authorization: Bearer <token>' : 'Authorization: expected Bearer <JWT>',
         header === undefined ? 'invalid_request' : 'invalid_token',
       );
-    let claims: Record<string, unknown>;
+    let claims: { tenantId: string; userId: string };
     try {
-      ({ payload: claims } = await jwtVerify(match[1], keys, {
-        issuer: settings.issuer,
-        audience: settings.audience,
-        algorithms: [...settings.algorithms],
-        requiredClaims: ['exp', 'sub', settings.tenantClaim],
-      }));
+      claims = await verify(token);
     } catch (err) {
-      const why =
-        err instanceof joseErrors.JWTExpired
-          ? 'the token has expired'
-          : err instanceof joseErrors.JWTClaimValidationFailed
-            ? `the token's ${err.claim} claim is not accepted here`
-            : 'the token is not valid here (signature, algorithm or issuer)';
-      throw new Unauthenticated(why, 'invalid_token');
+      if (err instanceof TokenRejected) throw new Unauthenticated(err.message, 'invalid_token');
+      throw err;
     }
-    const tenantId = claims[settings.tenantClaim];
-    const userId = claims.sub;
-    if (typeof tenantId !== 'string' || !TENANT.test(tenantId))
+    const { tenantId, userId } = claims;
+    if (!TENANT.test(tenantId))
       throw new Unauthenticated(
         `the token's ${settings.tenantClaim} claim must be ${PATTERN_RULES.tenantId}`,
         'invalid_token',
       );
-    if (typeof userId !== 'string' || !USER.test(userId))
+    if (!USER.test(userId))
       throw new Unauthenticated(`the token's sub claim must be ${PATTERN_RULES.userId}`, 'invalid_token');
     const named = request.headers['x-tenant-id'];
     if (named !== undefined && named !== tenantId)
@@ -85,7 +71,7 @@ export function jwtAuthenticator(settings: JwtSettings): Authenticate {
         'X-Tenant-ID: names another tenant than the token',
         'x-tenant-id',
       );
-    return { tenantId, userId };
+    return { tenantId, userId, credential: token };
   };
 }
 
@@ -100,6 +86,6 @@ export function headerAuthenticator(): Authenticate {
     if (typeof tenantId !== 'string')
       throw new ApiError(400, 'invalid_argument', 'headers.x-tenant-id: is required', 'x-tenant-id');
     const userId = request.headers['x-user-id'];
-    return { tenantId, userId: typeof userId === 'string' ? userId : '' };
+    return { tenantId, userId: typeof userId === 'string' ? userId : '', credential: undefined };
   };
 }

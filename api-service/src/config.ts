@@ -1,4 +1,4 @@
-import { identityEnv, parseEnv, port } from 'service-kit';
+import { authEnv, identityEnv, parseEnv, port } from 'service-kit';
 import { z } from 'zod';
 
 const shape = {
@@ -41,24 +41,11 @@ const shape = {
   FAULT_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(0),
   FAULT_ERROR_RATIO: z.coerce.number().min(0).max(1).default(0),
   /**
-   * Authentication: JWTs from this issuer's JWKS (the manifests set all three per
-   * environment). Without AUTH_JWKS_URL the api trusts X-Tenant-ID (a developer's own
-   * process only) and says so at start.
+   * Authentication: JWTs from this issuer's JWKS, with lifetime limits (service-kit's
+   * authEnv, shared with the store). Without AUTH_JWKS_URL the api trusts X-Tenant-ID (a
+   * developer's own process only) and says so at start.
    */
-  AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
-  AUTH_ISSUER: z.string().min(1).default('https://issuer.invalid'),
-  AUTH_AUDIENCE: z.string().min(1).default('api-service'),
-  /** The claim that names the tenant. */
-  AUTH_TENANT_CLAIM: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_:.-]*$/)
-    .default('tenant'),
-  /** Accepted signature algorithms (asymmetric only). */
-  AUTH_ALGORITHMS: z
-    .string()
-    .default('ES256,RS256')
-    .transform((v) => v.split(',').map((a) => a.trim()))
-    .pipe(z.array(z.enum(['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'EdDSA'])).min(1)),
+  ...authEnv,
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(20_000),
 };
 

@@ -5,6 +5,7 @@ import {
   handleShutdownSignals,
   logReady,
   startMetricsServer,
+  tokenSettings,
 } from 'service-kit';
 import { buildApp } from './app.ts';
 import { headerAuthenticator, jwtAuthenticator } from './auth.ts';
@@ -24,16 +25,8 @@ async function main(): Promise<void> {
     logger.warn(
       'AUTH_JWKS_URL is not set: no authentication, X-Tenant-ID is trusted (a developer setup only)',
     );
-  const authenticate =
-    config.AUTH_JWKS_URL === undefined
-      ? headerAuthenticator()
-      : jwtAuthenticator({
-          issuer: config.AUTH_ISSUER,
-          audience: config.AUTH_AUDIENCE,
-          keys: config.AUTH_JWKS_URL,
-          tenantClaim: config.AUTH_TENANT_CLAIM,
-          algorithms: config.AUTH_ALGORITHMS,
-        });
+  const settings = tokenSettings(config);
+  const authenticate = settings === undefined ? headerAuthenticator() : jwtAuthenticator(settings);
   const { app, markNotReady } = await buildApp({
     identity,
     store,

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { currentCanaryContext, recordServedBy, setCanaryMetadata } from 'canary-context';
 import { service as healthService } from 'grpc-health-check';
 import type { Registry } from 'prom-client';
-import { grpcClientMetrics, grpcLabels, startGrpcClientSpan } from 'service-kit';
+import { AUTHORIZATION_METADATA_KEY, grpcClientMetrics, grpcLabels, startGrpcClientSpan } from 'service-kit';
 import {
   type CreateItemRequest,
   type CreateItemResponse,
@@ -20,14 +20,24 @@ import {
   type UpdateItemResponse,
 } from 'store-contract';
 
+/**
+ * On whose behalf a store call is made: the end user's verified token (the api's Caller),
+ * sent as metadata `authorization: Bearer <token>`. The store verifies it itself and
+ * refuses a request whose tenant_id is not the token's tenant. Undefined only when the api
+ * runs without an issuer (header mode), for a store that runs without one too.
+ */
+export interface OnBehalfOf {
+  readonly credential: string | undefined;
+}
+
 /** The store as the API's handlers see it: promises, one deadline per call. */
 export interface Store {
-  createItem(request: CreateItemRequest): Promise<CreateItemResponse>;
-  getItem(request: GetItemRequest): Promise<GetItemResponse>;
-  updateItem(request: UpdateItemRequest): Promise<UpdateItemResponse>;
-  deleteItem(request: DeleteItemRequest): Promise<DeleteItemResponse>;
-  listItems(request: ListItemsRequest): Promise<ListItemsResponse>;
-  updateInventory(request: UpdateInventoryRequest): Promise<UpdateInventoryResponse>;
+  createItem(request: CreateItemRequest, as: OnBehalfOf): Promise<CreateItemResponse>;
+  getItem(request: GetItemRequest, as: OnBehalfOf): Promise<GetItemResponse>;
+  updateItem(request: UpdateItemRequest, as: OnBehalfOf): Promise<UpdateItemResponse>;
+  deleteItem(request: DeleteItemRequest, as: OnBehalfOf): Promise<DeleteItemResponse>;
+  listItems(request: ListItemsRequest, as: OnBehalfOf): Promise<ListItemsResponse>;
+  updateInventory(request: UpdateInventoryRequest, as: OnBehalfOf): Promise<UpdateInventoryResponse>;
   /**
    * True when the store process answers grpc.health.v1 SERVING for "" (its overall status)
    * within the deadline: the api is ready when it can reach the store. It does not follow
@@ -92,8 +102,8 @@ export function connectStore(address: string, deadlineMs: number, registry?: Reg
   };
 
   /**
-   * One store call: the request context's key goes out as `x-canary` (and baggage) and
-   * the trace context as `traceparent` (through a client span when the trace is sampled),
+   * One store call: the caller's token goes out as `authorization`, the request context's
+   * key as `x-canary` (and baggage) and the trace context as `traceparent` (through a client span when the trace is sampled),
    * the store's `x-served-by` trailer comes back into the context, and the call is counted
    * by method and status code with its duration.
    */
@@ -101,12 +111,13 @@ export function connectStore(address: string, deadlineMs: number, registry?: Reg
     method: UnaryMethod<Req, Res>,
     path: string,
     write: boolean,
-  ): (request: Req) => Promise<Res> {
+  ): (request: Req, as: OnBehalfOf) => Promise<Res> {
     const labels = grpcLabels(path);
-    return (request) =>
+    return (request, as) =>
       new Promise<Res>((resolve, reject) => {
         const context = currentCanaryContext();
         const metadata = new grpc.Metadata();
+        if (as.credential !== undefined) metadata.set(AUTHORIZATION_METADATA_KEY, `Bearer ${as.credential}`);
         setCanaryMetadata(metadata, context);
         const endSpan = startGrpcClientSpan(path, metadata);
         const started = performance.now();

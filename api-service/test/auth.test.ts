@@ -10,6 +10,8 @@ import { buildApp } from '../src/app.ts';
 import { jwtAuthenticator } from '../src/auth.ts';
 import { fakeStore } from './fake-store.ts';
 
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'api-service';
 const identity = { service: 'api-service', track: 'stable', version: 'test' };
@@ -22,8 +24,12 @@ describe('authentication', () => {
     options?: { iss?: string; aud?: string; exp?: number },
   ) => Promise<string>;
   let publicJwk: JWK;
+  let privateKey: PrivateKey;
+  const store = fakeStore();
   before(async () => {
-    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const pair = await generateKeyPair('ES256');
+    privateKey = pair.privateKey;
+    const publicKey = pair.publicKey;
     publicJwk = { ...(await exportJWK(publicKey)), alg: 'ES256', kid: 'k1' };
     sign = (claims, options = {}) =>
       new SignJWT(claims)
@@ -35,7 +41,7 @@ describe('authentication', () => {
         .sign(privateKey);
     ({ app } = await buildApp({
       identity,
-      store: fakeStore(),
+      store,
       authenticate: jwtAuthenticator({
         issuer: ISSUER,
         audience: AUDIENCE,
@@ -87,6 +93,45 @@ describe('authentication', () => {
     assert.equal(claimed.statusCode, 403, 'naming another tenant than the token');
     assert.equal(JSON.parse(claimed.body).error.code, 'permission_denied');
     assert.equal((await call(a, 'GET', '/v1/items', { 'x-tenant-id': 'tenant-a' })).statusCode, 200);
+  });
+
+  it('forwards the verified token with every store call, and nothing without one', async () => {
+    const a = await sign({ tenant: 'tenant-a', sub: 'alice' });
+    const before = store.calls.length;
+    const created = await call(a, 'POST', '/v1/items', {}, item);
+    assert.equal(created.statusCode, 201, created.body);
+    const { id } = JSON.parse(created.body) as { id: string };
+    await call(a, 'GET', `/v1/items/${id}`);
+    await call(a, 'PATCH', `/v1/items/${id}`, {}, { version: 1, name: 'Dune II' });
+    await call(a, 'POST', `/v1/items/${id}/inventory`, {}, { quantity_change: -1 });
+    await call(a, 'GET', '/v1/items');
+    await call(a, 'DELETE', `/v1/items/${id}`);
+    const made = store.calls.slice(before);
+    assert.deepEqual(
+      made.map((c) => c.method),
+      ['createItem', 'getItem', 'updateItem', 'updateInventory', 'listItems', 'deleteItem'],
+    );
+    for (const c of made) assert.equal(c.credential, a, c.method);
+    await call(await sign({ tenant: 'tenant-a', sub: 'alice' }, { exp: 1 }), 'GET', '/v1/items');
+    assert.equal(store.calls.length, before + made.length, 'a refused token reaches no store call');
+  });
+
+  it('refuses tokens past the lifetime limits: a century-long exp, an iat in the future', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const century = await sign({ tenant: 'tenant-a', sub: 'alice' }, { exp: now + 100 * 365 * 86_400 });
+    const r = await call(century, 'GET', '/v1/items');
+    assert.equal(r.statusCode, 401);
+    assert.match(JSON.parse(r.body).error.message, /lives longer than 86400 s/);
+    const future = await new SignJWT({ tenant: 'tenant-a', sub: 'alice' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(now + 3600)
+      .setExpirationTime(now + 7200)
+      .sign(privateKey);
+    const f = await call(future, 'GET', '/v1/items');
+    assert.equal(f.statusCode, 401);
+    assert.match(JSON.parse(f.body).error.message, /iat/);
   });
 
   it('answers 401 with WWW-Authenticate and the JSON error shape for every bad token', async () => {

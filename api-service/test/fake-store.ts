@@ -4,7 +4,7 @@
 // validation is the api's own (and the store's, tested in store-service).
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { type Item, ItemStatus } from 'store-contract';
-import type { Store } from '../src/store-client.ts';
+import type { OnBehalfOf, Store } from '../src/store-client.ts';
 
 export function grpcError(code: status, details: string, field?: string): ServiceError {
   const metadata = new Metadata();
@@ -15,8 +15,8 @@ export function grpcError(code: status, details: string, field?: string): Servic
 type Method = Exclude<keyof Store, 'close' | 'isServing'>;
 
 export interface FakeStore extends Store {
-  /** Every call, in order: method and request. */
-  readonly calls: Array<{ method: Method; request: unknown }>;
+  /** Every call, in order: method, request and the credential it was made with. */
+  readonly calls: Array<{ method: Method; request: unknown; credential: string | undefined }>;
   /** The next call of `method` fails with this error. */
   failNext(method: Method, error: ServiceError): void;
   serving: boolean;
@@ -39,8 +39,8 @@ export function fakeStore(): FakeStore {
   };
   const call =
     <Req, Res>(method: Method, handler: (request: Req) => Res) =>
-    async (request: Req): Promise<Res> => {
-      calls.push({ method, request });
+    async (request: Req, as: OnBehalfOf): Promise<Res> => {
+      calls.push({ method, request, credential: as.credential });
       const failure = failures.get(method);
       if (failure !== undefined) {
         failures.delete(method);

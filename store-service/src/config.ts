@@ -1,4 +1,4 @@
-import { booleanFlag, identityEnv, parseEnv, port } from 'service-kit';
+import { authEnv, booleanFlag, identityEnv, parseEnv, port } from 'service-kit';
 import { z } from 'zod';
 import { DEFAULT_LIST_BUDGET } from './domain/items.ts';
 
@@ -34,6 +34,13 @@ const shape = {
     .optional(),
   /** Items one ListItems call may read at most, matching or not (a page may come back short). */
   LIST_SCAN_BUDGET: z.coerce.number().int().min(10).max(100_000).default(DEFAULT_LIST_BUDGET),
+  /**
+   * The end user's token, forwarded by the api: the same issuer, keys, audience and limits
+   * as the api's (service-kit's authEnv; the manifests set both from the platform settings).
+   * Without AUTH_JWKS_URL the store trusts each request's tenant_id (a developer's own
+   * process only) and says so at start.
+   */
+  ...authEnv,
   /** After SIGTERM: report NOT_SERVING this long before closing (lets endpoints update). */
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /** Longest wait for in-flight calls to finish before they are cancelled. */

@@ -5,6 +5,8 @@ import {
   handleShutdownSignals,
   logReady,
   startMetricsServer,
+  tokenSettings,
+  tokenVerifier,
 } from 'service-kit';
 import { loadStoreConfig } from './config.ts';
 import { DynamoItemRepository } from './data/dynamo-repository.ts';
@@ -13,6 +15,7 @@ import { ensureTable } from './data/table.ts';
 import { ItemService } from './domain/items.ts';
 import { PageTokens } from './domain/page-token.ts';
 import { createDynamoClients } from './dynamodb.ts';
+import { tokenAuthenticator, trustRequestTenant } from './grpc/caller.ts';
 import { storeMetrics } from './grpc/metrics.ts';
 import { bindServer, createStoreServer } from './server.ts';
 
@@ -36,6 +39,11 @@ async function main(): Promise<void> {
     dynamo === undefined ? new InMemoryItemRepository() : new DynamoItemRepository(dynamo, config.TABLE_NAME);
   if (config.PAGE_TOKEN_KEYS === undefined)
     logger.warn('PAGE_TOKEN_KEYS is not set: page tokens are sealed with a key of this process only');
+  const tokens = tokenSettings(config);
+  if (tokens === undefined)
+    logger.warn(
+      "AUTH_JWKS_URL is not set: calls are not authenticated, each request's tenant_id is trusted (a developer setup only)",
+    );
   const store = createStoreServer({
     identity,
     items: new ItemService(repository, {
@@ -48,6 +56,7 @@ async function main(): Promise<void> {
     repository,
     logger,
     metrics: storeMetrics(registry),
+    authenticate: tokens === undefined ? trustRequestTenant : tokenAuthenticator(tokenVerifier(tokens)),
   });
   const port = await bindServer(store.server, config.BIND_HOST, config.PORT);
   store.startHealthMonitor(2000);

@@ -7,6 +7,7 @@ import { addReflection, HEALTH_DESCRIPTOR_SET } from 'service-kit';
 import { DESCRIPTOR_SET_FILE, outOfRangeInt64Field, StoreServiceService } from 'store-contract';
 import type { ItemRepository } from './data/repository.ts';
 import type { ItemService } from './domain/items.ts';
+import type { AuthenticateCall } from './grpc/caller.ts';
 import { storeHandlers, UNDECODABLE } from './grpc/handlers.ts';
 import type { StoreMetrics } from './grpc/metrics.ts';
 
@@ -58,13 +59,21 @@ export function createStoreServer(deps: {
   repository: ItemRepository;
   logger: Logger;
   metrics: StoreMetrics;
+  /** Who each StoreService call comes from (tokenAuthenticator; trustRequestTenant only without an issuer). */
+  authenticate: AuthenticateCall;
 }): StoreServer {
   const server = new grpc.Server({ interceptors: [canaryServerInterceptor(deps.identity)] });
   server.addService(
     tolerantDecoding(StoreServiceService),
-    storeHandlers(deps.items, deps.logger, deps.metrics),
+    storeHandlers(deps.items, {
+      logger: deps.logger,
+      metrics: deps.metrics,
+      authenticate: deps.authenticate,
+    }),
   );
 
+  // Health and reflection answer anyone: they hold no tenant data (the mesh decides who
+  // reaches the port at all).
   const health = new HealthImplementation({ '': 'SERVING', [STORE_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
   addReflection(

@@ -9,6 +9,7 @@ import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
+import { type LocalIssuer, startIssuer } from 'local-runtime/issuer';
 import type { ServiceProcess } from 'local-runtime/process';
 import { startStore } from 'local-runtime/services';
 import { DESCRIPTOR_SET_FILE } from 'store-contract';
@@ -22,6 +23,9 @@ const ALLOWED = new Set([
   grpc.status.ALREADY_EXISTS,
   grpc.status.ABORTED,
   grpc.status.FAILED_PRECONDITION,
+  // tenant_id other than the token's (the token is for the request's tenant when that is
+  // a tenant the issuer signs for, else for "fz").
+  grpc.status.PERMISSION_DENIED,
 ]);
 
 /** Arbitrary values for every scalar field of a request message (nested messages left out). */
@@ -52,12 +56,14 @@ function arbitraryRequest(schema: DescMessage, knownId: string) {
 
 describe('store under random requests (fast-check, over the wire)', () => {
   let dynamo: EmbeddedDynamo;
+  let issuer: LocalIssuer;
   let store: ServiceProcess;
   let client: grpc.Client;
   let knownId = '';
   before(async () => {
     dynamo = await startEmbeddedDynamo();
-    store = await startStore(dynamo);
+    issuer = await startIssuer();
+    store = await startStore(dynamo, issuer.env);
     client = new grpc.Client(`127.0.0.1:${store.ports.port}`, grpc.credentials.createInsecure());
     const createSchema = registry.getMessage('store.v1.CreateItemRequest');
     const createResponse = registry.getMessage('store.v1.CreateItemResponse');
@@ -84,9 +90,21 @@ describe('store under random requests (fast-check, over the wire)', () => {
     client?.close();
     await store?.stop();
     await dynamo?.close();
+    await issuer?.close();
   });
 
-  function call(method: string, bytes: Uint8Array) {
+  const tokens = new Map<string, Promise<string>>();
+  /** A token for the request's tenant (cached), or for "fz" when the request names none. */
+  const tokenFor = (tenantId: string) => {
+    const tenant = tenantId === '' ? 'fz' : tenantId;
+    const token = tokens.get(tenant) ?? issuer.token(tenant);
+    tokens.set(tenant, token);
+    return token;
+  };
+
+  async function call(method: string, bytes: Uint8Array, tenantId = 'fz') {
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${await tokenFor(tenantId)}`);
     return new Promise<{ code: number; field: string | undefined; bytes?: Buffer; servedBy: unknown }>(
       (resolve) => {
         let response: Buffer | undefined;
@@ -95,7 +113,7 @@ describe('store under random requests (fast-check, over the wire)', () => {
           (b: Buffer) => b,
           (b: Buffer) => b,
           Buffer.from(bytes),
-          new grpc.Metadata(),
+          metadata,
           { deadline: Date.now() + 5000 },
           (_err, value) => {
             response = value;
@@ -127,7 +145,8 @@ describe('store under random requests (fast-check, over the wire)', () => {
           .chain((m) => arbitraryRequest(m.input, knownId).map((fields) => ({ m, fields }))),
         async ({ m, fields }) => {
           const bytes = toBinary(m.input, create(m.input, fields as never));
-          const r = await call(m.name, bytes);
+          const tenant = (fields as { tenantId?: unknown }).tenantId;
+          const r = await call(m.name, bytes, typeof tenant === 'string' ? tenant : '');
           seen[grpc.status[r.code] ?? String(r.code)] = (seen[grpc.status[r.code] ?? ''] ?? 0) + 1;
           assert.ok(
             ALLOWED.has(r.code),

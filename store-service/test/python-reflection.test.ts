@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
+import { type LocalIssuer, startIssuer } from 'local-runtime/issuer';
 import type { ServiceProcess } from 'local-runtime/process';
 import { startStore } from 'local-runtime/services';
 import { requireTool } from 'test-harness/tools';
@@ -29,12 +30,14 @@ describe('a Python client that learns the store from reflection', async () => {
     'python3-grpcio python3-grpc-tools',
   );
   let dynamo: EmbeddedDynamo;
+  let issuer: LocalIssuer;
   let store: ServiceProcess;
   let stubs: string;
   before(async () => {
     if (missing) return;
     dynamo = await startEmbeddedDynamo();
-    store = await startStore(dynamo);
+    issuer = await startIssuer();
+    store = await startStore(dynamo, issuer.env);
     stubs = await mkdtemp(join(tmpdir(), 'py-reflection-'));
     await run(PYTHON, [
       '-m',
@@ -48,13 +51,15 @@ describe('a Python client that learns the store from reflection', async () => {
   after(async () => {
     await store?.stop();
     await dynamo?.close();
+    await issuer?.close();
     if (stubs !== undefined) await rm(stubs, { recursive: true, force: true });
   });
 
-  it('sees the real files and services, and calls every RPC including the error paths', {
+  it('sees the real files and services, and calls every RPC with a token, including the error paths and calls without one', {
     skip: missing,
   }, async () => {
-    const { stdout } = await run(PYTHON, [client, `127.0.0.1:${store.ports.port}`, stubs], {
+    const token = await issuer.token('py');
+    const { stdout } = await run(PYTHON, [client, `127.0.0.1:${store.ports.port}`, stubs, token], {
       timeout: 60_000,
     });
     const seen = JSON.parse(stdout) as {
@@ -104,6 +109,8 @@ describe('a Python client that learns the store from reflection', async () => {
       'CreateItem empty name': ['INVALID_ARGUMENT', 'name'],
       'UpdateInventory 2^60': ['INVALID_ARGUMENT', 'quantity_change'],
       'UpdateItem stale': ['ABORTED', null],
+      'GetItem no token': ['UNAUTHENTICATED', null],
+      'GetItem other tenant': ['PERMISSION_DENIED', null],
     });
     for (const [name, e] of Object.entries(r.errors))
       assert.match(String(e.served_by), /^store-service@/, name);

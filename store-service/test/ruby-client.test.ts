@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
+import { type LocalIssuer, startIssuer } from 'local-runtime/issuer';
 import type { ServiceProcess } from 'local-runtime/process';
 import { startStore } from 'local-runtime/services';
 import { RUBY_GEM_LIB } from 'store-contract';
@@ -21,23 +22,33 @@ describe('Ruby gRPC client (generated gem + Debian ruby-grpc)', async () => {
     'ruby ruby-grpc ruby-google-protobuf',
   );
   let dynamo: EmbeddedDynamo;
+  let issuer: LocalIssuer;
   let store: ServiceProcess;
 
   before(async () => {
     if (missing) return;
     dynamo = await startEmbeddedDynamo();
+    issuer = await startIssuer();
     // Successful calls are logged at debug; the test reads the CreateItem line.
-    store = await startStore(dynamo, { LOG_LEVEL: 'debug' });
+    store = await startStore(dynamo, { ...issuer.env, LOG_LEVEL: 'debug' });
   });
   after(async () => {
     await store?.stop();
     await dynamo?.close();
+    await issuer?.close();
   });
 
-  it('creates, gets and lists items, and sees INVALID_ARGUMENT', { skip: missing }, async () => {
-    const { stdout } = await run('ruby', ['-I', RUBY_GEM_LIB, client, `127.0.0.1:${store.ports.port}`], {
-      timeout: 30_000,
-    });
+  it('authenticates with a token, creates, gets and lists items, and sees INVALID_ARGUMENT', {
+    skip: missing,
+  }, async () => {
+    const token = await issuer.token('ruby', { user: 'matz' });
+    const { stdout } = await run(
+      'ruby',
+      ['-I', RUBY_GEM_LIB, client, `127.0.0.1:${store.ports.port}`, token],
+      {
+        timeout: 30_000,
+      },
+    );
     const seen = JSON.parse(stdout) as {
       created: {
         id: string;
@@ -52,6 +63,8 @@ describe('Ruby gRPC client (generated gem + Debian ruby-grpc)', async () => {
       served_by: string;
       listed: string[];
       error: { code: number; details: string };
+      no_token: { code: number; details: string };
+      other_tenant: { code: number; details: string };
     };
     assert.match(seen.created.id, /^[0-9a-f-]{36}$/);
     assert.equal(seen.created.created, true);
@@ -70,6 +83,8 @@ describe('Ruby gRPC client (generated gem + Debian ruby-grpc)', async () => {
     assert.deepEqual(seen.listed, [seen.created.id]);
     assert.equal(seen.error.code, 3, 'INVALID_ARGUMENT');
     assert.match(seen.error.details, /^id: /);
+    assert.equal(seen.no_token.code, 16, 'UNAUTHENTICATED without a token');
+    assert.equal(seen.other_tenant.code, 7, "PERMISSION_DENIED for a tenant other than the token's");
     const ruby = store.logs
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .find((l) => l.rpc === 'CreateItem');

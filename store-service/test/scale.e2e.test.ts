@@ -2,8 +2,8 @@
 // within the deadline under concurrency, and following the tokens visits every match once.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
+import { type LocalIssuer, startIssuer } from 'local-runtime/issuer';
 import type { ServiceProcess } from 'local-runtime/process';
 import { startStore } from 'local-runtime/services';
 import { Category, type ListItemsRequest } from 'store-contract';
@@ -16,25 +16,27 @@ const tenantId = 'big';
 
 describe('the store at scale (20,000 items in one tenant)', () => {
   let dynamo: EmbeddedDynamo;
+  let issuer: LocalIssuer;
   let store: ServiceProcess;
   let client: ReturnType<typeof connectStore>;
   let needles = 0;
   const listLines: Array<{ items_read?: number }> = [];
   before(async () => {
     dynamo = await startEmbeddedDynamo();
+    issuer = await startIssuer();
     // The process keeps a bounded window of log lines (20,000 creates overflow it), so the
     // list calls' lines are collected as they come.
     store = await startStore(
       dynamo,
       // Successful calls (and their items_read) are logged at debug.
-      { LIST_SCAN_BUDGET: String(BUDGET), LOG_LEVEL: 'debug' },
+      { ...issuer.env, LIST_SCAN_BUDGET: String(BUDGET), LOG_LEVEL: 'debug' },
       {
         onLog: (line) => {
           if (line.includes('"rpc":"ListItems"')) listLines.push(JSON.parse(line) as { items_read?: number });
         },
       },
     );
-    client = connectStore(store.ports.port ?? 0);
+    client = connectStore(store.ports.port ?? 0, (tenant) => issuer.token(tenant));
     const c = client.client;
     let next = 0;
     const worker = async () => {
@@ -62,18 +64,26 @@ describe('the store at scale (20,000 items in one tenant)', () => {
     client?.client.close();
     await store?.stop();
     await dynamo?.close();
+    await issuer?.close();
   });
 
-  const list = (request: Partial<ListItemsRequest>) =>
-    new Promise<{ ids: string[]; next: string }>((resolve, reject) => {
-      client.client.listItems(
-        { tenantId, category: 0, status: 0, search: '', pageSize: 100, pageToken: '', ...request },
-        new grpc.Metadata(),
-        { deadline: Date.now() + DEADLINE_MS },
-        (err, response) =>
-          err ? reject(err) : resolve({ ids: response.items.map((i) => i.id), next: response.nextPageToken }),
+  const list = async (request: Partial<ListItemsRequest>) => {
+    const full: ListItemsRequest = {
+      tenantId,
+      category: 0,
+      status: 0,
+      search: '',
+      pageSize: 100,
+      pageToken: '',
+      ...request,
+    };
+    const metadata = await client.authenticated(full);
+    return new Promise<{ ids: string[]; next: string }>((resolve, reject) => {
+      client.client.listItems(full, metadata, { deadline: Date.now() + DEADLINE_MS }, (err, response) =>
+        err ? reject(err) : resolve({ ids: response.items.map((i) => i.id), next: response.nextPageToken }),
       );
     });
+  };
 
   it('16 concurrent lists that match nothing all answer within the deadline, each reading at most the budget', async () => {
     const from = listLines.length;

@@ -6,27 +6,36 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
+import { type LocalIssuer, startIssuer } from 'local-runtime/issuer';
 import { type ServiceProcess, startService } from 'local-runtime/process';
 import { startStore } from 'local-runtime/services';
 import { Category } from 'store-contract';
-import { connectStore } from './store-client.ts';
+import { bearer, connectStore } from './store-client.ts';
 
 const require = createRequire(import.meta.url);
 
 describe('store-service over gRPC', () => {
   let dynamo: EmbeddedDynamo;
+  let issuer: LocalIssuer;
   let store: ServiceProcess;
   let client: ReturnType<typeof connectStore>;
 
   before(async () => {
     dynamo = await startEmbeddedDynamo();
-    store = await startStore(dynamo, { DEPLOYMENT_TRACK: 'pr-7', APP_VERSION: 'pr-7-0123abcd' });
-    client = connectStore(store.ports.port ?? 0);
+    // The store verifies the caller's token, as in the lab and the cluster.
+    issuer = await startIssuer();
+    store = await startStore(dynamo, {
+      ...issuer.env,
+      DEPLOYMENT_TRACK: 'pr-7',
+      APP_VERSION: 'pr-7-0123abcd',
+    });
+    client = connectStore(store.ports.port ?? 0, (tenant) => issuer.token(tenant));
   });
   after(async () => {
     client?.client.close();
     await store?.stop();
     await dynamo?.close();
+    await issuer?.close();
   });
 
   const newItem = {
@@ -142,10 +151,11 @@ describe('store-service over gRPC', () => {
       grpc.status.INVALID_ARGUMENT,
       'category',
     );
+    // tenant_id must be the token's tenant: an empty one (or any other) is refused before
+    // it is validated.
     await expectCode(
-      client.call(c.createItem, { ...newItem, tenantId: '' }),
-      grpc.status.INVALID_ARGUMENT,
-      'tenant_id',
+      client.call(c.createItem, { ...newItem, tenantId: '' }, bearer(await issuer.token('t1'))),
+      grpc.status.PERMISSION_DENIED,
     );
     await expectCode(
       client.call(c.createItem, { ...newItem, priceCents: -5 }),
@@ -252,10 +262,11 @@ describe('store-service configuration', () => {
 
 describe('store-service with STORE_BACKEND=memory', () => {
   it('serves items from its own memory, with no DynamoDB, and warns that nothing persists', async () => {
+    const issuer = await startIssuer();
     const store = await startService('store-service', {
-      env: { PORT: '0', METRICS_PORT: '0', BIND_HOST: '127.0.0.1', STORE_BACKEND: 'memory' },
+      env: { ...issuer.env, PORT: '0', METRICS_PORT: '0', BIND_HOST: '127.0.0.1', STORE_BACKEND: 'memory' },
     });
-    const client = connectStore(store.ports.port ?? 0);
+    const client = connectStore(store.ports.port ?? 0, (tenant) => issuer.token(tenant));
     try {
       const item = {
         tenantId: 'mem',
@@ -282,6 +293,7 @@ describe('store-service with STORE_BACKEND=memory', () => {
     } finally {
       client.client.close();
       await store.stop();
+      await issuer.close();
     }
   });
 

@@ -126,18 +126,21 @@ export function itemRoutes(store: Store, authenticate: Authenticate): FastifyPlu
           );
         }
         const { item, created } = await store
-          .createItem({
-            tenantId: request.caller.tenantId,
-            requestId: key ?? body.request_id ?? '',
-            name: body.name,
-            description: body.description ?? '',
-            priceCents: body.price_cents,
-            category: categoryToProto(body.category),
-            sku: body.sku ?? '',
-            inventoryCount: body.inventory_count ?? 0,
-            tags: body.tags ?? [],
-            userId: request.caller.userId,
-          })
+          .createItem(
+            {
+              tenantId: request.caller.tenantId,
+              requestId: key ?? body.request_id ?? '',
+              name: body.name,
+              description: body.description ?? '',
+              priceCents: body.price_cents,
+              category: categoryToProto(body.category),
+              sku: body.sku ?? '',
+              inventoryCount: body.inventory_count ?? 0,
+              tags: body.tags ?? [],
+              userId: request.caller.userId,
+            },
+            request.caller,
+          )
           .catch((err: unknown) => {
             // A reused key names what the client sent: the header, or the body's request_id.
             if (key !== undefined && (err as { code?: unknown }).code === status.ALREADY_EXISTS)
@@ -172,16 +175,19 @@ export function itemRoutes(store: Store, authenticate: Authenticate): FastifyPlu
       },
       async (request) => {
         const { query } = request;
-        const page = await store.listItems({
-          tenantId: request.caller.tenantId,
-          category:
-            query.category === undefined ? Category.CATEGORY_UNSPECIFIED : categoryToProto(query.category),
-          status:
-            query.status === undefined ? ItemStatus.ITEM_STATUS_UNSPECIFIED : statusToProto(query.status),
-          search: query.search ?? '',
-          pageSize: query.page_size === undefined ? 0 : Number(query.page_size),
-          pageToken: query.page_token ?? '',
-        });
+        const page = await store.listItems(
+          {
+            tenantId: request.caller.tenantId,
+            category:
+              query.category === undefined ? Category.CATEGORY_UNSPECIFIED : categoryToProto(query.category),
+            status:
+              query.status === undefined ? ItemStatus.ITEM_STATUS_UNSPECIFIED : statusToProto(query.status),
+            search: query.search ?? '',
+            pageSize: query.page_size === undefined ? 0 : Number(query.page_size),
+            pageToken: query.page_token ?? '',
+          },
+          request.caller,
+        );
         return { items: page.items.map(itemToJson), next_page_token: page.nextPageToken };
       },
     );
@@ -198,37 +204,39 @@ export function itemRoutes(store: Store, authenticate: Authenticate): FastifyPlu
         },
       },
       async (request, reply) => {
-        const { item } = await store.getItem({
-          tenantId: request.caller.tenantId,
-          id: request.params.id,
-        });
+        const { item } = await store.getItem(
+          { tenantId: request.caller.tenantId, id: request.params.id },
+          request.caller,
+        );
         const json = itemToJson(item);
         return reply.header('etag', `"${json.version}"`).send(json);
       },
     );
 
     const update = async (
-      tenantId: string,
-      userId: string | undefined,
+      caller: Caller,
       id: string,
       version: number,
       fields: PatchBody,
       replace: boolean,
     ) => {
-      const { item } = await store.updateItem({
-        tenantId,
-        id,
-        expectedVersion: version,
-        userId: userId ?? '',
-        name: fields.name,
-        description: replace ? (fields.description ?? '') : fields.description,
-        priceCents: fields.price_cents,
-        category: fields.category === undefined ? undefined : categoryToProto(fields.category),
-        status: fields.status === undefined ? undefined : statusToProto(fields.status),
-        sku: replace ? (fields.sku ?? '') : fields.sku,
-        tags: fields.tags ?? [],
-        updateTags: replace || fields.tags !== undefined,
-      });
+      const { item } = await store.updateItem(
+        {
+          tenantId: caller.tenantId,
+          id,
+          expectedVersion: version,
+          userId: caller.userId,
+          name: fields.name,
+          description: replace ? (fields.description ?? '') : fields.description,
+          priceCents: fields.price_cents,
+          category: fields.category === undefined ? undefined : categoryToProto(fields.category),
+          status: fields.status === undefined ? undefined : statusToProto(fields.status),
+          sku: replace ? (fields.sku ?? '') : fields.sku,
+          tags: fields.tags ?? [],
+          updateTags: replace || fields.tags !== undefined,
+        },
+        caller,
+      );
       return itemToJson(item);
     };
 
@@ -263,14 +271,7 @@ export function itemRoutes(store: Store, authenticate: Authenticate): FastifyPlu
         handler: async (request, reply) => {
           const { headers, body: fields } = request;
           const version = expectedVersion(headers['if-match'], fields.version);
-          const json = await update(
-            request.caller.tenantId,
-            request.caller.userId,
-            request.params.id,
-            version,
-            fields,
-            replace,
-          );
+          const json = await update(request.caller, request.params.id, version, fields, replace);
           return reply.header('etag', `"${json.version}"`).send(json);
         },
       });
@@ -288,11 +289,14 @@ export function itemRoutes(store: Store, authenticate: Authenticate): FastifyPlu
         },
       },
       async (request, reply) => {
-        await store.deleteItem({
-          tenantId: request.caller.tenantId,
-          id: request.params.id,
-          userId: request.caller.userId,
-        });
+        await store.deleteItem(
+          {
+            tenantId: request.caller.tenantId,
+            id: request.params.id,
+            userId: request.caller.userId,
+          },
+          request.caller,
+        );
         return reply.code(204).send();
       },
     );
@@ -313,14 +317,17 @@ export function itemRoutes(store: Store, authenticate: Authenticate): FastifyPlu
       async (request, reply) => {
         const key = request.headers['idempotency-key'];
         const { item, previousCount, replayed } = await store
-          .updateInventory({
-            tenantId: request.caller.tenantId,
-            id: request.params.id,
-            quantityChange: request.body.quantity_change,
-            reason: request.body.reason ?? '',
-            userId: request.caller.userId,
-            requestId: key ?? '',
-          })
+          .updateInventory(
+            {
+              tenantId: request.caller.tenantId,
+              id: request.params.id,
+              quantityChange: request.body.quantity_change,
+              reason: request.body.reason ?? '',
+              userId: request.caller.userId,
+              requestId: key ?? '',
+            },
+            request.caller,
+          )
           .catch((err: unknown) => {
             if (key !== undefined && (err as { code?: unknown }).code === status.ALREADY_EXISTS)
               throw new ApiError(

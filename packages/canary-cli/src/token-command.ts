@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
 import { signToken } from 'local-runtime/issuer';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from 'service-kit';
 
 /** Where `lab up` keeps its token issuer's private key (mode 0600). */
 export const issuerKeyFile = (repoRoot: string) => join(repoRoot, '.lab', 'issuer-key.json');
@@ -26,6 +27,20 @@ export function parseTtl(value: string, flag = '--ttl'): number {
   return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as 's' | 'm' | 'h' | 'd'];
 }
 
+/**
+ * `--ttl` of `canary token`: a duration no longer than the services accept. They refuse a
+ * token whose `exp - iat` exceeds AUTH_MAX_TOKEN_LIFETIME_SECONDS (24 h unless set), so a
+ * longer one would be printed only to be refused at every request.
+ */
+export function tokenTtl(value: string, maxSeconds = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS): number {
+  const seconds = parseTtl(value);
+  if (seconds > maxSeconds)
+    throw new Error(
+      `--ttl: at most ${maxSeconds / 3600}h (the services refuse tokens that live longer: AUTH_MAX_TOKEN_LIFETIME_SECONDS), got ${value}`,
+    );
+  return seconds;
+}
+
 export async function tokenCommand(
   repoRoot: string,
   tenant: string,
@@ -34,7 +49,7 @@ export async function tokenCommand(
 ): Promise<number> {
   const token = await labToken(repoRoot, tenant, {
     ...(user === undefined ? {} : { user }),
-    ttlSeconds: parseTtl(ttl),
+    ttlSeconds: tokenTtl(ttl),
   });
   process.stdout.write(`${token}\n`);
   return 0;

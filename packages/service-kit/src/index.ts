@@ -1,3 +1,18 @@
+export {
+  AUTHORIZATION_METADATA_KEY,
+  type AuthConfig,
+  authEnv,
+  bearerToken,
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  TOKEN_ALGORITHMS,
+  type TokenClaims,
+  TokenRejected,
+  type TokenSettings,
+  tokenSettings,
+  tokenVerifier,
+  type VerifyToken,
+} from './auth.ts';
 export { HEALTH_DESCRIPTOR_SET, REFLECTION_DESCRIPTOR_SET } from './descriptors.ts';
 export { booleanFlag, ConfigError, identityEnv, parseEnv, port } from './env.ts';
 export { addReflection } from './grpc/reflection.ts';

@@ -5,6 +5,7 @@ import type { StoreServiceServer } from 'store-contract';
 import type { CallOptions } from '../data/repository.ts';
 import { invalidArgument, StoreError } from '../domain/errors.ts';
 import type { ItemService } from '../domain/items.ts';
+import { type AuthenticateCall, requireTenant } from './caller.ts';
 import { categoryFromProto, itemToProto, statusFromProto } from './convert.ts';
 import type { StoreMetrics } from './metrics.ts';
 import { toServiceError } from './status.ts';
@@ -35,14 +36,22 @@ function callSignal(call: ServerUnaryCall<unknown, unknown>): AbortSignal {
   return controller.signal;
 }
 
+/** What every call goes through: who it is from, and where its log line and metrics go. */
+export interface CallDeps {
+  readonly logger: Logger;
+  readonly metrics: StoreMetrics;
+  readonly authenticate: AuthenticateCall;
+}
+
 /**
- * Wraps a domain call: one log line (debug when it succeeds) and one metrics observation
+ * Wraps a domain call: the caller's credential is checked first (before the request is
+ * looked at, so a caller without one learns nothing), then the request must address the
+ * credential's tenant; one log line (debug when it succeeds) and one metrics observation
  * per call (never the payload). `write`: the call changes data, so a failure after the
  * data store may have applied it is reported as an unknown outcome.
  */
-function unary<Req, Res>(
-  logger: Logger,
-  metrics: StoreMetrics,
+function unary<Req extends { tenantId: string }, Res>(
+  { logger, metrics, authenticate }: CallDeps,
   method: string,
   write: boolean,
   handler: Handler<Req, Res>,
@@ -71,28 +80,36 @@ function unary<Req, Res>(
       callback(error);
     };
     span.run(() => {
-      const undecodable = (call.request as Partial<Undecodable>)[UNDECODABLE];
-      if (undecodable !== undefined) {
-        const { field } = undecodable;
-        fail(
-          field === undefined
-            ? new StoreError('invalid_argument', 'request: not a valid message')
-            : invalidArgument(field, `must be from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}`),
-        );
-        return;
-      }
-      handler(call.request, { signal: callSignal(call) }).then((response) => {
-        done(status.OK, detail?.(response));
-        callback(null, response);
-      }, fail);
+      authenticate(call.metadata)
+        .then((caller) => {
+          const undecodable = (call.request as Partial<Undecodable>)[UNDECODABLE];
+          if (undecodable !== undefined) {
+            const { field } = undecodable;
+            fail(
+              field === undefined
+                ? new StoreError('invalid_argument', 'request: not a valid message')
+                : invalidArgument(
+                    field,
+                    `must be from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}`,
+                  ),
+            );
+            return;
+          }
+          requireTenant(caller, call.request.tenantId);
+          return handler(call.request, { signal: callSignal(call) }).then((response) => {
+            done(status.OK, detail?.(response));
+            callback(null, response);
+          });
+        })
+        .catch(fail);
     });
   };
 }
 
 /** gRPC handlers: decode the request, call the domain, encode the answer. No logic of their own. */
-export function storeHandlers(items: ItemService, logger: Logger, metrics: StoreMetrics): StoreServiceServer {
+export function storeHandlers(items: ItemService, io: CallDeps): StoreServiceServer {
   return {
-    createItem: unary(logger, metrics, 'CreateItem', true, async (r, options) => {
+    createItem: unary(io, 'CreateItem', true, async (r, options) => {
       const { item, created } = await items.create(
         {
           tenantId: r.tenantId,
@@ -108,13 +125,13 @@ export function storeHandlers(items: ItemService, logger: Logger, metrics: Store
         },
         options,
       );
-      if (created) metrics.itemsCreated.inc();
+      if (created) io.metrics.itemsCreated.inc();
       return { item: itemToProto(item), created };
     }),
-    getItem: unary(logger, metrics, 'GetItem', false, async (r, options) => ({
+    getItem: unary(io, 'GetItem', false, async (r, options) => ({
       item: itemToProto(await items.get(r.tenantId, r.id, options)),
     })),
-    updateItem: unary(logger, metrics, 'UpdateItem', true, async (r, options) => {
+    updateItem: unary(io, 'UpdateItem', true, async (r, options) => {
       const category = categoryFromProto(r.category);
       const status = statusFromProto(r.status);
       const item = await items.update(
@@ -137,12 +154,11 @@ export function storeHandlers(items: ItemService, logger: Logger, metrics: Store
       );
       return { item: itemToProto(item) };
     }),
-    deleteItem: unary(logger, metrics, 'DeleteItem', true, async (r, options) => ({
+    deleteItem: unary(io, 'DeleteItem', true, async (r, options) => ({
       item: itemToProto(await items.delete(r.tenantId, r.id, r.userId, options)),
     })),
     listItems: unary(
-      logger,
-      metrics,
+      io,
       'ListItems',
       false,
       async (r, options) => {
@@ -166,7 +182,7 @@ export function storeHandlers(items: ItemService, logger: Logger, metrics: Store
       // Work per list call, for the logs and the budget's tests.
       (response) => ({ items_read: response.scanned }),
     ),
-    updateInventory: unary(logger, metrics, 'UpdateInventory', true, async (r, options) => {
+    updateInventory: unary(io, 'UpdateInventory', true, async (r, options) => {
       const { item, previousCount, replayed } = await items.adjustInventory(
         {
           tenantId: r.tenantId,
@@ -179,7 +195,7 @@ export function storeHandlers(items: ItemService, logger: Logger, metrics: Store
         options,
       );
       if (!replayed)
-        metrics.inventoryChanges.inc({ direction: r.quantityChange > 0 ? 'increase' : 'decrease' });
+        io.metrics.inventoryChanges.inc({ direction: r.quantityChange > 0 ? 'increase' : 'decrease' });
       return { item: itemToProto(item), previousCount, replayed };
     }),
   };

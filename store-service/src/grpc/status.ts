@@ -1,6 +1,7 @@
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { StoreError, type StoreErrorCode } from '../domain/errors.ts';
+import { CallRefused } from './caller.ts';
 
 const codes: Record<StoreErrorCode, status> = {
   invalid_argument: status.INVALID_ARGUMENT,
@@ -26,12 +27,14 @@ const UNKNOWN_OUTCOME_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 export const OUTCOME_METADATA_KEY = 'x-outcome';
 
 /**
- * The one place a failure becomes a gRPC status. StoreErrors keep their code and message
+ * The one place a failure becomes a gRPC status. Refused calls keep their code (no or bad
+ * token, another tenant); StoreErrors keep their code and message
  * (plus `x-field` for invalid arguments); data-store outages are UNAVAILABLE, and for a
  * write whose outcome is unknown the metadata says so (`x-outcome: unknown`); anything
  * else is logged and answered INTERNAL without details.
  */
 export function toServiceError(err: unknown, logger: Logger, write = false): Partial<ServiceError> {
+  if (err instanceof CallRefused) return { code: err.code, details: err.message };
   if (err instanceof StoreError) {
     const metadata = new Metadata();
     if (err.field !== undefined) metadata.set('x-field', err.field);

@@ -2,14 +2,21 @@
 
 # A real Ruby gRPC client (Debian's ruby-grpc + the generated store-proto gem) against a
 # running store-service. Prints one JSON object with what it saw; the Node test checks it.
-# Usage: ruby -I packages/store-contract/ruby/lib client.rb HOST:PORT
+# Usage: ruby -I packages/store-contract/ruby/lib client.rb HOST:PORT TOKEN
+#
+# Authentication: the store takes the tenant from the end user's JWT, sent with every call
+# as metadata `authorization: Bearer <token>` (the api forwards the token it verified; any
+# other client does the same). Without it a call is UNAUTHENTICATED; a tenant_id other
+# than the token's tenant is PERMISSION_DENIED. Health and reflection need no token.
 require 'json'
 require 'grpc'
 require 'store/v1/store_services_pb'
 
 address = ARGV.fetch(0)
+token = ARGV.fetch(1)
 stub = Store::V1::StoreService::Stub.new(address, :this_channel_is_insecure, timeout: 5)
-canary = { 'x-canary' => '42' }
+auth = { 'authorization' => "Bearer #{token}" }
+canary = auth.merge('x-canary' => '42')
 
 created = stub.create_item(
   Store::V1::CreateItemRequest.new(
@@ -18,15 +25,24 @@ created = stub.create_item(
   ),
   metadata: canary
 )
-op = stub.get_item(Store::V1::GetItemRequest.new(tenant_id: 'ruby', id: created.item.id), return_op: true)
+op = stub.get_item(Store::V1::GetItemRequest.new(tenant_id: 'ruby', id: created.item.id),
+                   return_op: true, metadata: auth)
 got = op.execute
-list = stub.list_items(Store::V1::ListItemsRequest.new(tenant_id: 'ruby', category: :CATEGORY_BOOKS, page_size: 10))
+list = stub.list_items(Store::V1::ListItemsRequest.new(tenant_id: 'ruby', category: :CATEGORY_BOOKS, page_size: 10),
+                       metadata: auth)
 
-error = nil
-begin
-  stub.get_item(Store::V1::GetItemRequest.new(tenant_id: 'ruby', id: 'not-a-uuid'))
+# The code and details of a call that fails.
+def refused
+  yield
+  nil
 rescue GRPC::BadStatus => e
-  error = { code: e.code, details: e.details }
+  { code: e.code, details: e.details }
+end
+
+error = refused { stub.get_item(Store::V1::GetItemRequest.new(tenant_id: 'ruby', id: 'not-a-uuid'), metadata: auth) }
+no_token = refused { stub.get_item(Store::V1::GetItemRequest.new(tenant_id: 'ruby', id: created.item.id)) }
+other_tenant = refused do
+  stub.get_item(Store::V1::GetItemRequest.new(tenant_id: 'another', id: created.item.id), metadata: auth)
 end
 
 puts JSON.generate(
@@ -36,5 +52,7 @@ puts JSON.generate(
   got: { id: got.item.id, name: got.item.name, price_cents: got.item.price_cents, created_by: got.item.created_by },
   served_by: op.trailing_metadata['x-served-by'],
   listed: list.items.map(&:id),
-  error: error
+  error: error,
+  no_token: no_token,
+  other_tenant: other_tenant
 )
