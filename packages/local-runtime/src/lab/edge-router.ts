@@ -254,6 +254,14 @@ export class EdgeRouter {
   #pool(address: string): Pool {
     let pool = this.#pools.get(address);
     if (pool === undefined) {
+      // A restarted backend listens on a new port: pools of old addresses that hold no
+      // connection and no request are closed, rather than kept for the lab's lifetime.
+      for (const [old, idle] of this.#pools) {
+        const { connected, pending, running } = idle.stats;
+        if (connected + pending + running > 0) continue;
+        this.#pools.delete(old);
+        void idle.close();
+      }
       const timeout = this.#options.responseHeaderTimeoutMs ?? 300_000;
       // One request per connection at a time (no pipelining to backends); idle connections
       // are closed well before the api's own keep-alive timeout (72 s) would close them.
