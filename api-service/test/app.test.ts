@@ -331,6 +331,74 @@ describe('api in process', () => {
     assert.equal(page.statusCode, 200, page.body);
   });
 
+  it('refuses a JSON body that is not UTF-8 text with 400, before calling the store, and keeps the text of one that is', async () => {
+    const item = await create();
+    const before = store.calls.length;
+    const body = (name: Buffer | string) =>
+      Buffer.concat([
+        Buffer.from('{"name":"'),
+        typeof name === 'string' ? Buffer.from(name, 'latin1') : name,
+        Buffer.from('","price_cents":1,"category":"books"}'),
+      ]);
+    const invalid: Array<[string, Buffer]> = [
+      ['C3 28 (a lead byte, then no continuation)', Buffer.from([0x61, 0xc3, 0x28, 0x62])],
+      ['a lone continuation byte', Buffer.from([0x80])],
+      ['overlong "/" (C0 AF)', Buffer.from([0xc0, 0xaf])],
+      ['overlong "/" in three bytes (E0 80 AF)', Buffer.from([0xe0, 0x80, 0xaf])],
+      ['overlong NUL (C0 80, modified UTF-8)', Buffer.from([0xc0, 0x80])],
+      ['a lone surrogate encoded (CESU, ED A0 80)', Buffer.from([0xed, 0xa0, 0x80])],
+      [
+        'a surrogate pair encoded as two (CESU-8 of U+1F600)',
+        Buffer.from([0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80]),
+      ],
+      ['past U+10FFFF (F4 90 80 80)', Buffer.from([0xf4, 0x90, 0x80, 0x80])],
+      ['a five-byte form (F8 88 80 80 80)', Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80])],
+      ['FF', Buffer.from([0xff])],
+      ['a sequence cut short (E2 82)', Buffer.from([0xe2, 0x82])],
+    ];
+    const send = (method: 'POST' | 'PATCH', url: string, payload: Buffer, headers = t) =>
+      app.inject({ method, url, headers: { ...headers, 'content-type': 'application/json' }, payload });
+    for (const [what, bytes] of invalid) {
+      for (const [method, url, headers] of [
+        ['POST', '/v1/items', t],
+        ['PATCH', `/v1/items/${item.id}`, { ...t, 'if-match': '"1"' }],
+      ] as const) {
+        const r = await send(method, url, body(bytes), headers);
+        assert.equal(r.statusCode, 400, `${what} (${method}) → ${r.statusCode} ${r.body}`);
+        assert.deepEqual(json(r.body), {
+          error: { code: 'invalid_argument', message: 'the body is not valid UTF-8' },
+        });
+      }
+    }
+    // Bytes that are valid UTF-8, carrying a half pair through a JSON escape.
+    const escaped = await send('POST', '/v1/items', body('x\\ud800y'));
+    assert.equal(escaped.statusCode, 400, escaped.body);
+    assert.match(json<{ error: { message: string } }>(escaped.body).error.message, /lone surrogate/);
+    const inKey = await send('POST', '/v1/items', Buffer.from('{"\\udc00":1}'));
+    assert.equal(inKey.statusCode, 400, inKey.body);
+    assert.equal(store.calls.length, before, 'the store was never called');
+
+    // Valid text: multibyte, a pair escaped in JSON, a BOM; the name reaches the store as sent.
+    const name = 'Dün\u00e9 – 東京 😀';
+    const ok = await send('POST', '/v1/items', body(Buffer.from(name, 'utf8')));
+    assert.equal(ok.statusCode, 201, ok.body);
+    assert.equal(json<ItemJson>(ok.body).name, name);
+    const pair = await send('POST', '/v1/items', body('\\ud83d\\ude00'));
+    assert.equal(pair.statusCode, 201, pair.body);
+    assert.equal(json<ItemJson>(pair.body).name, '😀');
+    const bom = await send(
+      'POST',
+      '/v1/items',
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body('bom')]),
+    );
+    assert.equal(bom.statusCode, 201, bom.body);
+    const empty = await send('POST', '/v1/items', Buffer.alloc(0));
+    assert.equal(empty.statusCode, 400);
+    assert.equal(json<{ error: { message: string } }>(empty.body).error.message, 'the JSON body is empty');
+    const proto = await send('POST', '/v1/items', Buffer.from('{"__proto__":{"x":1},"name":"x"}'));
+    assert.equal(proto.statusCode, 400, 'prototype poisoning is still refused');
+  });
+
   it('says what is wrong in words: ranges, allowed values, the rule, the field the client sent', async () => {
     const item = await create();
     const message = async (options: InjectOptions) => {
