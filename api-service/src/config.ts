@@ -1,4 +1,4 @@
-import { authEnv, identityEnv, parseEnv, port } from 'service-kit';
+import { authEnv, booleanFlag, ConfigError, identityEnv, parseEnv, port } from 'service-kit';
 import { z } from 'zod';
 
 const shape = {
@@ -42,15 +42,29 @@ const shape = {
   FAULT_ERROR_RATIO: z.coerce.number().min(0).max(1).default(0),
   /**
    * Authentication: JWTs from this issuer's JWKS, with lifetime limits (service-kit's
-   * authEnv, shared with the store). Without AUTH_JWKS_URL the api trusts X-Tenant-ID (a
-   * developer's own process only) and says so at start.
+   * authEnv, shared with the store). AUTH_JWKS_URL is required (empty counts as unset)
+   * unless AUTH_DEV_TRUST_HEADERS is set.
    */
   ...authEnv,
+  /**
+   * A developer's own process only: without AUTH_JWKS_URL, trust X-Tenant-ID and X-User-ID
+   * from whoever reaches the api (said at start). Never set by the manifests or the lab,
+   * whose every api has an issuer; tests and the bench set it for the api processes they
+   * start without one. Ignored when AUTH_JWKS_URL is set.
+   */
+  AUTH_DEV_TRUST_HEADERS: booleanFlag(false),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(20_000),
 };
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;
 
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env) {
-  return parseEnv(shape, env);
+  const config = parseEnv(shape, env);
+  // An api that cannot verify tokens must not start by accident (an issuer setting left
+  // empty): serving any tenant to anyone takes the explicit switch.
+  if (config.AUTH_JWKS_URL === undefined && !config.AUTH_DEV_TRUST_HEADERS)
+    throw new ConfigError(
+      "invalid configuration:\n  AUTH_JWKS_URL: is required (the issuer's JWKS); only a developer's own process may run without authentication, with AUTH_DEV_TRUST_HEADERS=true",
+    );
+  return config;
 }

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const store = connectStore(config.STORE_ADDRESS, config.STORE_DEADLINE_MS, registry);
   if (config.AUTH_JWKS_URL === undefined)
     logger.warn(
-      'AUTH_JWKS_URL is not set: no authentication, X-Tenant-ID is trusted (a developer setup only)',
+      'AUTH_DEV_TRUST_HEADERS=true and no AUTH_JWKS_URL: no authentication, X-Tenant-ID is trusted (a developer setup only)',
     );
   const settings = tokenSettings(config);
   const authenticate = settings === undefined ? headerAuthenticator() : jwtAuthenticator(settings);

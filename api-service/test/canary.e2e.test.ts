@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { canaryServerInterceptor } from 'canary-context';
 import { type ServiceProcess, startService } from 'local-runtime/process';
+import { TRUST_HEADERS } from 'local-runtime/services';
 import { type Stack, startStack } from 'local-runtime/stack';
 import { type StoreServiceServer, StoreServiceService } from 'store-contract';
 import { httpClient, rawHttp } from 'test-harness/http';
@@ -60,6 +61,8 @@ describe('X-Canary through api-service to the store', () => {
         STORE_ADDRESS: `127.0.0.1:${recorder.port}`,
         DEPLOYMENT_TRACK: 'pr-123',
         APP_VERSION: 'pr-123-1a2b3c4d',
+        // X-Tenant-ID without tokens: what is tested here is the key, not who calls.
+        ...TRUST_HEADERS,
       },
     });
   });

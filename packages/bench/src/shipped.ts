@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { containerMemory, type HeapFlags, memoryCeiling } from 'canary-cli/node-memory';
 import { repoRoot } from 'local-runtime/paths';
 import { type ServiceProcess, startService } from 'local-runtime/process';
-import { LOCAL } from 'local-runtime/services';
+import { LOCAL, TRUST_HEADERS } from 'local-runtime/services';
 import { parse } from 'yaml';
 
 const run = promisify(execFile);
@@ -77,7 +77,8 @@ export function startShipped(
   const flags: Record<string, string> =
     options.heapFlags === false ? {} : { NODE_OPTIONS: shippedSettings(service).nodeOptions };
   return startService(service, {
-    env: { ...LOCAL, ...flags, ...env },
+    // The bench sends X-Tenant-ID without tokens (the store ignores the switch).
+    env: { ...LOCAL, ...TRUST_HEADERS, ...flags, ...env },
     build: options.build ?? 'bundle',
     telemetry: options.telemetry ?? true,
   });

@@ -5,6 +5,13 @@ import { type ServiceProcess, type StartOptions, startService } from './process.
 /** Loopback only, ports chosen by the OS: how the lab, the bench and the tests run services. */
 export const LOCAL = Object.freeze({ PORT: '0', METRICS_PORT: '0', BIND_HOST: '127.0.0.1' });
 
+/**
+ * For the api processes tests and the bench start without a token issuer: the api then
+ * trusts X-Tenant-ID (a developer setup; without this and without AUTH_JWKS_URL it refuses
+ * to start). The lab never sets it: every api it starts, stable or canary, has its issuer.
+ */
+export const TRUST_HEADERS = Object.freeze({ AUTH_DEV_TRUST_HEADERS: 'true' });
+
 /** What a service is connected to on this machine. */
 export interface LocalWiring {
   /** DynamoDB endpoint, for a service with `data` in the catalogue. */
@@ -67,10 +74,15 @@ export const startStore = (
     options,
   );
 
-/** api-service calling the store at 127.0.0.1:storePort. */
+/** api-service calling the store at 127.0.0.1:storePort; X-Tenant-ID trusted unless `env` names an issuer. */
 export const startApi = (
   storePort: number,
   env: Record<string, string> = {},
   options: Extra = {},
 ): Promise<ServiceProcess> =>
-  startLocal('api-service', { downstreams: { 'store-service': `127.0.0.1:${storePort}` } }, env, options);
+  startLocal(
+    'api-service',
+    { downstreams: { 'store-service': `127.0.0.1:${storePort}` } },
+    { ...TRUST_HEADERS, ...env },
+    options,
+  );

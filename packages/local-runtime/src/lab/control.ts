@@ -49,6 +49,37 @@ async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
     : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
 }
 
+const strings = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((v) => typeof v === 'string');
+
+/** The body of PUT /canaries/<N>, checked field by field (Lab.add checks what env may hold). */
+function addOptions(raw: Record<string, unknown>): {
+  services?: string[];
+  ref?: string;
+  isolatedData?: boolean;
+  env?: Record<string, string>;
+} {
+  const { services, ref, isolatedData, env } = raw;
+  if (services !== undefined && !strings(services)) throw new Error('services: must be a list of names');
+  if (ref !== undefined && typeof ref !== 'string') throw new Error('ref: must be a git ref');
+  if (isolatedData !== undefined && typeof isolatedData !== 'boolean')
+    throw new Error('isolatedData: must be true or false');
+  if (
+    env !== undefined &&
+    (typeof env !== 'object' ||
+      env === null ||
+      Array.isArray(env) ||
+      !Object.values(env).every((v) => typeof v === 'string'))
+  )
+    throw new Error('env: must map names to strings');
+  return {
+    ...(services === undefined ? {} : { services }),
+    ...(ref === undefined ? {} : { ref }),
+    ...(isolatedData === undefined ? {} : { isolatedData }),
+    ...(env === undefined ? {} : { env: env as Record<string, string> }),
+  };
+}
+
 /**
  * The lab's control endpoint (loopback only): `lab add`, `lab rm`, `lab status` and
  * `explain` talk to the running lab here instead of editing its files. Long operations
@@ -94,12 +125,7 @@ export async function serveControl(
       }
       const canary = /^\/canaries\/([0-9]+)$/.exec(url.pathname);
       if (req.method === 'PUT' && canary?.[1] !== undefined) {
-        const options = (await body(req)) as {
-          services?: string[];
-          ref?: string;
-          isolatedData?: boolean;
-          env?: Record<string, string>;
-        };
+        const options = addOptions(await body(req));
         return stream(async () => {
           const added = await lab.add(Number(canary[1]), {
             services: options.services ?? lab.serviceNames,

@@ -73,9 +73,16 @@ export interface AddOptions {
   readonly services: readonly string[];
   readonly ref?: string;
   readonly isolatedData?: boolean;
-  /** Extra environment for this PR's services (e.g. the fault settings). */
+  /** Extra environment for this PR's services: CANARY_SETTINGS only. */
   readonly env?: Readonly<Record<string, string>>;
 }
+
+/**
+ * What `lab add` may set for a canary (`--fault-delay-ms`, `--fault-error-ratio`). Nothing
+ * else: authentication, wiring and identity come from the lab, so no caller of the control
+ * endpoint can start a canary that serves without a token or talks to another store.
+ */
+export const CANARY_SETTINGS: readonly string[] = Object.freeze(['FAULT_DELAY_MS', 'FAULT_ERROR_RATIO']);
 
 interface Canary {
   readonly pr: number;
@@ -247,8 +254,9 @@ export class Lab {
   ): InstanceSpec {
     const dynamo = this.#dynamo;
     if (dynamo === undefined) throw new LabError('the embedded DynamoDB is not running');
+    const issuer = this.#issuer;
+    if (issuer === undefined) throw new LabError('the token issuer is not running');
     const env = {
-      ...this.#issuer?.env,
       ...localEnv(entry, {
         dynamoEndpoint: dynamo.endpoint,
         downstreams: this.#routers.downstreamAddresses(entry),
@@ -260,6 +268,8 @@ export class Lab {
       // before the routes were removed still land.
       SHUTDOWN_DELAY_MS: '300',
       ...extraEnv,
+      // Last, so nothing above can weaken it: every service checks the lab's tokens.
+      ...issuer.env,
     };
     return { entry, namespace, track, version, root, env };
   }
@@ -337,6 +347,11 @@ export class Lab {
         throw new LabError(`PR must be a number from 1 to ${MAX_PR_NUMBER}, got ${pr}`);
       if (this.#canaries.has(pr))
         throw new LabError(`PR ${pr} is already running; remove it first (canary lab rm ${pr})`);
+      const refused = Object.keys(options.env ?? {}).filter((name) => !CANARY_SETTINGS.includes(name));
+      if (refused.length > 0)
+        throw new LabError(
+          `env: only ${CANARY_SETTINGS.join(', ')} may be set for a canary, not ${refused.join(', ')}`,
+        );
       const services = [...new Set(options.services)];
       if (services.length === 0) throw new LabError('no services given');
       const entries = services.map((s) => this.#entry(s));
