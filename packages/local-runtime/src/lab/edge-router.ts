@@ -260,7 +260,7 @@ export class EdgeRouter {
         const { connected, pending, running } = idle.stats;
         if (connected + pending + running > 0) continue;
         this.#pools.delete(old);
-        void idle.close();
+        idle.close().catch(() => undefined);
       }
       const timeout = this.#options.responseHeaderTimeoutMs ?? 300_000;
       // One request per connection at a time (no pipelining to backends); idle connections
