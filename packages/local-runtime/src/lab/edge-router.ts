@@ -110,6 +110,9 @@ const PUBLIC_MESSAGES: Record<ErrorCode, string> = {
   request_timeout: 'the request did not arrive in time',
 };
 
+/** An answer the edge gives for what the parser refused: status and error code. */
+type Refusal = readonly [number, ErrorCode];
+
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
   408: 'Request Timeout',
@@ -142,8 +145,8 @@ export class EdgeRouter {
   readonly #pools = new Map<string, Pool>();
   /** Answers not yet finished on each client connection (pipelined requests queue here). */
   readonly #inFlight = new WeakMap<Socket, Map<ServerResponse, IncomingMessage>>();
-  /** How to stop forwarding a request whose body turned out malformed (answered 400 instead). */
-  readonly #refuse = new WeakMap<ServerResponse, () => void>();
+  /** How to stop forwarding a request whose body the parser refused (answered 400 or 408 instead). */
+  readonly #refuse = new WeakMap<ServerResponse, (refusal: Refusal) => void>();
   readonly ports: Record<string, number> = {};
 
   constructor(options: EdgeRouterOptions) {
@@ -312,12 +315,12 @@ export class EdgeRouter {
     }
 
     const abort = new AbortController();
-    let malformed = false;
+    let refused: Refusal | undefined;
     res.once('close', () => {
       if (!res.writableFinished) abort.abort();
     });
-    this.#refuse.set(res, () => {
-      malformed = true;
+    this.#refuse.set(res, (refusal) => {
+      refused = refusal;
       abort.abort();
     });
     this.#pool(address)
@@ -354,8 +357,8 @@ export class EdgeRouter {
         },
         (err: Error) => {
           body?.destroy();
-          if (malformed) {
-            this.#refuseMalformed(res);
+          if (refused !== undefined) {
+            this.#refuseBody(res, refused);
             return;
           }
           if (err instanceof errors.RequestAbortedError) return;
@@ -406,7 +409,7 @@ export class EdgeRouter {
       socket.destroy();
       return;
     }
-    const [status, code]: [number, ErrorCode] =
+    const [status, code]: Refusal =
       err.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'headers_too_large']
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
@@ -414,13 +417,13 @@ export class EdgeRouter {
           : [400, 'bad_request'];
     const body = errorBody(code, PUBLIC_MESSAGES[code]);
     const owed = this.#inFlight.get(socket) ?? new Map<ServerResponse, IncomingMessage>();
-    // A body that turns out malformed (a bad chunk) belongs to a request already being
-    // forwarded: that request is stopped and answered 400, and the connection closes.
+    // A body that turns out malformed (a bad chunk) or too slow belongs to a request
+    // already being forwarded: it is stopped and answered so, and the connection closes.
     const broken = [...owed].find(([, req]) => !req.complete)?.[0];
     if (broken !== undefined) {
       const refuse = this.#refuse.get(broken);
-      if (refuse !== undefined) refuse();
-      else this.#refuseMalformed(broken);
+      if (refuse !== undefined) refuse([status, code]);
+      else this.#refuseBody(broken, [status, code]);
       return;
     }
     const write = () => {
@@ -442,14 +445,14 @@ export class EdgeRouter {
     void Promise.all(waitFor).then(write);
   }
 
-  /** A request whose body node's parser refused: 400, and the connection closes (lingering). */
-  #refuseMalformed(res: ServerResponse) {
+  /** A request whose body node's parser refused: its 400 (or 408), and the connection closes (lingering). */
+  #refuseBody(res: ServerResponse, [status, code]: Refusal) {
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    const body = errorBody('bad_request', PUBLIC_MESSAGES.bad_request);
-    res.writeHead(400, {
+    const body = errorBody(code, PUBLIC_MESSAGES[code]);
+    res.writeHead(status, {
       'content-type': 'application/json',
       'x-content-type-options': 'nosniff',
       'content-length': Buffer.byteLength(body),
