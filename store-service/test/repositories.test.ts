@@ -17,6 +17,7 @@ const localClient = (endpoint: string) =>
 
 repositoryContract('in memory', async () => ({
   repository: new InMemoryItemRepository(),
+  withOptions: (options) => new InMemoryItemRepository(options),
   close: async () => {},
 }));
 
@@ -24,8 +25,10 @@ repositoryContract('DynamoDB (dynalite)', async () => {
   const dynamo = await startEmbeddedDynamo();
   const client = localClient(dynamo.endpoint);
   await ensureTable(client, 'contract-items');
+  const clients = { reads: client, writes: client };
   return {
-    repository: new DynamoItemRepository({ reads: client, writes: client }, 'contract-items'),
+    repository: new DynamoItemRepository(clients, 'contract-items'),
+    withOptions: (options) => new DynamoItemRepository(clients, 'contract-items', options),
     async close() {
       client.destroy();
       await dynamo.close();

@@ -3,11 +3,19 @@
 // behave exactly like the real one.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ItemRepository } from '../src/data/repository.ts';
+import { LIMITS } from 'store-contract';
+import {
+  guaranteedRequests,
+  type ItemRepository,
+  REMEMBERED_REQUESTS,
+  type RepositoryOptions,
+} from '../src/data/repository.ts';
 import type { Item } from '../src/domain/item.ts';
 
 export interface RepositoryUnderTest {
   readonly repository: ItemRepository;
+  /** A repository of the same kind with these options (items created through it stay there). */
+  withOptions(options: RepositoryOptions): ItemRepository;
   close(): Promise<void>;
 }
 
@@ -205,6 +213,45 @@ export function repositoryContract(name: string, open: () => Promise<RepositoryU
       assert.equal(concurrent.filter((r) => r.kind === 'updated').length, 1);
       assert.equal(concurrent.filter((r) => r.kind === 'replayed').length, 5);
       assert.equal((await repo.get('contract-idem', it1.id))?.inventoryCount, 5);
+    });
+
+    it('remembers a stock-change request id while at most remembered - remembered/5 keyed changes came after it, then forgets it', async () => {
+      // The rule of requestsToForget on a small window (the default 500 keeps 400 sure):
+      // keep 10, forget the oldest 2 at 11, so an id is sure to be remembered for 8 more.
+      const remembered = 10;
+      const sure = guaranteedRequests(remembered);
+      assert.equal(sure, 8);
+      assert.equal(
+        guaranteedRequests(REMEMBERED_REQUESTS),
+        LIMITS.stockRequestWindow,
+        'what the contract promises',
+      );
+      const windowed = subject.withOptions({ rememberedRequests: remembered });
+      const it1 = item('contract-window', { inventoryCount: 0 });
+      await windowed.createIfAbsent(it1, undefined);
+      // One keyed change a millisecond, so "after" is unambiguous; +1 and -1 by turns.
+      const keyed = (i: number, at = i) => {
+        const delta = i % 2 === 0 ? 1 : -1;
+        return {
+          ...stock('contract-window', it1.id, delta, { id: `w-${i}`, hash: `h${delta}` }),
+          at: new Date(Date.UTC(2026, 0, 1) + at).toISOString(),
+        };
+      };
+      // Forgetting happens at 11 kept (after change 10) and again after change 12.
+      const last = remembered + Math.ceil(remembered / 5);
+      for (let i = 0; i <= last; i += 1) {
+        const outcome = await windowed.adjustInventory(keyed(i));
+        assert.equal(outcome.kind, 'updated', `change ${i}`);
+      }
+      assert.equal((await windowed.adjustInventory(keyed(last))).kind, 'replayed', 'the last one');
+      const edge = last - sure;
+      assert.equal(
+        (await windowed.adjustInventory(keyed(edge))).kind,
+        'replayed',
+        `${sure} later changes: remembered`,
+      );
+      const older = await windowed.adjustInventory(keyed(edge - 1, last + 1));
+      assert.equal(older.kind, 'updated', `${sure + 1} later changes: forgotten, so applied as new`);
     });
 
     it('mixed concurrent +1 and -1 on one item: every change applied or refused for a stated reason, the stock exact', async () => {

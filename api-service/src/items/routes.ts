@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import type { FastifyPluginAsync } from 'fastify';
-import { Category, categoryToProto, ItemStatus, statusToProto } from 'store-contract';
+import { Category, categoryToProto, ItemStatus, LIMITS, statusToProto } from 'store-contract';
 import type { Authenticate, Caller } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 import type { Store } from '../store-client.ts';
@@ -51,7 +51,11 @@ const withHeaders = (schema: object, headers: Record<string, object>) => ({
 });
 const etag = { etag: { type: 'string', description: 'the item version, for If-Match' } };
 const replayed = {
-  'idempotent-replayed': { type: 'string', description: '"true" when the key matched an earlier request' },
+  'idempotent-replayed': {
+    type: 'string',
+    description:
+      '"true" when the key matched an earlier request and nothing was applied now; absent, this request was applied (for a retried stock change: its key was new, or older than the item remembers)',
+  },
 };
 
 /** The version a write expects: `If-Match: "3"` (or W/"3", 3) or body `version`; one is required. */
@@ -306,8 +310,7 @@ export function itemRoutes(store: Store, authenticate: Authenticate): FastifyPlu
       {
         schema: {
           operationId: 'changeStock',
-          summary:
-            'Change stock atomically (409 when it would go below zero or above the limit); with Idempotency-Key, a retry applies nothing and returns the first result',
+          summary: `Change stock atomically (409 when it would go below zero or above the limit); with Idempotency-Key, a retry applies nothing and returns the first result, while the item remembers the key (at least ${LIMITS.stockRequestWindow} more keyed changes)`,
           headers: KeyedHeaders,
           params: ItemParams,
           body: InventoryBody,

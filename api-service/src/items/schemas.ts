@@ -112,7 +112,7 @@ const baseHeaders = {
 const idempotencyKey = Type.Optional(
   Type.String({
     pattern: PATTERNS.requestId,
-    description: `${PATTERN_RULES.requestId}: a retry with it applies nothing`,
+    description: `${PATTERN_RULES.requestId}. A retry with the same key applies nothing and answers the first result with Idempotent-Replayed: true: for a create always, for a stock change while the item remembers the key, at least until ${LIMITS.stockRequestWindow} more keyed stock changes to that item (an older key counts as new)`,
   }),
 );
 const ifMatch = Type.Optional(Type.String({ maxLength: 40, description: 'the version read, e.g. "3"' }));

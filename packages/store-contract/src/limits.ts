@@ -12,6 +12,12 @@ export const LIMITS = Object.freeze({
   maxPriceCents: 1_000_000_000_000,
   maxInventory: 2_147_483_647,
   maxVersion: Number.MAX_SAFE_INTEGER,
+  /**
+   * A stock change's request id (REST: Idempotency-Key) is recognised at least until this
+   * many more keyed stock changes to the same item were recorded after it; later it may be
+   * forgotten and then counts as new (the store keeps 500 and forgets 100 at a time).
+   */
+  stockRequestWindow: 400,
   maxTags: 20,
   tagLength: 50,
   skuLength: 64,

@@ -20,6 +20,9 @@ import {
   type ItemRepository,
   type ListOptions,
   type Page,
+  REMEMBERED_REQUESTS,
+  type RepositoryOptions,
+  requestsToForget,
   type StoredItem,
   statusAfterStockChange,
   type UpdateOutcome,
@@ -28,8 +31,6 @@ import { CATEGORY_INDEX, STATUS_INDEX } from './table.ts';
 
 /** Items evaluated per Query call while filling a page (at most; the budget may cut it). */
 const QUERY_BATCH = 100;
-/** Stock-change request ids an item remembers; beyond this the oldest are forgotten. */
-export const REMEMBERED_REQUESTS = 500;
 /** Attempts of one stock change before it is answered `contended` (see adjustInventory). */
 export const STOCK_ATTEMPTS = 5;
 /** A stock write failed its condition, but the item read after it allows the change. */
@@ -111,13 +112,19 @@ export class DynamoItemRepository implements ItemRepository {
    * once the stock is known to be gone (see #lastStock).
    */
   readonly #stockWrites = new KeyLimiter(8);
+  readonly #rememberedRequests: number;
 
   /** `writes` must not retry ambiguous failures (see dynamodb.ts); `reads` may. */
-  constructor(clients: { reads: DynamoDBClient; writes: DynamoDBClient }, tableName: string) {
+  constructor(
+    clients: { reads: DynamoDBClient; writes: DynamoDBClient },
+    tableName: string,
+    repositoryOptions: RepositoryOptions = {},
+  ) {
     const options = { marshallOptions: { removeUndefinedValues: true } };
     this.#db = DynamoDBDocumentClient.from(clients.reads, options);
     this.#writes = DynamoDBDocumentClient.from(clients.writes, options);
     this.#table = tableName;
+    this.#rememberedRequests = repositoryOptions.rememberedRequests ?? REMEMBERED_REQUESTS;
   }
 
   async #getRow(tenantId: string, id: string, options?: CallOptions) {
@@ -439,7 +446,7 @@ export class DynamoItemRepository implements ItemRepository {
     }
   }
 
-  /** Keeps the record of request ids bounded: past REMEMBERED_REQUESTS, the oldest fifth goes. */
+  /** Keeps the record of request ids bounded (requestsToForget: the rule every repository follows). */
   async #forgetOldRequests(
     row: Record<string, unknown>,
     tenantId: string,
@@ -447,11 +454,11 @@ export class DynamoItemRepository implements ItemRepository {
     options?: CallOptions,
   ) {
     const { requests } = inventoryRequests(row);
-    const ids = Object.keys(requests);
-    if (ids.length <= REMEMBERED_REQUESTS) return;
-    const oldest = ids
-      .sort((a, b) => (requests[a]?.split('|')[1] ?? '').localeCompare(requests[b]?.split('|')[1] ?? ''))
-      .slice(0, Math.ceil(REMEMBERED_REQUESTS / 5));
+    const oldest = requestsToForget(
+      Object.entries(requests).map(([rid, record]) => [rid, record.split('|')[1] ?? ''] as const),
+      this.#rememberedRequests,
+    );
+    if (oldest.length === 0) return;
     const names = Object.fromEntries(oldest.map((rid, i) => [`#r${i}`, rid]));
     await this.#writes.send(
       new UpdateCommand({

@@ -6,14 +6,20 @@ import {
   type ItemRepository,
   type ListOptions,
   type Page,
+  REMEMBERED_REQUESTS,
+  type RepositoryOptions,
+  requestsToForget,
   type StoredItem,
   statusAfterStockChange,
   type UpdateOutcome,
 } from './repository.ts';
 
 interface Row extends StoredItem {
-  /** Stock-change request id → its hash and the stock before it. */
-  readonly requests: ReadonlyMap<string, { readonly hash: string; readonly previous: number }>;
+  /** Stock-change request id → its hash, the stock before it and when it was recorded. */
+  readonly requests: ReadonlyMap<
+    string,
+    { readonly hash: string; readonly previous: number; readonly at: string }
+  >;
 }
 
 /**
@@ -25,6 +31,11 @@ interface Row extends StoredItem {
  */
 export class InMemoryItemRepository implements ItemRepository {
   readonly #tenants = new Map<string, Map<string, Row>>();
+  readonly #rememberedRequests: number;
+
+  constructor(options: RepositoryOptions = {}) {
+    this.#rememberedRequests = options.rememberedRequests ?? REMEMBERED_REQUESTS;
+  }
 
   #tenant(tenantId: string): Map<string, Row> {
     let items = this.#tenants.get(tenantId);
@@ -96,7 +107,11 @@ export class InMemoryItemRepository implements ItemRepository {
       updatedBy: change.by,
     };
     const requests = new Map(row.requests);
-    if (request !== undefined) requests.set(request.id, { hash: request.hash, previous: previousCount });
+    if (request !== undefined) {
+      requests.set(request.id, { hash: request.hash, previous: previousCount, at: change.at });
+      const recorded = [...requests].map(([rid, r]) => [rid, r.at] as const);
+      for (const rid of requestsToForget(recorded, this.#rememberedRequests)) requests.delete(rid);
+    }
     this.#tenant(tenantId).set(id, { ...row, item, requests });
     return { kind: 'updated', item, previousCount };
   }

@@ -34,6 +34,36 @@ export type UpdateOutcome =
   | { readonly kind: 'not_found' }
   | { readonly kind: 'version_conflict'; readonly currentVersion: number };
 
+/** Stock-change request ids an item keeps by default (see requestsToForget). */
+export const REMEMBERED_REQUESTS = 500;
+
+export interface RepositoryOptions {
+  /** Stock-change request ids an item keeps at most (default REMEMBERED_REQUESTS). */
+  readonly rememberedRequests?: number;
+}
+
+/**
+ * The request ids an item forgets after a keyed stock change, the same in every
+ * repository: none while it keeps at most `remembered`; past that, the oldest fifth (by
+ * the time each change was recorded). Forgetting in batches keeps it to one extra write
+ * per `remembered / 5` keyed changes, and it makes the guarantee: an id is forgotten only
+ * once more than `remembered - remembered / 5` keyed changes to the item came after it
+ * (400 of 500). A retry within that window is recognised; after it, the id counts as new.
+ */
+export function requestsToForget(
+  recorded: ReadonlyArray<readonly [id: string, at: string]>,
+  remembered: number,
+): string[] {
+  if (recorded.length <= remembered) return [];
+  return [...recorded]
+    .sort(([, a], [, b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, Math.ceil(remembered / 5))
+    .map(([id]) => id);
+}
+
+/** The changes after which an id may be forgotten: it is remembered while at most this many came after it. */
+export const guaranteedRequests = (remembered: number) => remembered - Math.ceil(remembered / 5);
+
 /** One stock change. With a request id, a repeat returns the first result instead of applying again. */
 export interface InventoryChange {
   readonly tenantId: string;

@@ -2225,7 +2225,9 @@ export const StoreServiceService = {
    * Adds quantity_change (negative to take stock) atomically. FAILED_PRECONDITION when
    * the count would go below zero or above the stock limit. With request_id set, a retry
    * of the same change returns the first call's result without applying it again
-   * (replayed = true); the same request_id with another change is ALREADY_EXISTS.
+   * (replayed = true); the same request_id with another change is ALREADY_EXISTS. An item
+   * remembers a request_id at least until 400 more changes with a request_id were
+   * recorded for it (at most 500); an older one counts as new.
    * A change that empties the stock of an active item makes it out of stock; one that
    * refills an out-of-stock item makes it active; a discontinued item stays discontinued.
    */
@@ -2270,7 +2272,9 @@ export interface StoreServiceServer extends UntypedServiceImplementation {
    * Adds quantity_change (negative to take stock) atomically. FAILED_PRECONDITION when
    * the count would go below zero or above the stock limit. With request_id set, a retry
    * of the same change returns the first call's result without applying it again
-   * (replayed = true); the same request_id with another change is ALREADY_EXISTS.
+   * (replayed = true); the same request_id with another change is ALREADY_EXISTS. An item
+   * remembers a request_id at least until 400 more changes with a request_id were
+   * recorded for it (at most 500); an older one counts as new.
    * A change that empties the stock of an active item makes it out of stock; one that
    * refills an out-of-stock item makes it active; a discontinued item stays discontinued.
    */
@@ -2375,7 +2379,9 @@ export interface StoreServiceClient extends Client {
    * Adds quantity_change (negative to take stock) atomically. FAILED_PRECONDITION when
    * the count would go below zero or above the stock limit. With request_id set, a retry
    * of the same change returns the first call's result without applying it again
-   * (replayed = true); the same request_id with another change is ALREADY_EXISTS.
+   * (replayed = true); the same request_id with another change is ALREADY_EXISTS. An item
+   * remembers a request_id at least until 400 more changes with a request_id were
+   * recorded for it (at most 500); an older one counts as new.
    * A change that empties the stock of an active item makes it out of stock; one that
    * refills an out-of-stock item makes it active; a discontinued item stays discontinued.
    */
