@@ -68,12 +68,20 @@ const NOT_SENT =
   /No connection established|ECONNREFUSED|is not serving|failed to connect|Name resolution failed/i;
 
 /**
+ * grpc-js could not encode the request (a value its message cannot hold, such as an int64
+ * past 2^63): it failed before a byte was sent. The api's schemas refuse such values
+ * first; this keeps one that slips through from being reported as "may have been applied".
+ */
+const NOT_ENCODED = /^Request message serialization failure/;
+
+/**
  * Whether a failed write may have been applied: the store said so (`x-outcome: unknown`),
  * the deadline passed or the call was cut while in flight. A refused connection, or a
  * route with no backend, sent nothing.
  */
 export function outcomeUnknown(error: grpc.ServiceError): boolean {
   if (error.metadata?.get('x-outcome')[0] === 'unknown') return true;
+  if (NOT_ENCODED.test(error.details)) return false;
   if (error.code === grpc.status.DEADLINE_EXCEEDED || error.code === grpc.status.CANCELLED) return true;
   if (error.code === grpc.status.INTERNAL) return true;
   return (
