@@ -20,6 +20,16 @@ describe('store client: unknown outcomes', () => {
       false,
     );
     assert.equal(outcomeUnknown(failure(grpc.status.INTERNAL, 'internal error')), true);
+    // The store tried a stock change under contention and applied nothing.
+    assert.equal(
+      outcomeUnknown(
+        failure(
+          grpc.status.UNAVAILABLE,
+          'the stock of item x kept changing under this change (5 attempts): nothing was changed, retry',
+        ),
+      ),
+      false,
+    );
     assert.equal(outcomeUnknown(failure(grpc.status.UNAVAILABLE, 'x', 'unknown')), true);
   });
 

@@ -125,6 +125,34 @@ describe('ItemService', () => {
     await rejects(items.adjustInventory(change(2 ** 31)), 'invalid_argument', 'quantity_change');
   });
 
+  it('a stock change the repository could not place under contention is UNAVAILABLE, saying nothing was changed', async () => {
+    // The repository tried, met the item changing under every attempt, and applied nothing.
+    class Contended extends InMemoryItemRepository {
+      override async adjustInventory() {
+        return { kind: 'contended', attempts: 5 } as const;
+      }
+    }
+    const contended = new ItemService(new Contended(), { now: () => clock });
+    const { item } = await contended.create(base);
+    await assert.rejects(
+      contended.adjustInventory({
+        tenantId: 'shop',
+        id: item.id,
+        quantityChange: -1,
+        reason: '',
+        userId: '',
+        requestId: 'k-1',
+      }),
+      (err: unknown) => {
+        assert.ok(err instanceof StoreError, String(err));
+        assert.equal(err.code, 'unavailable');
+        // The api reads this as "not applied" (503 unavailable, not outcome_unknown).
+        assert.match(err.message, /nothing was changed/);
+        return true;
+      },
+    );
+  });
+
   it('pages with tokens bound to tenant and filters', async () => {
     for (let i = 0; i < 7; i += 1) await items.create({ ...base, name: `Item ${i}` });
     const first = await items.list({
