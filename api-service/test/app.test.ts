@@ -356,8 +356,12 @@ describe('api in process', () => {
       ['FF', Buffer.from([0xff])],
       ['a sequence cut short (E2 82)', Buffer.from([0xe2, 0x82])],
     ];
-    const send = (method: 'POST' | 'PATCH', url: string, payload: Buffer, headers = t) =>
-      app.inject({ method, url, headers: { ...headers, 'content-type': 'application/json' }, payload });
+    const send = (
+      method: 'POST' | 'PATCH',
+      url: string,
+      payload: Buffer,
+      headers: Record<string, string> = t,
+    ) => app.inject({ method, url, headers: { ...headers, 'content-type': 'application/json' }, payload });
     for (const [what, bytes] of invalid) {
       for (const [method, url, headers] of [
         ['POST', '/v1/items', t],
