@@ -1,10 +1,17 @@
-import { authEnv, booleanFlag, identityEnv, parseEnv, port } from 'service-kit';
+import { authEnv, booleanFlag, ConfigError, identityEnv, parseEnv, port } from 'service-kit';
 import { z } from 'zod';
 import { DEFAULT_LIST_BUDGET } from './domain/items.ts';
 
 const shape = {
   ...identityEnv,
   PORT: port(8080),
+  /**
+   * A second gRPC listener that serves grpc.health.v1 only, for the kubelet's probes. In the
+   * cluster Linkerd admits only the api's identities to PORT (policy.linkerd.io Server), and
+   * it authorizes the kubelet automatically for HTTP probes only, not gRPC ones; this port
+   * has no Server, so probes reach it. Unset: no second listener (the lab, tests).
+   */
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   BIND_HOST: z.string().default('0.0.0.0'),
   TABLE_NAME: z
     .string()
@@ -37,10 +44,16 @@ const shape = {
   /**
    * The end user's token, forwarded by the api: the same issuer, keys, audience and limits
    * as the api's (service-kit's authEnv; the manifests set both from the platform settings).
-   * Without AUTH_JWKS_URL the store trusts each request's tenant_id (a developer's own
-   * process only) and says so at start.
+   * AUTH_JWKS_URL is required (empty counts as unset) unless AUTH_DEV_TRUST_HEADERS is set.
    */
   ...authEnv,
+  /**
+   * A developer's own process only, as at the api: without AUTH_JWKS_URL, trust each
+   * request's tenant_id from whoever reaches the port (said at start). Never set by the
+   * manifests or the lab; tests and the bench set it for the stores they start without an
+   * issuer. Ignored when AUTH_JWKS_URL is set.
+   */
+  AUTH_DEV_TRUST_HEADERS: booleanFlag(false),
   /** After SIGTERM: report NOT_SERVING this long before closing (lets endpoints update). */
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /** Longest wait for in-flight calls to finish before they are cancelled. */
@@ -50,5 +63,12 @@ const shape = {
 export type StoreConfig = ReturnType<typeof loadStoreConfig>;
 
 export function loadStoreConfig(env: NodeJS.ProcessEnv = process.env) {
-  return parseEnv(shape, env);
+  const config = parseEnv(shape, env);
+  // A store that cannot verify tokens must not start by accident (an issuer setting left
+  // empty): any pod that reaches it could then read and write every tenant.
+  if (config.AUTH_JWKS_URL === undefined && !config.AUTH_DEV_TRUST_HEADERS)
+    throw new ConfigError(
+      "invalid configuration:\n  AUTH_JWKS_URL: is required (the issuer's JWKS, the api's); only a developer's own process may run without authentication, with AUTH_DEV_TRUST_HEADERS=true",
+    );
+  return config;
 }

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const tokens = tokenSettings(config);
   if (tokens === undefined)
     logger.warn(
-      "AUTH_JWKS_URL is not set: calls are not authenticated, each request's tenant_id is trusted (a developer setup only)",
+      "AUTH_DEV_TRUST_HEADERS=true and no AUTH_JWKS_URL: calls are not authenticated, each request's tenant_id is trusted (a developer setup only)",
     );
   const store = createStoreServer({
     identity,
@@ -59,6 +59,10 @@ async function main(): Promise<void> {
     authenticate: tokens === undefined ? trustRequestTenant : tokenAuthenticator(tokenVerifier(tokens)),
   });
   const port = await bindServer(store.server, config.BIND_HOST, config.PORT);
+  const healthPort =
+    config.HEALTH_PORT === undefined
+      ? undefined
+      : await bindServer(store.healthServer, config.BIND_HOST, config.HEALTH_PORT);
   store.startHealthMonitor(2000);
 
   handleShutdownSignals(logger, async () => {
@@ -68,7 +72,11 @@ async function main(): Promise<void> {
     await metrics.close();
     dynamo?.destroy();
   });
-  logReady(logger, { port, metrics_port: metrics.port });
+  logReady(logger, {
+    port,
+    metrics_port: metrics.port,
+    ...(healthPort === undefined ? {} : { health_port: healthPort }),
+  });
 }
 
 main().catch((err: unknown) => exitOnBootFailure(SERVICE, err));

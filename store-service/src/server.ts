@@ -41,6 +41,8 @@ function tolerantDecoding<T extends grpc.ServiceDefinition>(definition: T): T {
 
 export interface StoreServer {
   readonly server: grpc.Server;
+  /** grpc.health.v1 alone (the same statuses), for a listener of its own (HEALTH_PORT). */
+  readonly healthServer: grpc.Server;
   /**
    * Marks store.v1.StoreService SERVING or NOT_SERVING in grpc.health.v1 (readiness). The
    * server's overall status "" (liveness) stays SERVING while the process runs: a data store
@@ -76,6 +78,8 @@ export function createStoreServer(deps: {
   // reaches the port at all).
   const health = new HealthImplementation({ '': 'SERVING', [STORE_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
+  const healthServer = new grpc.Server();
+  health.addToServer(healthServer);
   addReflection(
     server,
     [readFileSync(DESCRIPTOR_SET_FILE), readFileSync(HEALTH_DESCRIPTOR_SET)],
@@ -89,6 +93,7 @@ export function createStoreServer(deps: {
   };
   return {
     server,
+    healthServer,
     setServing,
     startHealthMonitor(intervalMs) {
       let healthy: boolean | undefined;
@@ -117,10 +122,12 @@ export function createStoreServer(deps: {
         const force = setTimeout(() => {
           deps.logger.warn({ timeoutMs }, 'in-flight calls did not finish in time: cancelling them');
           server.forceShutdown();
+          healthServer.forceShutdown();
           resolve();
         }, timeoutMs);
         server.tryShutdown(() => {
           clearTimeout(force);
+          healthServer.forceShutdown();
           resolve();
         });
       });

@@ -200,6 +200,33 @@ describe('the store authenticates every StoreService call', () => {
     assert.deepEqual([response.item?.name, response.item?.inventoryCount], ['Dune', 3], 'nothing changed');
   });
 
+  it('serves health alone on the probe listener: the kubelet gets SERVING, StoreService is not there', async () => {
+    const probePort = await bindServer(server.healthServer, '127.0.0.1', 0);
+    const Health = grpc.makeGenericClientConstructor(healthService, 'grpc.health.v1.Health');
+    const health = new Health(
+      `127.0.0.1:${probePort}`,
+      grpc.credentials.createInsecure(),
+    ) as unknown as grpc.Client & {
+      check(
+        request: { service: string },
+        callback: (error: grpc.ServiceError | null, response?: { status?: unknown }) => void,
+      ): void;
+    };
+    const status = await new Promise<unknown>((resolve, reject) =>
+      health.check({ service: 'store.v1.StoreService' }, (error, response) =>
+        error === null ? resolve(response?.status) : reject(error),
+      ),
+    );
+    health.close();
+    assert.ok(status === 'SERVING' || status === 1, String(status));
+    const probeOnly = connectStore(probePort);
+    assert.equal(
+      await code(probeOnly.call(probeOnly.client.getItem, { tenantId: 'tenant-a', id: 'x' }, bearer(tokenA))),
+      'UNIMPLEMENTED',
+    );
+    probeOnly.client.close();
+  });
+
   it('keeps health open: no token needed', async () => {
     const Health = grpc.makeGenericClientConstructor(healthService, 'grpc.health.v1.Health');
     const health = new Health(

@@ -246,6 +246,9 @@ describe('store-service configuration', () => {
     [{ DEPLOYMENT_TRACK: 'canary' }, 'DEPLOYMENT_TRACK'],
     [{ DYNAMODB_ENDPOINT: 'not a url' }, 'DYNAMODB_ENDPOINT'],
     [{ TABLE_NAME: 'x' }, 'TABLE_NAME'],
+    // No issuer: a store that cannot verify tokens does not start by accident.
+    [{}, 'AUTH_JWKS_URL'],
+    [{ AUTH_JWKS_URL: '' }, 'AUTH_JWKS_URL'],
   ] as const) {
     it(`exits 1 naming ${variable} when it is invalid`, async () => {
       await assert.rejects(

@@ -19,6 +19,17 @@ export interface Mutation {
 
 export const MUTATIONS: readonly Mutation[] = [
   {
+    name: "the store's mesh authentication admits every meshed identity (a PR canary of any service could call it)",
+    rule: 'mesh-callers-only',
+    edits: [
+      {
+        find: '  identityRefs:\n    - kind: ServiceAccount\n      name: api-service\n      namespace: apps\n',
+        replace: '  identities:\n    - "*"\n',
+        within: 'store-service/stable/mesh-authorization.yaml',
+      },
+    ],
+  },
+  {
     name: 'PathPrefix(`/v1`) && added in front of the canary edge rule',
     rule: 'canary-route-covers-stable',
     edits: [{ find: 'edgeMatch: "Host(`', replace: 'edgeMatch: "PathPrefix(`/v1`) && Host(`' }],
@@ -156,9 +167,9 @@ export const MUTATIONS: readonly Mutation[] = [
     rule: 'liveness-independent',
     edits: [
       {
-        find: '          livenessProbe:\n            grpc:\n              port: 8080\n',
+        find: '          livenessProbe:\n            grpc:\n              port: 8081\n',
         replace:
-          '          livenessProbe:\n            grpc:\n              port: 8080\n              service: store.v1.StoreService\n',
+          '          livenessProbe:\n            grpc:\n              port: 8081\n              service: store.v1.StoreService\n',
       },
     ],
   },

@@ -69,16 +69,26 @@ describe('canary render', { skip: kubectlMissing }, () => {
     assert.deepEqual(names(pr123[1]), [
       'AppProject argocd/store-service-pr-123',
       'Application argocd/store-service-pr-123-workload',
+      'AuthorizationPolicy store-canary-pr-123/store-service-callers',
+      'AuthorizationPolicy store-canary-pr-123/store-service-pr-callers',
       'ConfigMap store-canary-pr-123/store-service-env',
       'GRPCRoute apps/store-service-canary-pr-123',
       'LimitRange store-canary-pr-123/canary-limits',
+      'MeshTLSAuthentication store-canary-pr-123/store-service-callers',
+      'MeshTLSAuthentication store-canary-pr-123/store-service-pr-callers',
       'Namespace store-canary-pr-123',
       'NetworkPolicy store-canary-pr-123/canary-ingress',
+      'NetworkPolicy store-canary-pr-123/store-service-ingress',
+      'NetworkPolicy store-canary-pr-123/store-service-ingress-pr',
       'ReferenceGrant store-canary-pr-123/allow-grpcroutes-from-apps',
       'ResourceQuota store-canary-pr-123/canary-quota',
+      'Server store-canary-pr-123/store-service-grpc',
       'ServiceAccount store-canary-pr-123/store-service',
     ]);
     assert.ok(names(pr123[0])?.includes('IngressRoute apps/api-service-canary-pr-123'));
+    // This PR's api may call the stable store: its own admission, in apps.
+    assert.ok(names(pr123[0])?.includes('AuthorizationPolicy apps/api-service-canary-pr-123'));
+    assert.ok(names(pr123[0])?.includes('MeshTLSAuthentication apps/api-service-canary-pr-123'));
   });
 
   it("the workload Application renders the PR's own manifests at its head: workload kinds only, in its namespace, under its own project", () => {
@@ -158,18 +168,30 @@ describe('canary render', { skip: kubectlMissing }, () => {
     });
     assert.equal(
       at(
-        find(store, 'NetworkPolicy'),
+        find(store, 'NetworkPolicy', 'store-service-ingress-pr'),
         'spec',
         'ingress',
         0,
         'from',
-        1,
+        0,
         'namespaceSelector',
         'matchLabels',
         'canary.pr-canary.dev/pr',
       ),
       '123',
     );
+    // Who may call this store canary: the stable api and PR 123's own api canary.
+    assert.deepEqual(
+      at(find(store, 'MeshTLSAuthentication', 'store-service-callers'), 'spec', 'identityRefs'),
+      [{ kind: 'ServiceAccount', name: 'api-service', namespace: 'apps' }],
+    );
+    assert.deepEqual(
+      at(find(store, 'MeshTLSAuthentication', 'store-service-pr-callers'), 'spec', 'identityRefs'),
+      [{ kind: 'ServiceAccount', name: 'api-service', namespace: 'api-canary-pr-123' }],
+    );
+    assert.deepEqual(at(find(api, 'MeshTLSAuthentication'), 'spec', 'identityRefs'), [
+      { kind: 'ServiceAccount', name: 'api-service', namespace: 'api-canary-pr-123' },
+    ]);
   });
 
   it("data: a store canary shares the environment's table; canary:isolated-data gives it its own ACK Table", () => {
@@ -245,8 +267,8 @@ describe('canary render', { skip: kubectlMissing }, () => {
       assert.equal(docs[0]?.kind, 'Application');
       assert.equal(
         docs.length,
-        1 + 10 + 1 + 4,
-        'the PR Application, its 10 objects, the workload Application and its 4',
+        1 + 17 + 1 + 4,
+        'the PR Application, its 17 objects, the workload Application and its 4',
       );
     } finally {
       await rm(out, { recursive: true, force: true });

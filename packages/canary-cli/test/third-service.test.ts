@@ -4,7 +4,7 @@
 // handle it.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { appendFile, cp, readFile } from 'node:fs/promises';
+import { appendFile, cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -24,14 +24,17 @@ const cli = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 interface EchoClient extends grpc.Client {
   echo(
-    request: { tenant_id: string },
+    request: { tenantId: string },
     metadata: grpc.Metadata,
     callback: (err: grpc.ServiceError | null, response?: { items_seen: number }) => void,
   ): grpc.ClientUnaryCall;
 }
 
-/** Calls echo.v1.EchoService/Echo at `address`; resolves with the x-served-by trailer. */
-function callEcho(root: string, address: string, key?: string): Promise<string> {
+/**
+ * Calls echo.v1.EchoService/Echo at `address` as tenant `echo` with `token` (echo forwards
+ * it to the store, which verifies it); resolves with the x-served-by trailer.
+ */
+function callEcho(root: string, address: string, token: string, key?: string): Promise<string> {
   const definition = grpc.loadPackageDefinition(
     loadSync(join(root, 'echo-service/proto/echo/v1/echo.proto')),
   ) as unknown as {
@@ -39,9 +42,10 @@ function callEcho(root: string, address: string, key?: string): Promise<string> 
   };
   const client = new definition.echo.v1.EchoService(address, grpc.credentials.createInsecure());
   const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
   if (key !== undefined) metadata.set('x-canary', key);
   return new Promise((resolve, reject) => {
-    const call = client.echo({ tenant_id: 'echo' }, metadata, (err) => {
+    const call = client.echo({ tenantId: 'echo' }, metadata, (err) => {
       if (err) reject(err);
     });
     call.on('status', (status) => {
@@ -49,6 +53,58 @@ function callEcho(root: string, address: string, key?: string): Promise<string> 
       if (status.code === grpc.status.OK) resolve(String(status.metadata.get('x-served-by')[0] ?? ''));
     });
   });
+}
+
+/** Where store-service lists its callers (kustomize/store-service/{stable,canary}). */
+const STORE_CALLER_FILES = [
+  'stable/mesh-authorization.yaml',
+  'stable/networkpolicy.yaml',
+  'canary/mesh-authorization.yaml',
+  'canary/networkpolicy.yaml',
+].map((f) => `manifests-microservices/kustomize/store-service/${f}`);
+
+/**
+ * Adds a caller to store-service's lists, next to api-service's entries: its ServiceAccount
+ * in apps and in the same PR's canary namespace (`<prefix>-canary-pr-0`, the PR number set
+ * by the canary layer), and its pods in the NetworkPolicies.
+ */
+async function admitCaller(root: string, name: string, prefix: string): Promise<void> {
+  const edit = async (file: string, edits: Array<[string, string]>) => {
+    let text = await readFile(join(root, file), 'utf8');
+    for (const [anchor, added] of edits) {
+      assert.equal(text.split(anchor).length, 2, `${file}: one ${JSON.stringify(anchor)}`);
+      text = text.replace(anchor, `${anchor}${added}`);
+    }
+    await writeFile(join(root, file), text);
+  };
+  const [stableAuth, stableNet, canaryAuth, canaryNet] = STORE_CALLER_FILES as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  const sa = (ns: string) => `    - kind: ServiceAccount\n      name: ${name}\n      namespace: ${ns}\n`;
+  const api =
+    '          podSelector:\n            matchLabels:\n              app.kubernetes.io/name: api-service\n';
+  const peer = (labels: string[]) =>
+    `        - namespaceSelector:\n            matchLabels:\n${labels.map((l) => `              ${l}\n`).join('')}${api.replace('api-service', name)}`;
+  const inApps = 'kubernetes.io/metadata.name: apps';
+  await edit(stableAuth, [['      name: api-service\n      namespace: apps\n', sa('apps')]]);
+  await edit(canaryAuth, [
+    ['      name: api-service\n      namespace: apps\n', sa('apps')],
+    ['      name: api-service\n      namespace: api-canary-pr-0\n', sa(`${prefix}-canary-pr-0`)],
+  ]);
+  await edit(stableNet, [
+    [`${inApps}\n${api}`, peer([inApps])],
+    [`canary.pr-canary.dev/service: api-service\n${api}`, peer([`canary.pr-canary.dev/service: ${name}`])],
+  ]);
+  await edit(canaryNet, [
+    [`${inApps}\n${api}`, peer([inApps])],
+    [
+      `canary.pr-canary.dev/pr: placeholder\n${api}`,
+      peer([`canary.pr-canary.dev/service: ${name}`, 'canary.pr-canary.dev/pr: placeholder']),
+    ],
+  ]);
 }
 
 describe('a third service, added through the catalogue and its own folders only', () => {
@@ -66,6 +122,9 @@ describe('a third service, added through the catalogue and its own folders only'
       join(repo.root, 'catalogue.yaml'),
       await readFile(join(fixture, 'catalogue-entry.yaml')),
     );
+    // echo-service calls store-service: the store admits each caller of the catalogue itself
+    // (zero trust: its owners approve a new caller), in apps and in its canary namespaces.
+    await admitCaller(repo.root, 'echo-service', 'echo');
     await git(repo.root, 'add', '-A');
     await git(repo.root, 'commit', '-q', '-m', 'add echo-service');
     added = (await git(repo.root, 'diff', '--name-only', repo.base, 'HEAD')).split('\n');
@@ -74,14 +133,14 @@ describe('a third service, added through the catalogue and its own folders only'
     await repo?.remove();
   });
 
-  it('the change is the catalogue entry, the service folder and its kustomize folder, nothing else', () => {
+  it('the change is the catalogue entry, the service folder and its kustomize folder, and its admission by the store it calls', () => {
     const outside = added.filter(
       (f) =>
         f !== 'catalogue.yaml' &&
         !f.startsWith('echo-service/') &&
         !f.startsWith('manifests-microservices/kustomize/echo-service/'),
     );
-    assert.deepEqual(outside, []);
+    assert.deepEqual(outside.sort(), [...STORE_CALLER_FILES].sort());
     assert.ok(added.length >= 10, `${added.length} files`);
   });
 
@@ -159,20 +218,25 @@ describe('a third service, added through the catalogue and its own folders only'
       dataDir: undefined,
     });
     try {
+      const token = await lab.token('echo');
       const status = lab.status();
       assert.deepEqual(Object.keys(status.mesh).sort(), ['echo-service', 'store-service']);
       assert.ok(status.services.some((s) => s.service === 'echo-service' && s.track === 'stable' && s.up));
       await lab.add(77, { services: ['echo-service'] });
       const mesh = `127.0.0.1:${lab.meshPorts['echo-service']}`;
       assert.match(
-        await callEcho(repo.root, mesh),
+        await callEcho(repo.root, mesh, token),
         /^echo-service@stable \(dev\), store-service@stable \(dev\)$/,
       );
       assert.match(
-        await callEcho(repo.root, mesh, '77'),
+        await callEcho(repo.root, mesh, token, '77'),
         /^echo-service@pr-77 \(sha [0-9a-f]{7}\), store-service@stable \(dev\)$/,
       );
-      assert.match(await callEcho(repo.root, mesh, '78'), /^echo-service@stable/, 'another PR: stable');
+      assert.match(
+        await callEcho(repo.root, mesh, token, '78'),
+        /^echo-service@stable/,
+        'another PR: stable',
+      );
     } finally {
       await lab.stop();
     }

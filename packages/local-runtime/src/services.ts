@@ -6,9 +6,10 @@ import { type ServiceProcess, type StartOptions, startService } from './process.
 export const LOCAL = Object.freeze({ PORT: '0', METRICS_PORT: '0', BIND_HOST: '127.0.0.1' });
 
 /**
- * For the api processes tests and the bench start without a token issuer: the api then
- * trusts X-Tenant-ID (a developer setup; without this and without AUTH_JWKS_URL it refuses
- * to start). The lab never sets it: every api it starts, stable or canary, has its issuer.
+ * For the api and store processes tests and the bench start without a token issuer: the
+ * api then trusts X-Tenant-ID, the store each request's tenant_id (a developer setup;
+ * without this and without AUTH_JWKS_URL either refuses to start). The lab never sets it:
+ * every service it starts, stable or canary, has its issuer.
  */
 export const TRUST_HEADERS = Object.freeze({ AUTH_DEV_TRUST_HEADERS: 'true' });
 
@@ -61,7 +62,10 @@ export function startLocal(
   return startService(name, { ...options, env: { ...localEnv(entry, wiring), ...env } });
 }
 
-/** store-service on a DynamoDB endpoint (its table created), for the store's and the api's tests. */
+/**
+ * store-service on a DynamoDB endpoint (its table created), for the store's and the api's
+ * tests; each request's tenant_id trusted unless `env` names an issuer (as startApi).
+ */
 export const startStore = (
   dynamo: { endpoint: string } | string,
   env: Record<string, string> = {},
@@ -70,7 +74,7 @@ export const startStore = (
   startLocal(
     'store-service',
     { dynamoEndpoint: typeof dynamo === 'string' ? dynamo : dynamo.endpoint },
-    env,
+    { ...TRUST_HEADERS, ...env },
     options,
   );
 

@@ -60,7 +60,8 @@ const podIdentityAssociation = z.strictObject({
   }),
 });
 
-const problemsOf =
+/** A zod schema as a strict schema check: one problem per issue, unknown fields by name. */
+export const problemsOf =
   (schema: z.ZodType) =>
   (object: K8sObject): SchemaProblem[] => {
     const result = schema.safeParse(object);

@@ -11,6 +11,7 @@ import * as networking from 'kubernetes-models/networking.k8s.io/v1';
 import * as policy from 'kubernetes-models/policy/v1';
 import * as core from 'kubernetes-models/v1';
 import { ACK_SCHEMAS } from './ack-schemas.ts';
+import { LINKERD_SCHEMAS } from './linkerd-schemas.ts';
 import type { K8sObject } from './objects.ts';
 
 /** One way an object does not match its API: where (a field path) and what. */
@@ -182,7 +183,8 @@ function unknownFields(visits: Map<string, Visit>): SchemaProblem[] {
  * accept but the API server silently drops), each with its field path.
  */
 export function schemaProblems(object: K8sObject): SchemaProblem[] {
-  const custom = ACK_SCHEMAS[object.apiVersion]?.[object.kind];
+  const custom =
+    ACK_SCHEMAS[object.apiVersion]?.[object.kind] ?? LINKERD_SCHEMAS[object.apiVersion]?.[object.kind];
   if (custom !== undefined) return custom(object);
   const model = MODELS[object.apiVersion]?.[object.kind];
   if (model === undefined)

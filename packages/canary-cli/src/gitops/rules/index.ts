@@ -1,3 +1,4 @@
+import { meshCallersOnly } from './callers.ts';
 import {
   canaryKeyValue,
   environmentTrack,
@@ -61,6 +62,7 @@ export const RULES: readonly Rule[] = [
   referenceGrant,
   portsResolve,
   meshInjection,
+  meshCallersOnly,
   projectPermits,
   appProjectClusterKinds,
   applicationSetTemplate,
