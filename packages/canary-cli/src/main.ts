@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { isPrNumber, MAX_PR_NUMBER } from 'canary-context';
+import { CLUSTER_RULE_DESCRIPTIONS } from './cluster/sync.ts';
 import { explainCommand } from './explain-command.ts';
 import { RULES } from './gitops/rules/index.ts';
 import { labAdd, labRestart, labRm, labStatus } from './lab-commands.ts';
@@ -8,7 +9,7 @@ import { DEFAULT_DATA_DIR, labUp } from './lab-up.ts';
 import { CANARY_ENVIRONMENT, defaultLabels, renderCommand } from './render-command.ts';
 import { reportCommand } from './report-command.ts';
 import { parseTtl, tokenCommand } from './token-command.ts';
-import { verifyCommand } from './verify-command.ts';
+import { UsageError, verifyCommand } from './verify-command.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -63,15 +64,27 @@ GitOps (no cluster: what Argo CD would create):
         --labels        PR labels (default: every catalogue label; add canary:isolated-data
                         for a table of its own)
         --env ENV       environment with the ApplicationSets (default: ${CANARY_ENVIRONMENT})
-  canary verify [--repo DIR]
+  canary verify [--repo DIR] [--cluster [--keep-cluster]]
+  canary verify --kubeconfig FILE [--context C] --env ENV [--throwaway-namespaces]
       Render every environment and sample PRs; validate every object against its schema
-      and check the GitOps rules. Exits 1 on any finding. Rules:
+      and check the GitOps rules. Exits 1 on any finding.
+      --cluster: then apply it all, as Argo CD would, to a local control plane built from
+      upstream Go modules into .tools/ (etcd, kube-apiserver, kube-controller-manager; needs
+      Go 1.26+; the first build takes minutes): API validation, the real CRDs, admission
+      (Pod Security, LimitRange, quota, ServiceAccount), the controllers, references and
+      pruning of each sample PR. --keep-cluster leaves it running for the next run.
+      --kubeconfig: server-side dry run of ENV against your cluster (nothing is stored);
+      namespaces it lacks are reported as "would be created", their contents dry-run only
+      with --throwaway-namespaces (temporary namespaces, deleted afterwards).
+      Rules:
 ${RULES.map((r) => `        ${r.name.padEnd(32)} ${r.description}`).join('\n')}
+      Cluster checks (--cluster, --kubeconfig):
+${Object.entries(CLUSTER_RULE_DESCRIPTIONS)
+  .map(([name, description]) => `        ${name.padEnd(32)} ${description}`)
+  .join('\n')}
 
   canary help
 `;
-
-class UsageError extends Error {}
 
 const prNumber = (value: string | undefined, what = 'PR number') => {
   if (value === undefined || !isPrNumber(value)) {
@@ -301,8 +314,32 @@ export async function run(argv: string[]): Promise<number> {
     });
   }
   if (group === 'verify') {
-    const { values } = parse('verify', argv.slice(1), { repo: { type: 'string', default: REPO_ROOT } });
-    return verifyCommand(values.repo);
+    const { values } = parse('verify', argv.slice(1), {
+      repo: { type: 'string', default: REPO_ROOT },
+      cluster: { type: 'boolean', default: false },
+      'keep-cluster': { type: 'boolean', default: false },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      env: { type: 'string' },
+      'throwaway-namespaces': { type: 'boolean', default: false },
+    });
+    if (values.cluster && values.kubeconfig !== undefined)
+      throw new UsageError(
+        'verify: --cluster (a local control plane) and --kubeconfig (your cluster) exclude each other',
+      );
+    if (
+      values.kubeconfig === undefined &&
+      (values.context !== undefined || values.env !== undefined || values['throwaway-namespaces'])
+    )
+      throw new UsageError('verify: --context, --env and --throwaway-namespaces go with --kubeconfig FILE');
+    return verifyCommand(values.repo, {
+      cluster: values.cluster,
+      keepCluster: values['keep-cluster'],
+      kubeconfig: values.kubeconfig,
+      context: values.context,
+      env: values.env,
+      throwawayNamespaces: values['throwaway-namespaces'],
+    });
   }
   throw new UsageError(`unknown command: ${argv.join(' ')}`);
 }

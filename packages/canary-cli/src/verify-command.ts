@@ -1,18 +1,55 @@
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { findGo, REPO_ROOT } from 'upstream-tools';
+import { startControlPlane } from './cluster/control-plane.ts';
+import { installCrds } from './cluster/crds.ts';
+import { dryRunScene } from './cluster/dry-run.ts';
+import { KubeApi } from './cluster/kube-api.ts';
+import { CLUSTER_RULE_DESCRIPTIONS } from './cluster/sync.ts';
+import { verifyScenesInCluster } from './cluster/verify-cluster.ts';
 import { checkKubectl } from './gitops/kustomize.ts';
 import { RULES } from './gitops/rules/index.ts';
+import type { Finding, Scene } from './gitops/rules/types.ts';
 import { verifyRepository } from './gitops/verify.ts';
 
-/** Renders every environment and the sample PRs, runs every rule, prints findings and a summary. */
-export async function verifyCommand(repoRoot: string): Promise<number> {
-  await checkKubectl();
-  const started = performance.now();
-  const progress = (line: string) => process.stderr.write(`verify: ${line}\n`);
-  const report = await verifyRepository(repoRoot, progress);
-  for (const f of report.findings) {
+/** A mistake in how verify was called (main.ts prints it with the usage). */
+export class UsageError extends Error {}
+
+export interface VerifyOptions {
+  /** Also apply everything to a local control plane built from upstream sources. */
+  readonly cluster?: boolean;
+  /** Leave the control plane running afterwards (the next `--cluster` run reuses it); otherwise it is stopped, a reused one too. */
+  readonly keepCluster?: boolean;
+  /** Where the control plane keeps its state (default .tools/cluster). */
+  readonly clusterDir?: string;
+  /** Server-side dry run of one environment against the cluster of this kubeconfig. */
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  readonly env?: string;
+  /** With kubeconfig: dry-run the contents of namespaces that do not exist yet in throwaway namespaces. */
+  readonly throwawayNamespaces?: boolean;
+}
+
+/** The folder of the control plane `verify --cluster` starts or reuses. */
+export const CLUSTER_DIR = join(REPO_ROOT, '.tools', 'cluster');
+
+const printFindings = (findings: readonly Finding[]) => {
+  for (const f of findings) {
     process.stdout.write(
       `✖ [${f.rule}] ${f.file}: ${f.object}${f.path === '' ? '' : ` ${f.path}`}: ${f.message}\n    fix: ${f.fix}\n`,
     );
   }
+};
+
+/** Renders every environment and the sample PRs, runs every rule (and the cluster layer), prints findings and a summary. */
+export async function verifyCommand(repoRoot: string, options: VerifyOptions = {}): Promise<number> {
+  await checkKubectl();
+  // Without Go, --cluster says what to install before any work is done.
+  const go = options.cluster === true ? await findGo() : undefined;
+  const started = performance.now();
+  const progress = (line: string) => process.stderr.write(`verify: ${line}\n`);
+  const report = await verifyRepository(repoRoot, progress);
+  printFindings(report.findings);
   const apps = report.scenes.reduce((n, s) => n + s.canary.length, 0);
   const failed = new Set(report.findings.map((f) => f.rule));
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
@@ -20,5 +57,78 @@ export async function verifyCommand(repoRoot: string): Promise<number> {
     `verify: ${report.objectCount} objects in ${report.scenes.length} environments and ${apps} PR Applications; ` +
       `${RULES.length} rules, ${RULES.length - failed.size} passed, ${failed.size} failed (${report.findings.length} findings) in ${seconds} s\n`,
   );
-  return report.findings.length === 0 ? 0 : 1;
+  if (options.kubeconfig !== undefined) return dryRunCommand(report.scenes, report.findings.length, options);
+  if (go === undefined) return report.findings.length === 0 ? 0 : 1;
+
+  const clusterStarted = performance.now();
+  const cluster = (line: string) => process.stderr.write(`verify --cluster: ${line}\n`);
+  const plane = await startControlPlane({ dir: options.clusterDir ?? CLUSTER_DIR, progress: cluster });
+  try {
+    const config = new KubeConfig();
+    config.loadFromFile(plane.kubeconfig);
+    const api = new KubeApi(config);
+    const crds = await installCrds(api, go, cluster);
+    cluster(
+      `${crds.definitions} CRDs established: ${crds.sources.join('; ')}; stand-ins: ${crds.standIns.join(', ')}`,
+    );
+    const result = await verifyScenesInCluster(repoRoot, report.scenes, api, cluster);
+    printFindings(result.findings);
+    const rules = Object.keys(CLUSTER_RULE_DESCRIPTIONS);
+    const clusterFailed = new Set(result.findings.map((f) => f.rule));
+    process.stdout.write(
+      `verify --cluster: ${report.scenes.length} environments and ${report.scenes.reduce((n, s) => n + s.pullRequests.length, 0)} sample PRs applied to kube-apiserver ${plane.versions['kube-apiserver']} ` +
+        `(etcd ${plane.versions.etcd}); ${rules.length} checks, ${rules.length - clusterFailed.size} passed, ${clusterFailed.size} failed ` +
+        `(${result.findings.length} findings) in ${((performance.now() - clusterStarted) / 1000).toFixed(1)} s\n`,
+    );
+    return report.findings.length === 0 && result.findings.length === 0 ? 0 : 1;
+  } finally {
+    if (options.keepCluster === true)
+      cluster(
+        `control plane left running (${plane.server}; kubeconfig ${plane.kubeconfig}); the next --cluster run reuses it`,
+      );
+    else await plane.stop(true);
+  }
+}
+
+/** `verify --kubeconfig FILE --env E`: the environment's objects, server-side dry-run against a real cluster. */
+async function dryRunCommand(
+  scenes: readonly Scene[],
+  staticFindings: number,
+  options: VerifyOptions,
+): Promise<number> {
+  const scene = scenes.find((s) => s.name === options.env);
+  if (scene === undefined)
+    throw new UsageError(
+      `verify --kubeconfig needs --env with one of ${scenes.map((s) => s.name).join(', ')} (got ${JSON.stringify(options.env ?? '')})`,
+    );
+  const config = new KubeConfig();
+  config.loadFromFile(options.kubeconfig as string);
+  if (options.context !== undefined) {
+    if (config.getContextObject(options.context) === null)
+      throw new UsageError(
+        `verify: context ${options.context} is not in ${options.kubeconfig} (contexts: ${config
+          .getContexts()
+          .map((c) => c.name)
+          .join(', ')})`,
+      );
+    config.setCurrentContext(options.context);
+  }
+  const started = performance.now();
+  const api = new KubeApi(config);
+  const progress = (line: string) => process.stderr.write(`verify --kubeconfig: ${line}\n`);
+  progress(
+    `server-side dry run of ${scene.name} against ${api.server} (context ${config.getCurrentContext()}); nothing is stored`,
+  );
+  const result = await dryRunScene(api, scene, { throwaway: options.throwawayNamespaces === true, progress });
+  printFindings(result.findings);
+  const created = result.wouldCreate.length === 0 ? 'none' : result.wouldCreate.join(', ');
+  process.stdout.write(
+    `verify --kubeconfig: ${scene.name}: ${result.checked} objects dry-run, ${result.findings.length} findings; ` +
+      `namespaces Argo CD would create: ${created}` +
+      (result.unchecked === 0
+        ? ''
+        : `; ${result.unchecked} objects inside them not checked (add --throwaway-namespaces to dry-run them in temporary namespaces)`) +
+      ` in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+  );
+  return staticFindings === 0 && result.findings.length === 0 ? 0 : 1;
 }

@@ -14,6 +14,10 @@ export async function copyTree(to: string): Promise<void> {
     recursive: true,
   });
   await cp(join(repoRoot, 'catalogue.yaml'), join(to, 'catalogue.yaml'));
+  // What the cluster layer installs before Argo CD would sync (cluster/prerequisites.ts).
+  await cp(join(repoRoot, 'localdev', 'infrastructure'), join(to, 'localdev', 'infrastructure'), {
+    recursive: true,
+  });
   const protos: string[] = [];
   const visit = async (dir: string, depth: number) => {
     if (depth > 5) return;

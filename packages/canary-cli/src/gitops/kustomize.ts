@@ -5,6 +5,7 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { ensureTool, MissingGoError } from 'upstream-tools';
 import { type Document, parse, parseAllDocuments, parseDocument } from 'yaml';
 import { isK8sObject, type K8sObject, type RenderedObject } from './objects.ts';
 
@@ -16,18 +17,49 @@ export class KustomizeError extends Error {
   override name = 'KustomizeError';
 }
 
-/** Fails with an actionable message when kubectl (which embeds kustomize) is missing. */
-export async function checkKubectl(): Promise<void> {
+/** How manifests are built: `kubectl kustomize`, or the kustomize built from its Go module. */
+export interface Kustomizer {
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+}
+
+let resolving: Promise<Kustomizer> | undefined;
+
+async function resolveKustomizer(): Promise<Kustomizer> {
   try {
     await run('kubectl', ['version', '--client=true', '--output=json'], { timeout: 20_000 });
+    return { name: 'kubectl kustomize', command: 'kubectl', args: ['kustomize'] };
   } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new KustomizeError(`kubectl does not run: ${(err as Error).message.split('\n')[0]}`);
+  }
+  // No kubectl: the kustomize that `npm run tools` builds from sigs.k8s.io/kustomize (Go needed once).
+  try {
+    const tool = await ensureTool('kustomize', (line) => process.stderr.write(`${line}\n`));
+    return { name: `kustomize ${tool.version}`, command: tool.path, args: ['build'] };
+  } catch (err) {
     throw new KustomizeError(
-      missing
-        ? 'kubectl not found: rendering builds manifests with `kubectl kustomize` (kubectl >= 1.27). Install kubectl and retry.'
-        : `kubectl does not run: ${(err as Error).message.split('\n')[0]}`,
+      err instanceof MissingGoError
+        ? 'neither kubectl nor kustomize is available: rendering builds manifests with `kubectl kustomize` (kubectl >= 1.27), ' +
+            'or with kustomize built from its Go module (needs Go 1.26+, once). Install kubectl, or Go and run `npm run tools`, then retry.'
+        : (err as Error).message,
     );
   }
+}
+
+/** The kustomize to build with (resolved once per process); fails with what to install when there is none. */
+export function kustomizer(): Promise<Kustomizer> {
+  resolving ??= resolveKustomizer();
+  resolving.catch(() => {
+    resolving = undefined;
+  });
+  return resolving;
+}
+
+/** Fails with an actionable message when neither kubectl nor a buildable kustomize is there. */
+export async function checkKubectl(): Promise<void> {
+  await kustomizer();
 }
 
 const kustomizationIn = (dir: string) =>
@@ -148,16 +180,17 @@ export async function buildKustomization(
     const target = join(work, relDir);
     await mkdir(target, { recursive: true });
     await writeFile(join(target, relative(source, file)), text);
+    const tool = await kustomizer();
     let stdout: string;
     try {
-      ({ stdout } = await run('kubectl', ['kustomize', target], {
+      ({ stdout } = await run(tool.command, [...tool.args, target], {
         maxBuffer: 64 * 1024 * 1024,
         timeout: 60_000,
       }));
     } catch (err) {
       const stderr = (err as { stderr?: string }).stderr ?? (err as Error).message;
       throw new KustomizeError(
-        `kubectl kustomize ${relDir} failed: ${stderr.trim().split('\n').slice(-3).join(' ').replaceAll(work, '')}`,
+        `${tool.name} ${relDir} failed: ${stderr.trim().split('\n').slice(-3).join(' ').replaceAll(work, '')}`,
       );
     }
     const objects = parseObjects(stdout, relDir).map((object) => {

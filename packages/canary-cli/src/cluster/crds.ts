@@ -1,0 +1,165 @@
+import { crdSources, NOT_SERVED, readCrdFiles } from 'upstream-tools';
+import { parseAllDocuments } from 'yaml';
+import { isK8sObject, type K8sObject } from '../gitops/objects.ts';
+import type { KubeApi } from './kube-api.ts';
+
+/** A kind whose upstream definitions the module proxy does not serve: installed as a schema-less stand-in. */
+interface StandIn {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+  readonly plural: string;
+  readonly from: string;
+}
+
+/**
+ * Stand-ins accept any spec: the control plane then checks these objects' metadata,
+ * namespaces and ownership, while their fields stay checked by verify's static schemas.
+ */
+export const STAND_INS: readonly StandIn[] = [
+  {
+    group: 'dynamodb.services.k8s.aws',
+    version: 'v1alpha1',
+    kind: 'Table',
+    plural: 'tables',
+    from: NOT_SERVED[0].name,
+  },
+  {
+    group: 'policy.linkerd.io',
+    version: 'v1beta3',
+    kind: 'Server',
+    plural: 'servers',
+    from: NOT_SERVED[1].name,
+  },
+  {
+    group: 'policy.linkerd.io',
+    version: 'v1alpha1',
+    kind: 'AuthorizationPolicy',
+    plural: 'authorizationpolicies',
+    from: NOT_SERVED[1].name,
+  },
+  {
+    group: 'policy.linkerd.io',
+    version: 'v1alpha1',
+    kind: 'MeshTLSAuthentication',
+    plural: 'meshtlsauthentications',
+    from: NOT_SERVED[1].name,
+  },
+  {
+    group: 'policy.linkerd.io',
+    version: 'v1alpha1',
+    kind: 'NetworkAuthentication',
+    plural: 'networkauthentications',
+    from: NOT_SERVED[1].name,
+  },
+];
+
+function standInDefinition(s: StandIn): K8sObject {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: {
+      name: `${s.plural}.${s.group}`,
+      annotations: { 'canary.verify/stand-in': `${s.from}: not served by the Go module proxy` },
+    },
+    spec: {
+      group: s.group,
+      scope: 'Namespaced',
+      names: { kind: s.kind, plural: s.plural, singular: s.kind.toLowerCase(), listKind: `${s.kind}List` },
+      versions: [
+        {
+          name: s.version,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        },
+      ],
+    },
+  };
+}
+
+export interface InstalledCrds {
+  /** `name module@version (n definitions)` per source. */
+  readonly sources: readonly string[];
+  readonly definitions: number;
+  readonly standIns: readonly string[];
+}
+
+/**
+ * Installs the upstream CRDs (and the admission policies shipped beside them, such as
+ * Gateway API's safe-upgrades ValidatingAdmissionPolicy) read from the module cache, plus
+ * the stand-ins, and waits until every definition is Established.
+ */
+export async function installCrds(
+  api: KubeApi,
+  go: string,
+  progress: (line: string) => void,
+): Promise<InstalledCrds> {
+  const files = await readCrdFiles(go);
+  const objects: K8sObject[] = [];
+  const perSource = new Map<string, number>();
+  for (const file of files) {
+    for (const doc of parseAllDocuments(file.text)) {
+      const value: unknown = doc.toJS();
+      if (!isK8sObject(value)) continue;
+      objects.push(value);
+      const key = `${file.source.name}: ${file.source.module}@${file.source.version}`;
+      perSource.set(key, (perSource.get(key) ?? 0) + 1);
+    }
+  }
+  objects.push(...STAND_INS.map(standInDefinition));
+  // Definitions before the policies that name them.
+  objects.sort(
+    (a, b) => Number(b.kind === 'CustomResourceDefinition') - Number(a.kind === 'CustomResourceDefinition'),
+  );
+  progress(`installing ${objects.length} upstream definitions and policies from the module cache ...`);
+  await Promise.all(objects.map((o) => api.apply(o)));
+  const crdNames = objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const pending: string[] = [];
+    for (const name of crdNames) {
+      const crd = await api.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', name);
+      const conditions =
+        (crd?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ??
+        [];
+      if (!conditions.some((c) => c.type === 'Established' && c.status === 'True')) pending.push(name);
+    }
+    if (pending.length === 0) break;
+    if (Date.now() > deadline)
+      throw new Error(`cluster: CRDs not established after 60 s: ${pending.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  // Established is not yet served: wait until discovery lists every kind (a lookup in that
+  // gap would read as "no such kind").
+  const kinds = objects
+    .filter((o) => o.kind === 'CustomResourceDefinition')
+    .flatMap((o) => {
+      const spec = o.spec as {
+        group: string;
+        names: { kind: string };
+        versions: Array<{ name: string; served: boolean }>;
+      };
+      return spec.versions
+        .filter((v) => v.served)
+        .map((v) => ({ apiVersion: `${spec.group}/${v.name}`, kind: spec.names.kind }));
+    });
+  for (;;) {
+    api.forgetDiscovery();
+    const missing: string[] = [];
+    for (const k of kinds) {
+      const served = await api.resources(k.apiVersion).catch(() => new Map());
+      if (!served.has(k.kind)) missing.push(`${k.kind} ${k.apiVersion}`);
+    }
+    if (missing.length === 0) break;
+    if (Date.now() > deadline) throw new Error(`cluster: CRDs not served after 60 s: ${missing.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    sources: [...perSource].map(([k, n]) => `${k} (${n})`),
+    definitions: crdNames.length,
+    standIns: STAND_INS.map((s) => `${s.kind}.${s.group} (${s.from})`),
+  };
+}
+
+export { crdSources };
