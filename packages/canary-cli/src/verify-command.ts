@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { findGo, REPO_ROOT } from 'upstream-tools';
-import { startControlPlane } from './cluster/control-plane.ts';
+import { ensureTool, findGo, REPO_ROOT } from 'upstream-tools';
+import { type ControlPlane, startControlPlane } from './cluster/control-plane.ts';
 import { installCrds } from './cluster/crds.ts';
 import { dryRunScene } from './cluster/dry-run.ts';
 import { KubeApi } from './cluster/kube-api.ts';
@@ -30,7 +30,7 @@ export interface VerifyOptions {
   readonly throwawayNamespaces?: boolean;
 }
 
-/** The folder of the control plane `verify --cluster` starts or reuses. */
+/** The folder of the control planes `verify --cluster` starts or reuses (one per environment below it). */
 export const CLUSTER_DIR = join(REPO_ROOT, '.tools', 'cluster');
 
 const printFindings = (findings: readonly Finding[]) => {
@@ -62,31 +62,52 @@ export async function verifyCommand(repoRoot: string, options: VerifyOptions = {
 
   const clusterStarted = performance.now();
   const cluster = (line: string) => process.stderr.write(`verify --cluster: ${line}\n`);
-  const plane = await startControlPlane({ dir: options.clusterDir ?? CLUSTER_DIR, progress: cluster });
+  // Environments are separate clusters. The one with sample PRs (whose closing waits on the
+  // namespace controller's 5 s grace per namespace) gets a control plane of its own; the
+  // others share one, emptied between them. Installing the CRDs is CPU work for each plane,
+  // so more planes than that cost more than they save on two cores.
+  for (const tool of ['etcd', 'kube-apiserver', 'kube-controller-manager'] as const) await ensureTool(tool);
+  const base = options.clusterDir ?? CLUSTER_DIR;
+  const groups = [
+    report.scenes.filter((s) => s.pullRequests.length > 0),
+    report.scenes.filter((s) => s.pullRequests.length === 0),
+  ].filter((g) => g.length > 0);
+  const planes: ControlPlane[] = [];
   try {
-    const config = new KubeConfig();
-    config.loadFromFile(plane.kubeconfig);
-    const api = new KubeApi(config);
-    const crds = await installCrds(api, go, cluster);
-    cluster(
-      `${crds.definitions} CRDs established: ${crds.sources.join('; ')}; stand-ins: ${crds.standIns.join(', ')}`,
+    const results = await Promise.all(
+      groups.map(async (scenes, index) => {
+        const name = index === 0 ? 'pull-requests' : 'environments';
+        const say = (line: string) => cluster(`${name}: ${line}`);
+        const plane = await startControlPlane({ dir: join(base, name), progress: say });
+        planes.push(plane);
+        const config = new KubeConfig();
+        config.loadFromFile(plane.kubeconfig);
+        const api = new KubeApi(config);
+        const crds = await installCrds(api, go, say);
+        say(
+          `${crds.definitions} CRDs established in ${crds.seconds.toFixed(1)} s: ${crds.sources.join('; ')}; stand-ins: ${crds.standIns.join(', ')}`,
+        );
+        return verifyScenesInCluster(repoRoot, scenes, api, cluster);
+      }),
     );
-    const result = await verifyScenesInCluster(repoRoot, report.scenes, api, cluster);
-    printFindings(result.findings);
+    const findings = results.flatMap((r) => r.findings);
+    printFindings(findings);
     const rules = Object.keys(CLUSTER_RULE_DESCRIPTIONS);
-    const clusterFailed = new Set(result.findings.map((f) => f.rule));
+    const clusterFailed = new Set(findings.map((f) => f.rule));
+    const versions = planes[0]?.versions ?? {};
     process.stdout.write(
-      `verify --cluster: ${report.scenes.length} environments and ${report.scenes.reduce((n, s) => n + s.pullRequests.length, 0)} sample PRs applied to kube-apiserver ${plane.versions['kube-apiserver']} ` +
-        `(etcd ${plane.versions.etcd}); ${rules.length} checks, ${rules.length - clusterFailed.size} passed, ${clusterFailed.size} failed ` +
-        `(${result.findings.length} findings) in ${((performance.now() - clusterStarted) / 1000).toFixed(1)} s\n`,
+      `verify --cluster: ${report.scenes.length} environments and ${report.scenes.reduce((n, s) => n + s.pullRequests.length, 0)} sample PRs applied to kube-apiserver ${versions['kube-apiserver']} ` +
+        `(etcd ${versions.etcd}); ${rules.length} checks, ${rules.length - clusterFailed.size} passed, ${clusterFailed.size} failed ` +
+        `(${findings.length} findings) in ${((performance.now() - clusterStarted) / 1000).toFixed(1)} s\n`,
     );
-    return report.findings.length === 0 && result.findings.length === 0 ? 0 : 1;
+    return report.findings.length === 0 && findings.length === 0 ? 0 : 1;
   } finally {
     if (options.keepCluster === true)
-      cluster(
-        `control plane left running (${plane.server}; kubeconfig ${plane.kubeconfig}); the next --cluster run reuses it`,
-      );
-    else await plane.stop(true);
+      for (const plane of planes)
+        cluster(
+          `control plane left running (${plane.server}; kubeconfig ${plane.kubeconfig}); the next --cluster run reuses it`,
+        );
+    else await Promise.all(planes.map((plane) => plane.stop(true)));
   }
 }
 

@@ -151,7 +151,8 @@ async function stopPids(pids: readonly number[], etcdData: string): Promise<void
       // already gone
     }
   }
-  const deadline = Date.now() + 10_000;
+  // Nothing here needs a graceful shutdown (etcd's data is thrown away): a short grace, then kill.
+  const deadline = Date.now() + 2_000;
   while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   for (const pid of pids.filter(alive)) process.kill(-pid, 'SIGKILL');
   await rm(etcdData, { recursive: true, force: true });

@@ -83,6 +83,7 @@ export interface InstalledCrds {
   readonly sources: readonly string[];
   readonly definitions: number;
   readonly standIns: readonly string[];
+  readonly seconds: number;
 }
 
 /**
@@ -95,6 +96,7 @@ export async function installCrds(
   go: string,
   progress: (line: string) => void,
 ): Promise<InstalledCrds> {
+  const started = performance.now();
   const files = await readCrdFiles(go);
   const objects: K8sObject[] = [];
   const perSource = new Map<string, number>();
@@ -159,6 +161,7 @@ export async function installCrds(
     sources: [...perSource].map(([k, n]) => `${k} (${n})`),
     definitions: crdNames.length,
     standIns: STAND_INS.map((s) => `${s.kind}.${s.group} (${s.from})`),
+    seconds: (performance.now() - started) / 1000,
   };
 }
 

@@ -90,7 +90,15 @@ export async function verifyScenesInCluster(
   const prereqs = prerequisites(root);
   for (const scene of scenes) {
     const started = performance.now();
+    let mark = started;
+    const lap = (): string => {
+      const now = performance.now();
+      const took = ((now - mark) / 1000).toFixed(1);
+      mark = now;
+      return `${took} s`;
+    };
     await resetCluster(api);
+    const resetTook = lap();
     const record: SyncRecord = { applied: [], findings: [] };
     await applyAll(api, prereqs, record);
     // What `kubectl apply -k applications/<env>` creates, then what its Applications sync.
@@ -111,25 +119,31 @@ export async function verifyScenesInCluster(
     const applied = record.applied;
     const objects = flattenApplications(top).reduce((n, a) => n + a.objects.length, 0) + scene.argo.length;
     progress(
-      `${scene.name}: applied ${applied.length} objects (${record.findings.length} refused); waiting for the controllers ...`,
+      `${scene.name}: emptied in ${resetTook}; applied ${applied.length} objects (${record.findings.length} refused) in ${lap()}; waiting for the controllers ...`,
     );
     findings.push(...record.findings);
     findings.push(...(await observeDeployments(api, applied)));
     findings.push(...(await checkPodMounts(api, applied)));
     findings.push(...(await checkReferences(api, applied)));
+    progress(`${scene.name}: controllers and references checked in ${lap()}`);
     if (options.prune !== false) {
       // Each PR closes on its own, as Argo CD prunes each PR's Applications independently.
       await Promise.all(
         scene.pullRequests.map(async (pr) => {
           const left: Finding[] = [];
-          for (const app of scene.canary.filter((a) => a.pullRequest === pr.number))
-            await pruneApplication(api, app, left);
+          // A PR's Applications (one per service) are pruned independently too.
+          await Promise.all(
+            scene.canary
+              .filter((a) => a.pullRequest === pr.number)
+              .map((app) => pruneApplication(api, app, left)),
+          );
           findings.push(...left);
           progress(
             `${scene.name}: closed PR ${pr.number}: ${left.length === 0 ? 'everything it created is gone' : `${left.length} objects left behind`}`,
           );
         }),
       );
+      progress(`${scene.name}: sample PRs closed in ${lap()}`);
     }
     const seconds = (performance.now() - started) / 1000;
     timings.push({ scene: scene.name, objects, seconds });
