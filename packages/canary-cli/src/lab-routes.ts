@@ -34,7 +34,7 @@ export const manifestRoutes: RouteSource = {
     const apps = await renderPullRequest(
       root,
       env,
-      { number: pr, headSha, labels: entries.map((e) => e.label) },
+      { number: pr, headSha, labels: entries.map((e) => e.label), branch: `pr-${pr}` },
       headRoot,
     );
     const objects = apps.flatMap((a) => a.objects.map((o) => o.object));

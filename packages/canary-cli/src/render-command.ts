@@ -13,6 +13,8 @@ export interface RenderOptions {
   readonly pr: number;
   readonly headSha: string | undefined;
   readonly labels: readonly string[];
+  /** The PR's head branch (default `pr-<N>`). */
+  readonly branch?: string;
   readonly environment: string;
   readonly out: string | undefined;
 }
@@ -53,6 +55,7 @@ export async function renderCommand(options: RenderOptions): Promise<number> {
     number: options.pr,
     headSha,
     labels: options.labels,
+    branch: options.branch ?? `pr-${options.pr}`,
   });
   if (apps.length === 0) {
     process.stderr.write(

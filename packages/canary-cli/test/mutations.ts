@@ -152,6 +152,63 @@ export const MUTATIONS: readonly Mutation[] = [
     ],
   },
   {
+    name: "a PR's project with namespaceResourceWhitelist: [] (Argo CD allows no kind, only an absent list allows all)",
+    rule: 'project-permits',
+    edits: [
+      {
+        find: '  namespaceResourceWhitelist:\n    - group: apps\n      kind: Deployment\n    - group: ""\n      kind: Service\n    - group: policy\n      kind: PodDisruptionBudget\n    - group: monitoring.coreos.com\n      kind: ServiceMonitor\n',
+        replace: '  namespaceResourceWhitelist: []\n',
+        within: 'canary/appproject.yaml',
+      },
+    ],
+  },
+  {
+    name: "an unclosed class in the canary platform project's Namespace name pattern (matches nothing)",
+    rule: 'project-permits',
+    edits: [{ find: '      name: "*-canary-pr-*"\n', replace: '      name: "*-canary-pr-[0-9"\n' }],
+  },
+  {
+    name: "a PR's project without namespaceResourceWhitelist (Argo CD then allows every kind)",
+    rule: 'pr-head-confined',
+    edits: [
+      {
+        find: '  namespaceResourceWhitelist:\n    - group: apps\n      kind: Deployment\n    - group: ""\n      kind: Service\n    - group: policy\n      kind: PodDisruptionBudget\n    - group: monitoring.coreos.com\n      kind: ServiceMonitor\n',
+        replace: '',
+        within: 'canary/appproject.yaml',
+      },
+    ],
+  },
+  {
+    name: "the workload Application's revision replacement dropped (it stays at the placeholder commit)",
+    rule: 'workload-at-pr-head',
+    edits: [
+      {
+        find: '  - source: { kind: CanaryParams, fieldPath: spec.revision }\n    targets:\n      - select: { kind: Application }\n        fieldPaths: [spec.source.targetRevision]\n',
+        replace: '',
+      },
+    ],
+  },
+  {
+    name: 'the workload Application follows the PR branch instead of its head commit',
+    rule: 'workload-at-pr-head',
+    edits: [{ find: 'revision: "{{ .head_sha }}"', replace: 'revision: "{{ .branch }}"' }],
+  },
+  {
+    name: 'canary images tagged with the 7-character sha (CI pushes head_short_sha, 8)',
+    rule: 'workload-at-pr-head',
+    edits: [
+      {
+        find: ':pr-{{ .number }}-{{ .head_short_sha }}',
+        replace: ':pr-{{ .number }}-{{ .head_short_sha_7 }}',
+      },
+    ],
+  },
+  {
+    name: 'PR Applications named after the branch as typed (feature/Fix_Bug)',
+    rule: 'object-names',
+    edits: [{ find: 'name: "{{ .name }}-pr-{{ .number }}"', replace: 'name: "{{ .name }}-{{ .branch }}"' }],
+  },
+  {
     name: 'CreateNamespace=true on observability under a project that may not create monitoring',
     rule: 'project-permits',
     edits: [

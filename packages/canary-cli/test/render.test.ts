@@ -42,12 +42,19 @@ describe('canary render', { skip: kubectlMissing }, () => {
         number: 123,
         headSha: SHA,
         labels: ['canary:api-service', 'canary:store-service', 'bug'],
+        branch: 'feature/Fix_Bug',
       }),
-      renderPullRequest(repoRoot, integration, { number: 7, headSha: SHA, labels: ['canary:store-service'] }),
+      renderPullRequest(repoRoot, integration, {
+        number: 7,
+        headSha: SHA,
+        labels: ['canary:store-service'],
+        branch: 'dependabot/npm_and_yarn/undici-8.14.0',
+      }),
       renderPullRequest(repoRoot, integration, {
         number: 42,
         headSha: SHA,
         labels: ['canary:store-service', 'canary:isolated-data'],
+        branch: 'main',
       }),
     ]);
   });

@@ -4,12 +4,14 @@ import { parse } from 'yaml';
 import { renderTemplate, TemplateError } from './go-template.ts';
 import { at, describe, type K8sObject } from './objects.ts';
 
-/** Parameters of the pull-request generator for one PR (names as Argo CD's). */
+/** A pull request as the pull-request generator reads it from GitHub. */
 export interface PullRequest {
   readonly number: number;
   readonly headSha: string;
   readonly labels: readonly string[];
-  readonly branch?: string;
+  /** The head branch, as GitHub names it (any case, slashes, underscores, any length). */
+  readonly branch: string;
+  /** The base branch (default `main`). */
   readonly targetBranch?: string;
   readonly title?: string;
   readonly author?: string;
@@ -27,7 +29,34 @@ export class GeneratorError extends Error {
   override name = 'GeneratorError';
 }
 
-const slug = (value: string) =>
+const SLUG_MAX = 50;
+
+/**
+ * `branch_slug` as Argo CD makes it (gosimple/slug with MaxLength 50 and `_` → `-`): trim,
+ * `&` → `and`, `@` → `at`, accents dropped, lower case, every run of other characters
+ * → `-`, dashes trimmed at both ends, then cut at the last `-` at or before 50 characters
+ * (at 50 when there is none). Non-ASCII letters without a plain decomposition become `-`
+ * (Argo CD transliterates them; a branch name is ASCII in practice).
+ */
+export function slug(value: string): string {
+  const s = value
+    .trim()
+    .replaceAll('&', 'and')
+    .replaceAll('@', 'at')
+    .replaceAll('_', '-')
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^[-_]+|[-_]+$/g, '');
+  if (s.length <= SLUG_MAX) return s;
+  const cut = s.lastIndexOf('-', SLUG_MAX);
+  return cut >= 0 ? s.slice(0, cut) : s.slice(0, SLUG_MAX);
+}
+
+/** The git files generator's normalized path names (lower case, other runs → `-`, 50 characters). */
+const normalizedName = (value: string) =>
   value
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
@@ -35,24 +64,23 @@ const slug = (value: string) =>
     .slice(0, 50)
     .replace(/-+$/, '');
 
-/** The pull-request generator's parameters (Go template names). */
+/** The pull-request generator's parameters (names and types as Argo CD 3.3's: `number` is a string). */
 export function pullRequestParams(pr: PullRequest): Params {
   if (!/^[0-9a-f]{40}$/.test(pr.headSha))
     throw new GeneratorError(`head sha must be 40 hex characters, got "${pr.headSha}"`);
-  const branch = pr.branch ?? `pr-${pr.number}`;
   const target = pr.targetBranch ?? 'main';
   return {
-    number: pr.number,
-    branch,
-    branch_slug: slug(branch),
+    number: String(pr.number),
+    title: pr.title ?? `PR ${pr.number}`,
+    branch: pr.branch,
+    branch_slug: slug(pr.branch),
     target_branch: target,
     target_branch_slug: slug(target),
     head_sha: pr.headSha,
     head_short_sha: pr.headSha.slice(0, 8),
     head_short_sha_7: pr.headSha.slice(0, 7),
-    labels: [...pr.labels],
-    title: pr.title ?? `PR ${pr.number}`,
     author: pr.author ?? 'someone',
+    labels: [...pr.labels],
   };
 }
 
@@ -94,8 +122,8 @@ function gitFiles(spec: Record<string, unknown>, context: GeneratorContext, wher
           path: dir,
           basename: basename(dir),
           filename: basename(path),
-          basenameNormalized: slug(basename(dir)),
-          filenameNormalized: slug(basename(path)),
+          basenameNormalized: normalizedName(basename(dir)),
+          filenameNormalized: normalizedName(basename(path)),
           segments: dir.split('/'),
         },
       };

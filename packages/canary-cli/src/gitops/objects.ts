@@ -77,17 +77,6 @@ export const syncWave = (object: K8sObject): number =>
 export const groupOf = (apiVersion: string): string =>
   apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
 
-/** Go's filepath.Match subset Argo CD uses for names in projects: `*` and `?`. */
-export function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replaceAll('*', '.*')
-      .replaceAll('?', '.')}$`,
-  );
-  return re.test(value);
-}
-
 /** A Kubernetes quantity in base units: cpu `500m` → 0.5, memory `256Mi` → 268435456. */
 export function quantity(value: unknown): number | undefined {
   if (typeof value === 'number') return value;

@@ -2,6 +2,7 @@ import { CANARY_HEADER, CANARY_METADATA_KEY } from 'canary-context';
 import { canaryTrack, STABLE_TRACK } from 'service-catalogue';
 import type { RenderedApplication } from '../argo.ts';
 import { asArray, at, isClusterScoped, type K8sObject, type RenderedObject, syncWave } from '../objects.ts';
+import { MANIFESTS } from '../render.ts';
 import {
   allApplications,
   allObjects,
@@ -12,6 +13,9 @@ import {
   traefikRoutes,
 } from './scene.ts';
 import { appItem, type Finding, finding, type Rule, type Scene } from './types.ts';
+
+/** The platform settings file (the default branch, the registry …). */
+export const PLATFORM_FILE = `${MANIFESTS}/platform/platform.yaml`;
 
 const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
 /** Objects of a preview hostname (components/canary-route-edge/preview.yaml). */
@@ -238,7 +242,18 @@ export const prHeadConfined: Rule = {
               'set clusterResourceWhitelist: []',
             ),
           );
-        for (const [i, entry] of asArray(at(project.object, 'spec', 'namespaceResourceWhitelist')).entries())
+        const kinds = at(project.object, 'spec', 'namespaceResourceWhitelist');
+        if (kinds === undefined || kinds === null)
+          out.push(
+            finding(
+              'pr-head-confined',
+              project,
+              'spec.namespaceResourceWhitelist',
+              'absent: Argo CD then lets the PR create every namespaced kind (Roles, Secrets, routes)',
+              'list the workload kinds only',
+            ),
+          );
+        for (const [i, entry] of asArray(kinds).entries())
           if (at(entry, 'kind') === '*' || at(entry, 'group') === '*')
             out.push(
               finding(
@@ -259,9 +274,24 @@ const SHARED_NAMESPACES = new Set(['apps', 'argocd', 'monitoring']);
 export const routesFromDefaultBranch: Rule = {
   name: 'routes-from-default-branch',
   description:
-    'objects in shared namespaces (routes in apps, Applications and projects in argocd) and cluster-scoped ones come only from the default branch',
+    'objects in shared namespaces (routes in apps, Applications and projects in argocd) and cluster-scoped ones come only from the default branch, and that branch exists in the repository verified',
   check: (scene) => {
     const out: Finding[] = [];
+    const ref = scene.context.defaultBranchRef;
+    // Once, with the scene that renders PRs (every environment reads the same setting).
+    if (ref.state === 'missing' && scene.pullRequests.length > 0)
+      out.push(
+        finding(
+          'routes-from-default-branch',
+          {
+            object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'platform' } },
+            file: PLATFORM_FILE,
+          },
+          'data.default-branch',
+          `branch ${scene.context.defaultBranch} does not exist in this repository (looked for ${ref.looked.join(', ')}): Argo CD would find no revision to sync stable and the PR Applications from`,
+          "set default-branch to the repository's default branch (or fetch it: git fetch origin <branch>)",
+        ),
+      );
     for (const app of scene.canary)
       if (app.revision !== scene.context.defaultBranch)
         out.push(
@@ -557,4 +587,60 @@ export const previewHostname: Rule = {
     }
     return out;
   },
+};
+
+/** The image tag of `[name=]registry/image:tag[@digest]`. */
+const tagOf = (image: string) => /:([^/:@=]+)(@.*)?$/.exec(image)?.[1];
+
+export const workloadAtPrHead: Rule = {
+  name: 'workload-at-pr-head',
+  description:
+    "a PR canary's workload Application reads exactly the PR's head commit (the generator's head_sha, 40 characters), and its images are tagged pr-<N>-<head_short_sha> (8 characters)",
+  check: (scene) =>
+    scene.canary.flatMap((app) => {
+      const pr = scene.pullRequests.find((p) => p.number === app.pullRequest);
+      if (pr === undefined) return [];
+      const out: Finding[] = [];
+      const tag = `pr-${pr.number}-${pr.headSha.slice(0, 8)}`;
+      const workloads = app.children.filter((c) => c.application.kind === 'Application');
+      for (const workload of workloads) {
+        if (workload.revision !== pr.headSha)
+          out.push(
+            finding(
+              'workload-at-pr-head',
+              appItem(workload),
+              'spec.source.targetRevision',
+              `${workload.revision} is not PR ${pr.number}'s head ${pr.headSha}: Argo CD would deploy ${/^[0-9a-f]{40}$/.test(workload.revision) ? 'another commit' : `whatever ${workload.revision} points at`}, not the commit the PR's checks and images were built from`,
+              "copy the generator's head_sha into the workload's targetRevision (CanaryParams spec.revision, manifests-microservices/canary)",
+            ),
+          );
+        asArray(at(workload.application, 'spec', 'source', 'kustomize', 'images')).forEach((image, i) => {
+          if (tagOf(String(image)) !== tag)
+            out.push(
+              finding(
+                'workload-at-pr-head',
+                appItem(workload),
+                `spec.source.kustomize.images[${i}]`,
+                `${String(image)} is not tagged ${tag} (the image CI builds for PR ${pr.number}'s head)`,
+                'tag with pr-{{ .number }}-{{ .head_short_sha }} (8 characters)',
+              ),
+            );
+        });
+        for (const item of workload.objects.filter(({ object }) => object.kind === 'Deployment'))
+          asArray(at(item.object, 'spec', 'template', 'spec', 'containers')).forEach((c, i) => {
+            const image = String(at(c, 'image') ?? '');
+            if (tagOf(image) !== tag)
+              out.push(
+                finding(
+                  'workload-at-pr-head',
+                  item,
+                  `spec.template.spec.containers[${i}].image`,
+                  `${image} is not tagged ${tag}: the canary would not run PR ${pr.number}'s head`,
+                  'tag with pr-{{ .number }}-{{ .head_short_sha }} (8 characters)',
+                ),
+              );
+          });
+      }
+      return out;
+    }),
 };

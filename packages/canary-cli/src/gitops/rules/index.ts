@@ -8,6 +8,7 @@ import {
   prNamespaceManaged,
   routesAfterWorkload,
   routesFromDefaultBranch,
+  workloadAtPrHead,
 } from './canary.ts';
 import { catalogueAgreement, singleDefaultDatasource } from './catalogue.ts';
 import {
@@ -27,6 +28,7 @@ import {
   meshInjection,
   referenceGrant,
 } from './mesh.ts';
+import { objectNames } from './names.ts';
 import {
   applicationSetTemplate,
   appProjectClusterKinds,
@@ -46,6 +48,7 @@ import {
 /** Every rule `canary verify` runs, in the order findings are printed. */
 export const RULES: readonly Rule[] = [
   schemaRule,
+  objectNames,
   catalogueAgreement,
   traefikV3Api,
   ingressRouteEntryPoints,
@@ -68,6 +71,7 @@ export const RULES: readonly Rule[] = [
   applicationSetTemplate,
   prNamespaceManaged,
   prHeadConfined,
+  workloadAtPrHead,
   routesFromDefaultBranch,
   routesAfterWorkload,
   environmentTrack,

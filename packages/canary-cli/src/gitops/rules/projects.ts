@@ -1,4 +1,5 @@
-import { asArray, at, globMatch, groupOf, isClusterScoped, type K8sObject } from '../objects.ts';
+import { argoGlobMatch, filepathPatternError, globPatternError, resourceMatch } from '../glob.ts';
+import { asArray, at, groupOf, isClusterScoped, type K8sObject } from '../objects.ts';
 import { projectOf } from './canary.ts';
 import { allApplications, allObjects, ofKind } from './scene.ts';
 import { appItem, type Finding, finding, type Rule } from './types.ts';
@@ -9,45 +10,162 @@ interface GroupKind {
   readonly name?: unknown;
 }
 
+/** Argo CD's isResourceInList / isNamedResourceInList: filepath.Match; a cluster entry's `name: ""` (or none) means all. */
 const matchesEntry = (entry: GroupKind, group: string, kind: string, name?: string) =>
-  globMatch(String(entry.group ?? ''), group) &&
-  globMatch(String(entry.kind ?? ''), kind) &&
-  (entry.name === undefined || name === undefined || globMatch(String(entry.name), name));
+  resourceMatch(String(entry.kind ?? ''), kind) &&
+  resourceMatch(String(entry.group ?? ''), group) &&
+  (name === undefined ||
+    entry.name === undefined ||
+    entry.name === '' ||
+    resourceMatch(String(entry.name), name));
 
-const list = (project: K8sObject, field: string) => asArray(at(project, 'spec', field)) as GroupKind[];
+const RESOURCE_LISTS = [
+  'clusterResourceWhitelist',
+  'clusterResourceBlacklist',
+  'namespaceResourceWhitelist',
+  'namespaceResourceBlacklist',
+] as const;
 
-/** What Argo CD's project check would say about an object (undefined: permitted). */
-function refusal(project: K8sObject, object: K8sObject): string | undefined {
-  const group = groupOf(object.apiVersion);
-  const kind = object.kind;
-  const name = object.metadata.name;
+/** A resource list as Argo CD reads it: undefined when absent (nil), else its entries (`[]` is empty, not nil). */
+const list = (project: K8sObject, field: string): GroupKind[] | undefined => {
+  const value = at(project, 'spec', field);
+  return value === undefined || value === null ? undefined : (asArray(value) as GroupKind[]);
+};
+const entries = (project: K8sObject, field: string) => list(project, field) ?? [];
+
+/**
+ * Argo CD's IsGroupKindNamePermitted: a namespaced kind passes an absent whitelist (nil
+ * allows all) but not an empty one (`[]` allows none); a cluster-scoped kind needs a
+ * matching entry (absent and empty both allow none). Blacklists block what they match.
+ */
+export function kindPermitted(
+  project: K8sObject,
+  group: string,
+  kind: string,
+  name: string,
+): string | undefined {
   const what = `${group === '' ? 'core' : group}/${kind}`;
   if (isClusterScoped(kind)) {
-    const allowed = list(project, 'clusterResourceWhitelist').some((e) => matchesEntry(e, group, kind, name));
-    if (!allowed) return `cluster-scoped ${what} ${name} is not in clusterResourceWhitelist`;
-    if (list(project, 'clusterResourceBlacklist').some((e) => matchesEntry(e, group, kind, name)))
+    const whitelist = list(project, 'clusterResourceWhitelist');
+    if (!(whitelist ?? []).some((e) => matchesEntry(e, group, kind, name)))
+      return `cluster-scoped ${what} ${name} is not in clusterResourceWhitelist${whitelist === undefined ? ' (absent: no cluster-scoped kind is allowed)' : whitelist.length === 0 ? ' ([] allows none)' : ''}`;
+    if (entries(project, 'clusterResourceBlacklist').some((e) => matchesEntry(e, group, kind, name)))
       return `cluster-scoped ${what} ${name} is in clusterResourceBlacklist`;
     return undefined;
   }
-  const namespace = object.metadata.namespace ?? '';
-  const destinations = asArray(at(project, 'spec', 'destinations'));
-  if (!destinations.some((d) => globMatch(String(at(d, 'namespace') ?? ''), namespace)))
-    return `namespace ${namespace} is not a destination of the project`;
   const whitelist = list(project, 'namespaceResourceWhitelist');
-  // Argo CD: an empty namespaced whitelist allows every namespaced kind.
-  if (whitelist.length > 0 && !whitelist.some((e) => matchesEntry(e, group, kind)))
-    return `${what} is not in namespaceResourceWhitelist`;
-  if (list(project, 'namespaceResourceBlacklist').some((e) => matchesEntry(e, group, kind)))
+  if (whitelist !== undefined && !whitelist.some((e) => matchesEntry(e, group, kind)))
+    return `${what} is not in namespaceResourceWhitelist${whitelist.length === 0 ? ' ([] allows none; only an absent whitelist allows every kind)' : ''}`;
+  if (entries(project, 'namespaceResourceBlacklist').some((e) => matchesEntry(e, group, kind)))
     return `${what} is in namespaceResourceBlacklist`;
   return undefined;
+}
+
+/** Where an Application deploys: Argo CD matches server or name, and namespace. */
+interface Destination {
+  readonly server: string;
+  readonly name: string;
+  readonly namespace: string;
+}
+
+const destinationOf = (app: K8sObject): Destination => ({
+  server: String(at(app, 'spec', 'destination', 'server') ?? ''),
+  name: String(at(app, 'spec', 'destination', 'name') ?? ''),
+  namespace: String(at(app, 'spec', 'destination', 'namespace') ?? ''),
+});
+
+/** Argo CD's isDestinationMatched (gobwas globs, `!` denies). */
+export function destinationPermitted(project: K8sObject, dst: Destination): boolean {
+  let any = false;
+  for (const item of asArray(at(project, 'spec', 'destinations'))) {
+    const name = String(at(item, 'name') ?? '');
+    const server = String(at(item, 'server') ?? '');
+    const namespace = String(at(item, 'namespace') ?? '');
+    const nameMatched = dst.name !== '' && argoGlobMatch(name, dst.name);
+    const serverMatched = dst.server !== '' && argoGlobMatch(server, dst.server);
+    const namespaceMatched = argoGlobMatch(namespace, dst.namespace);
+    if ((serverMatched || nameMatched) && namespaceMatched) any = true;
+    else if (
+      (!nameMatched && name.startsWith('!')) ||
+      (!serverMatched && server.startsWith('!') && namespaceMatched)
+    )
+      return false;
+    else if (!namespaceMatched && namespace.startsWith('!') && serverMatched) return false;
+  }
+  return any;
+}
+
+/** Argo CD's IsSourcePermitted (gobwas globs with `/` as separator, `!` denies). */
+export function sourcePermitted(project: K8sObject, repo: string): boolean {
+  let any = false;
+  for (const pattern of asArray(at(project, 'spec', 'sourceRepos')).map(String)) {
+    const matched = argoGlobMatch(pattern, repo, ['/']);
+    if (matched) any = true;
+    else if (pattern.startsWith('!')) return false;
+  }
+  return any;
+}
+
+/** What Argo CD's project check would say about an object (undefined: permitted). */
+function refusal(project: K8sObject, object: K8sObject, destination: Destination): string | undefined {
+  const kindWhy = kindPermitted(project, groupOf(object.apiVersion), object.kind, object.metadata.name);
+  if (kindWhy !== undefined) return kindWhy;
+  if (isClusterScoped(object.kind)) return undefined;
+  const namespace = object.metadata.namespace ?? '';
+  if (!destinationPermitted(project, { ...destination, namespace }))
+    return `namespace ${namespace} is not a destination of the project`;
+  return undefined;
+}
+
+/** Patterns of an AppProject that Argo CD cannot compile: the entry matches nothing. */
+function malformedPatterns(item: { object: K8sObject; file: string }): Finding[] {
+  const out: Finding[] = [];
+  const bad = (path: string, pattern: string, error: string, syntax: string) =>
+    out.push(
+      finding(
+        'project-permits',
+        item,
+        path,
+        `pattern ${JSON.stringify(pattern)} is malformed (${syntax}: ${error}): Argo CD matches nothing with it`,
+        syntax === 'filepath.Match'
+          ? 'close the class and escape `-`, `]` or `\\` inside it (e.g. "[0-9]")'
+          : 'use *, ?, a class of characters or one range ("[a-z]"), {a,b}',
+      ),
+    );
+  for (const field of RESOURCE_LISTS)
+    entries(item.object, field).forEach((entry, i) => {
+      for (const key of ['group', 'kind', 'name'] as const) {
+        const value = entry[key];
+        if (typeof value !== 'string') continue;
+        const error = filepathPatternError(value);
+        if (error !== undefined) bad(`spec.${field}[${i}].${key}`, value, error, 'filepath.Match');
+      }
+    });
+  asArray(at(item.object, 'spec', 'destinations')).forEach((d, i) => {
+    for (const key of ['server', 'name', 'namespace'] as const) {
+      const value = at(d, key);
+      if (typeof value !== 'string') continue;
+      const pattern = value.startsWith('!') ? value.slice(1) : value;
+      const error = value === '!*' ? "'!*' is refused by Argo CD" : globPatternError(pattern);
+      if (error !== undefined) bad(`spec.destinations[${i}].${key}`, value, error, 'glob');
+    }
+  });
+  asArray(at(item.object, 'spec', 'sourceRepos')).forEach((r, i) => {
+    const value = String(r);
+    const pattern = value.startsWith('!') ? value.slice(1) : value;
+    const error = value === '!*' ? "'!*' is refused by Argo CD" : globPatternError(pattern);
+    if (error !== undefined) bad(`spec.sourceRepos[${i}]`, value, error, 'glob');
+  });
+  return out;
 }
 
 export const projectPermits: Rule = {
   name: 'project-permits',
   description:
-    'every object an Application renders, and every namespace it creates, is permitted by its AppProject (Argo CD refuses the sync otherwise)',
-  check: (scene) =>
-    allApplications(scene).flatMap((app) => {
+    'every object an Application renders, and every namespace it creates, is permitted by its AppProject as Argo CD decides it (an absent namespaced whitelist allows all, [] none; filepath.Match for kinds and names, globs for destinations and repositories); no pattern is malformed',
+  check: (scene) => [
+    ...ofKind(allObjects(scene), 'AppProject').flatMap(malformedPatterns),
+    ...allApplications(scene).flatMap((app) => {
       const project = projectOf(scene, app);
       const projectName = String(at(app.application, 'spec', 'project'));
       if (project === undefined)
@@ -62,7 +180,8 @@ export const projectPermits: Rule = {
         ];
       const out: Finding[] = [];
       const repo = String(at(app.application, 'spec', 'source', 'repoURL'));
-      if (!asArray(at(project.object, 'spec', 'sourceRepos')).some((r) => globMatch(String(r), repo)))
+      const destination = destinationOf(app.application);
+      if (!sourcePermitted(project.object, repo))
         out.push(
           finding(
             'project-permits',
@@ -72,30 +191,24 @@ export const projectPermits: Rule = {
             'use the platform repository (platform setting repo-url)',
           ),
         );
-      const destination = {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: '-', namespace: app.destinationNamespace },
-      };
-      const destWhy = refusal(project.object, destination);
-      if (destWhy?.startsWith('namespace'))
+      if (!destinationPermitted(project.object, destination))
         out.push(
           finding(
             'project-permits',
             appItem(app),
             'spec.destination.namespace',
-            `destination ${destWhy}`,
+            `destination ${destination.server || destination.name} namespace ${destination.namespace} is not a destination of the project`,
             `deploy into a destination of AppProject ${projectName}`,
           ),
         );
       if (
         asArray(at(app.application, 'spec', 'syncPolicy', 'syncOptions')).includes('CreateNamespace=true')
       ) {
-        const why = refusal(project.object, {
-          apiVersion: 'v1',
-          kind: 'Namespace',
-          metadata: { name: app.destinationNamespace },
-        });
+        const why = refusal(
+          project.object,
+          { apiVersion: 'v1', kind: 'Namespace', metadata: { name: app.destinationNamespace } },
+          destination,
+        );
         if (why !== undefined)
           out.push(
             finding(
@@ -108,7 +221,7 @@ export const projectPermits: Rule = {
           );
       }
       for (const item of app.objects) {
-        const why = refusal(project.object, item.object);
+        const why = refusal(project.object, item.object, destination);
         if (why !== undefined)
           out.push(
             finding(
@@ -122,16 +235,17 @@ export const projectPermits: Rule = {
       }
       return out;
     }),
+  ],
 };
 
 export const appProjectClusterKinds: Rule = {
   name: 'appproject-cluster-kinds',
   description:
-    'AppProjects allow no cluster-scoped kind except Namespace (scoped by name), never Secrets, RBAC or wildcard kinds',
+    'AppProjects allow no cluster-scoped kind except Namespace (scoped by name), never Secrets, RBAC or wildcard kinds; an absent namespaceResourceWhitelist allows every kind',
   check: (scene) =>
     ofKind(allObjects(scene), 'AppProject').flatMap((item) => {
       const out: Finding[] = [];
-      list(item.object, 'clusterResourceWhitelist').forEach((entry, i) => {
+      entries(item.object, 'clusterResourceWhitelist').forEach((entry, i) => {
         const path = `spec.clusterResourceWhitelist[${i}]`;
         if (!(entry.group === '' && entry.kind === 'Namespace'))
           out.push(
@@ -143,7 +257,7 @@ export const appProjectClusterKinds: Rule = {
               'allow only Namespace',
             ),
           );
-        else if (entry.name === undefined || entry.name === '*')
+        else if (entry.name === undefined || entry.name === '' || entry.name === '*')
           out.push(
             finding(
               'appproject-cluster-kinds',
@@ -154,14 +268,29 @@ export const appProjectClusterKinds: Rule = {
             ),
           );
       });
-      list(item.object, 'namespaceResourceWhitelist').forEach((entry, i) => {
-        if (entry.kind === 'Secret' || entry.kind === '*' || entry.group === 'rbac.authorization.k8s.io')
+      const whitelist = list(item.object, 'namespaceResourceWhitelist');
+      if (whitelist === undefined)
+        out.push(
+          finding(
+            'appproject-cluster-kinds',
+            item,
+            'spec.namespaceResourceWhitelist',
+            'absent: Argo CD then allows every namespaced kind, Secrets and RBAC included',
+            'list the kinds the project deploys (an empty list allows none)',
+          ),
+        );
+      (whitelist ?? []).forEach((entry, i) => {
+        const group = String(entry.group ?? '');
+        const kind = String(entry.kind ?? '');
+        const secret = matchesEntry(entry, '', 'Secret');
+        const rbac = resourceMatch(group, 'rbac.authorization.k8s.io');
+        if (secret || rbac || kind === '*')
           out.push(
             finding(
               'appproject-cluster-kinds',
               item,
               `spec.namespaceResourceWhitelist[${i}]`,
-              `namespaced ${String(entry.group)}/${String(entry.kind)} allowed: secrets never come from git, and no Application grants itself rights`,
+              `namespaced ${group}/${kind} allowed${secret ? ' (it matches core/Secret)' : rbac ? ' (it matches RBAC)' : ''}: secrets never come from git, and no Application grants itself rights`,
               'remove the entry',
             ),
           );

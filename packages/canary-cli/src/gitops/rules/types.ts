@@ -1,5 +1,6 @@
 import type { ServiceEntry } from 'service-catalogue';
 import type { RenderedApplication } from '../argo.ts';
+import type { DefaultBranchRef } from '../default-branch.ts';
 import type { PullRequest } from '../generators.ts';
 import { describe, type K8sObject, type RenderedObject } from '../objects.ts';
 
@@ -12,6 +13,8 @@ export interface VerifyContext {
   readonly grpc: GrpcIndex;
   /** The platform's default branch (where routes and platform objects must come from). */
   readonly defaultBranch: string;
+  /** Whether that branch exists in the git repository of the checkout verified. */
+  readonly defaultBranchRef: DefaultBranchRef;
   /** The platform's container registry. */
   readonly registry: string;
 }
