@@ -14,14 +14,15 @@ import {
   type QueryCommandInput,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { levelIterators, startEmbeddedDynamo } from '../src/dynalite.ts';
+import { type EmbeddedDynamoOptions, startEmbeddedDynamo } from '../src/dynalite.ts';
 
 const TABLE = 'iterators';
 const ITEMS = 30;
 const REPEAT = 10;
 
-async function readsLeaveNoIteratorOpen(path: string | undefined) {
-  const dynamo = await startEmbeddedDynamo(path === undefined ? {} : { path });
+/** Runs the reads; returns the pid of the process that held the store (closed by then). */
+async function readsLeaveNoIteratorOpen(options: EmbeddedDynamoOptions): Promise<number> {
+  const dynamo = await startEmbeddedDynamo(options);
   const db = new DynamoDBClient({
     endpoint: dynamo.endpoint,
     region: 'us-east-1',
@@ -94,7 +95,7 @@ async function readsLeaveNoIteratorOpen(path: string | undefined) {
         Limit: 4,
       },
     ];
-    const before = levelIterators().opened;
+    const before = (await dynamo.memory()).openedIterators;
     let reads = 0;
     for (let round = 0; round < REPEAT; round += 1) {
       const answers = await Promise.all([
@@ -105,26 +106,48 @@ async function readsLeaveNoIteratorOpen(path: string | undefined) {
       reads += answers.length;
       assert.ok(answers.every((a) => (a.Count ?? 0) > 0));
     }
-    const after = levelIterators();
+    const after = await dynamo.memory();
     assert.ok(
-      after.opened - before >= reads,
-      `${after.opened - before} iterators counted for ${reads} reads`,
+      after.openedIterators - before >= reads,
+      `${after.openedIterators - before} iterators counted for ${reads} reads`,
     );
-    assert.equal(after.open, 0);
+    assert.equal(after.openIterators, 0);
   } finally {
     db.destroy();
     await dynamo.close();
   }
+  return dynamo.pid;
 }
 
+const running = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 describe('the embedded DynamoDB closes what it reads with', () => {
-  it('in memory: no LevelDB iterator stays open after queries, index queries and scans', () =>
-    readsLeaveNoIteratorOpen(undefined));
+  it('in memory: no LevelDB iterator stays open after queries, index queries and scans', async () => {
+    await readsLeaveNoIteratorOpen({});
+  });
 
   it('on disk: the same', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dynalite-iterators-'));
     try {
-      await readsLeaveNoIteratorOpen(dir);
+      await readsLeaveNoIteratorOpen({ path: dir });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('in a process of its own (as the lab runs it): the same, and the process ends on close', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dynalite-iterators-'));
+    try {
+      const pid = await readsLeaveNoIteratorOpen({ path: dir, ownProcess: true });
+      assert.notEqual(pid, process.pid);
+      assert.equal(running(pid), false);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

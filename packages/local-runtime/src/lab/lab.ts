@@ -217,7 +217,11 @@ export class Lab {
     this.#routers.validate(this.#stableObjects);
 
     if (o.dataDir !== undefined) await mkdir(o.dataDir, { recursive: true });
-    this.#dynamo = await startEmbeddedDynamo(o.dataDir === undefined ? {} : { path: o.dataDir });
+    // In a process of its own: its memory stays apart from the routers' (and bounded).
+    this.#dynamo = await startEmbeddedDynamo({
+      ...(o.dataDir === undefined ? {} : { path: o.dataDir }),
+      ownProcess: true,
+    });
     // The api authenticates every request, as in the cluster: tokens from the lab's issuer.
     this.#issuer = await startIssuer(o.issuerKeyFile === undefined ? {} : { keyFile: o.issuerKeyFile });
     await this.#routers.listenMesh(this.#stableObjects);
@@ -439,6 +443,11 @@ export class Lab {
   /** Mesh router address by the service it fronts. */
   get meshPorts(): Record<string, number> {
     return this.#routers.meshPorts;
+  }
+
+  /** The embedded DynamoDB (its process and memory: the benchmark reads them). */
+  get dynamo(): EmbeddedDynamo | undefined {
+    return this.#dynamo;
   }
 
   get ports(): { internal: number; websecure: number; dynamodb: number } {
