@@ -50,12 +50,45 @@ async function autocannon(
   headers: Record<string, string>,
   seconds: number,
   connections: number,
+  amount?: number,
 ): Promise<AutocannonJson> {
   const args = [AUTOCANNON, '--json', '-c', String(connections), '-d', String(seconds)];
+  if (amount !== undefined) args.push('-a', String(amount));
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
   args.push(url);
-  const { stdout } = await run(process.execPath, args, { maxBuffer: 16 * 2 ** 20 });
+  const { stdout } = await run(process.execPath, args, {
+    maxBuffer: 16 * 2 ** 20,
+    // A counted load still ends: killed some time after it should have.
+    ...(amount === undefined ? {} : { timeout: (seconds + 10) * 1000 }),
+  });
   return JSON.parse(stdout) as AutocannonJson;
+}
+
+/**
+ * Exactly `amount` requests (no warm-up), at most `maxSeconds`: requests served, answers
+ * other than 2xx, errors and timeouts.
+ */
+export async function requests(
+  url: string,
+  options: {
+    readonly headers?: Record<string, string>;
+    readonly amount: number;
+    readonly connections: number;
+    readonly maxSeconds: number;
+  },
+): Promise<{ readonly requests: number; readonly failures: number; readonly rps: number }> {
+  const r = await autocannon(
+    url,
+    options.headers ?? {},
+    options.maxSeconds,
+    options.connections,
+    options.amount,
+  );
+  return {
+    requests: r.requests.total,
+    failures: r.non2xx + r.errors + r.timeouts,
+    rps: r.requests.average,
+  };
 }
 
 export interface LoadOptions {
