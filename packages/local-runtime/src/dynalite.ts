@@ -120,14 +120,9 @@ function closeDynaliteIterators(): void {
 }
 
 /**
- * LevelDB iterators of this process's embedded stores: open now (0 between requests) and
- * opened since the first store started.
+ * This process's memory (after a full GC when started with --expose-gc) and the LevelDB
+ * iterators of its embedded stores: open now (0 between requests) and opened so far.
  */
-export function levelIterators(): { readonly open: number; readonly opened: number } {
-  return { open: openIterators, opened: openedIterators };
-}
-
-/** This process's memory (after a full GC when started with --expose-gc) and iterators. */
 export function processMemory(): DynamoMemory {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
