@@ -12,7 +12,9 @@ describe('stock changes', () => {
   let dynamo: EmbeddedDynamo;
   let store: ServiceProcess;
   let api: ServiceProcess;
+  let patientApi: ServiceProcess;
   let http: ReturnType<typeof httpClient>;
+  let patient: ReturnType<typeof httpClient>;
   let storePort: number;
   before(async () => {
     dynamo = await startEmbeddedDynamo();
@@ -20,8 +22,14 @@ describe('stock changes', () => {
     storePort = store.ports.port ?? 0;
     api = await startApi(storePort);
     http = httpClient(`http://127.0.0.1:${api.ports.port}`, { 'x-tenant-id': 'stock' });
+    // The mixed burst is about the condition race, not about deadlines: on a loaded machine
+    // the shipped 2 s store deadline expires and those are true unknowns (the write may have
+    // landed). This api waits long enough that every answer is a known one.
+    patientApi = await startApi(storePort, { STORE_DEADLINE_MS: '30000' });
+    patient = httpClient(`http://127.0.0.1:${patientApi.ports.port}`, { 'x-tenant-id': 'stock' });
   });
   after(async () => {
+    await patientApi?.stop();
     await api?.stop();
     await store?.stop();
     await dynamo?.close();
@@ -63,7 +71,7 @@ describe('stock changes', () => {
       const deltas = Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? 1 : -1));
       const results = await Promise.all(
         deltas.map((delta, i) =>
-          http('POST', `/v1/items/${id}/inventory`, {
+          patient('POST', `/v1/items/${id}/inventory`, {
             body: { quantity_change: delta },
             headers: i % 2 === 0 ? { 'idempotency-key': `mixed-${round}-${i}` } : {},
           }),

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
 import { repoRoot } from 'local-runtime/paths';
-import { LOCAL } from 'local-runtime/services';
+import { LOCAL, TRUST_HEADERS } from 'local-runtime/services';
 import { type EmulatedImage, emulateDockerfile } from 'test-harness/dockerfile';
 
 function start(image: EmulatedImage, env: Record<string, string>) {
@@ -96,13 +96,19 @@ describe('container images (Dockerfiles emulated)', () => {
 
   it('start with their ENTRYPOINT, serve a request across both, and drain on SIGTERM', async () => {
     assert.ok(images.store && images.api);
+    // No token issuer here: both trust the caller's tenant (the developer-only switch).
     const store = start(images.store, {
       ...LOCAL,
+      ...TRUST_HEADERS,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       DYNAMODB_CREATE_TABLE: 'true',
     });
     const storeReady = await store.ready;
-    const api = start(images.api, { ...LOCAL, STORE_ADDRESS: `127.0.0.1:${storeReady.port}` });
+    const api = start(images.api, {
+      ...LOCAL,
+      ...TRUST_HEADERS,
+      STORE_ADDRESS: `127.0.0.1:${storeReady.port}`,
+    });
     const apiReady = await api.ready;
     const response = await fetch(`http://127.0.0.1:${apiReady.port}/v1/items`, {
       method: 'POST',

@@ -33,7 +33,7 @@ describe('canary usage errors', () => {
     );
     assert.equal(
       await usageError('verify', 'extra'),
-      'canary: verify: unexpected argument extra (options: --repo)',
+      'canary: verify: unexpected argument extra (options: --repo, --cluster, --keep-cluster, --kubeconfig, --context, --env, --throwaway-namespaces)',
     );
     assert.equal(
       await usageError('lab', 'rm', 'pr-1'),

@@ -69,3 +69,17 @@ export async function moduleDir(go: string, module: string, version: string): Pr
     );
   return info.Dir;
 }
+
+/**
+ * For tests: false when Go is there, otherwise the reason to skip. Under CI=true a missing
+ * Go is an error, never a skip: CI installs what the tests need.
+ */
+export async function goSkipReason(): Promise<false | string> {
+  try {
+    await findGo();
+    return false;
+  } catch (err) {
+    if (process.env.CI === 'true' || !(err instanceof MissingGoError)) throw err;
+    return err.message;
+  }
+}

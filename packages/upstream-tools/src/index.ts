@@ -6,7 +6,7 @@ export {
   platformVersions,
   readCrdFiles,
 } from './crds.ts';
-export { findGo, MissingGoError, moduleDir } from './go.ts';
+export { findGo, goSkipReason, MissingGoError, moduleDir } from './go.ts';
 export {
   type BuiltTool,
   ensureTool,
