@@ -65,6 +65,20 @@ export const TOOLS = {
     pkg: 'sigs.k8s.io/kustomize/kustomize/v5',
     ldflags: (version) => [`-X sigs.k8s.io/kustomize/api/provenance.version=kustomize/${version}`],
   },
+  traefik: {
+    name: 'traefik',
+    wrapper: 'traefik',
+    module: 'github.com/traefik/traefik/v3',
+    pkg: 'github.com/traefik/traefik/v3/cmd/traefik',
+    ldflags: (version) => [`-X github.com/traefik/traefik/v3/pkg/version.Version=${version}`],
+  },
+  argocd: {
+    name: 'argocd',
+    wrapper: 'argocd',
+    module: 'github.com/argoproj/argo-cd/v3',
+    pkg: 'github.com/argoproj/argo-cd/v3/cmd',
+    ldflags: (version) => [`-X github.com/argoproj/argo-cd/v3/common.version=${version.replace(/^v/, '')}`],
+  },
   grpcurl: {
     name: 'grpcurl',
     wrapper: 'grpcurl',
