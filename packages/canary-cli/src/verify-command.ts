@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ensureTool, findGo, REPO_ROOT } from 'upstream-tools';
+import { NO_CANARY_PULL, verifyApplicationSets } from './cluster/applicationsets.ts';
 import { type ControlPlane, startControlPlane } from './cluster/control-plane.ts';
 import { installCrds } from './cluster/crds.ts';
 import { dryRunScene } from './cluster/dry-run.ts';
@@ -87,7 +88,14 @@ export async function verifyCommand(repoRoot: string, options: VerifyOptions = {
         say(
           `${crds.definitions} CRDs established in ${crds.seconds.toFixed(1)} s: ${crds.sources.join('; ')}; stand-ins: ${crds.standIns.join(', ')}`,
         );
-        return verifyScenesInCluster(repoRoot, scenes, api, cluster);
+        const result = await verifyScenesInCluster(repoRoot, scenes, api, cluster);
+        const withPrs = scenes.find((s) => s.pullRequests.length > 0);
+        if (withPrs === undefined) return result;
+        // Argo CD's own ApplicationSet controller against the emulation, with one more PR
+        // that carries no canary label (it must generate nothing).
+        const pulls = [...withPrs.pullRequests, NO_CANARY_PULL];
+        const sets = await verifyApplicationSets(repoRoot, withPrs, api, plane.kubeconfig, base, pulls, say);
+        return { findings: [...result.findings, ...sets.findings], timings: result.timings };
       }),
     );
     const findings = results.flatMap((r) => r.findings);

@@ -8,6 +8,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { findGo } from 'upstream-tools';
+import {
+  type ApplicationSetReport,
+  NO_CANARY_PULL,
+  verifyApplicationSets,
+} from '../src/cluster/applicationsets.ts';
 import { type ControlPlane, startControlPlane } from '../src/cluster/control-plane.ts';
 import { installCrds } from '../src/cluster/crds.ts';
 import { type DryRunReport, dryRunScene } from '../src/cluster/dry-run.ts';
@@ -31,6 +36,7 @@ describe('canary verify --cluster: a real control plane', { skip: kubectlMissing
   let api: KubeApi;
   let pristine: { static: Finding[]; cluster: Finding[] };
   let dryRuns: Record<string, DryRunReport>;
+  let applicationSets: Record<'agree' | 'skewed', ApplicationSetReport>;
   let outcomes: Array<{ static: Finding[]; cluster: Finding[] } | { error: string }>;
 
   before(async () => {
@@ -76,6 +82,17 @@ describe('canary verify --cluster: a real control plane', { skip: kubectlMissing
     });
     const brokenScene = canaryScene((await verifyRepository(broken)).scenes);
     dryRuns.broken = await dryRunScene(api, brokenScene, { throwaway: true, progress: quiet });
+    // Argo CD's own ApplicationSet controller against the emulation: agreeing on the clean
+    // tree, and caught when the emulation is given another head for PR 7 than GitHub lists.
+    const canary = canaryScene(report.scenes);
+    const pulls = [...canary.pullRequests, NO_CANARY_PULL];
+    applicationSets = {
+      agree: await verifyApplicationSets(clean, canary, api, plane.kubeconfig, workDir, pulls, quiet),
+      skewed: await verifyApplicationSets(clean, canary, api, plane.kubeconfig, workDir, pulls, quiet, {
+        emulated: (prs) => prs.map((pr) => (pr.number === 7 ? { ...pr, headSha: 'c'.repeat(40) } : pr)),
+        agreeWithinMs: 10_000,
+      }),
+    };
     // Render every mutation first (two at a time), then run them through the cluster one by one.
     const rendered = await pool(CLUSTER_MUTATIONS, 2, async (mutation) => {
       const root = await mkdtemp(join(workDir, 'm-'));
@@ -113,9 +130,30 @@ describe('canary verify --cluster: a real control plane', { skip: kubectlMissing
     assert.equal(show(pristine.cluster), 'nothing');
   });
 
+  it("Argo CD's ApplicationSet controller generates what canary render does, for realistic PRs and as they change", () => {
+    const { agree } = applicationSets;
+    assert.equal(show(agree.findings), 'nothing');
+    assert.deepEqual(
+      agree.rounds.map((r) => r.applications),
+      [5, 4],
+      'five PR Applications for the sample PRs, one fewer once a PR loses its labels',
+    );
+  });
+
+  it('cluster-applicationset refuses an emulation that disagrees with the controller (another head for PR 7)', () => {
+    const hits = applicationSets.skewed.findings.filter((f) => f.rule === 'cluster-applicationset');
+    assert.ok(hits.length > 0, show(applicationSets.skewed.findings));
+    assert.ok(
+      hits.some((f) => f.object.includes('store-service-pr-7') && /c{8}|targetRevision/.test(f.message)),
+      show(hits),
+    );
+  });
+
   it('has at least 20 cluster mutations and one for every cluster check', () => {
     assert.ok(CLUSTER_MUTATIONS.length >= 20);
-    const covered = new Set(CLUSTER_MUTATIONS.map((m) => m.rule));
+    // cluster-applicationset is proven by the skewed-emulation test above: a change to the
+    // manifests moves the controller and the emulation alike.
+    const covered = new Set([...CLUSTER_MUTATIONS.map((m) => m.rule), 'cluster-applicationset']);
     assert.deepEqual(
       Object.keys(CLUSTER_RULE_DESCRIPTIONS).filter((r) => !covered.has(r)),
       [],

@@ -82,13 +82,13 @@ export const CLUSTER_MUTATIONS: readonly ClusterMutation[] = [
     ],
   },
   {
-    name: 'a label value with a space on the canary namespace',
+    name: 'the strategy switched to Recreate with its rollingUpdate block left in',
     rule: 'cluster-apply',
     edits: [
       {
-        find: '    app.kubernetes.io/part-of: pr-canary\n    canary.pr-canary.dev/pr: placeholder',
-        replace: '    app.kubernetes.io/part-of: pr canary\n    canary.pr-canary.dev/pr: placeholder',
-        within: 'canary/namespace.yaml',
+        find: '    type: RollingUpdate\n    rollingUpdate:',
+        replace: '    type: Recreate\n    rollingUpdate:',
+        within: STORE_DEPLOYMENT,
       },
     ],
   },

@@ -61,7 +61,7 @@ interface State {
   readonly versions: Record<string, string>;
 }
 
-const freePort = (): Promise<number> =>
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -126,9 +126,13 @@ async function waitUntil(
   }
 }
 
-function launch(binary: string, args: string[], log: string): ChildProcess {
+export function launch(binary: string, args: string[], log: string, env?: NodeJS.ProcessEnv): ChildProcess {
   const fd = openSync(log, 'a');
-  const child = spawn(binary, args, { stdio: ['ignore', fd, fd], detached: true });
+  const child = spawn(binary, args, {
+    stdio: ['ignore', fd, fd],
+    detached: true,
+    ...(env === undefined ? {} : { env }),
+  });
   child.unref();
   return child;
 }

@@ -11,6 +11,7 @@ export const CLUSTER_RULES = {
   rollout: 'cluster-rollout',
   reference: 'cluster-reference',
   prune: 'cluster-prune',
+  applicationSet: 'cluster-applicationset',
 } as const;
 
 export const CLUSTER_RULE_DESCRIPTIONS: Readonly<
@@ -24,6 +25,8 @@ export const CLUSTER_RULE_DESCRIPTIONS: Readonly<
   'cluster-reference':
     'every reference to another object (middleware, service, issuer, backend, scale target) resolves in the cluster',
   'cluster-prune': 'closing a PR removes everything it created, its namespaces included',
+  'cluster-applicationset':
+    "Argo CD's own ApplicationSet controller, fed realistic pull requests by a fake GitHub, generates exactly the Applications canary render does, and follows pushes and label changes",
 };
 
 export const clusterFinding = (
