@@ -44,9 +44,9 @@ const printFindings = (findings: readonly Finding[]) => {
 
 /** Renders every environment and the sample PRs, runs every rule (and the cluster layer), prints findings and a summary. */
 export async function verifyCommand(repoRoot: string, options: VerifyOptions = {}): Promise<number> {
-  await checkKubectl();
   // Without Go, --cluster says what to install before any work is done.
   const go = options.cluster === true ? await findGo() : undefined;
+  await checkKubectl();
   const started = performance.now();
   const progress = (line: string) => process.stderr.write(`verify: ${line}\n`);
   const report = await verifyRepository(repoRoot, progress);
