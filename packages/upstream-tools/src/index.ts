@@ -7,6 +7,7 @@ export {
   readCrdFiles,
 } from './crds.ts';
 export { findGo, goSkipReason, MissingGoError, moduleDir } from './go.ts';
+export { freePort } from './net.ts';
 export {
   type BuiltTool,
   ensureTool,

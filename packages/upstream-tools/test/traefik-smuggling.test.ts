@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,19 +15,10 @@ import {
   startRecordingBackend,
 } from 'test-harness/smuggling';
 import { goSkipReason } from '../src/go.ts';
+import { freePort } from '../src/net.ts';
 import { ensureTool } from '../src/tools.ts';
 
 const goMissing = await goSkipReason();
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
 
 const status = (port: number, path: string): Promise<number> =>
   new Promise((resolve) => {

@@ -3,9 +3,8 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { ensureTool } from 'upstream-tools';
+import { ensureTool, freePort } from 'upstream-tools';
 
 /**
  * A Kubernetes control plane on loopback, from the upstream programs built into .tools/:
@@ -60,16 +59,6 @@ interface State {
   readonly etcdData: string;
   readonly versions: Record<string, string>;
 }
-
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
 
 const alive = (pid: number): boolean => {
   try {

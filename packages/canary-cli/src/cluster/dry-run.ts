@@ -3,8 +3,8 @@ import { flattenApplications } from '../gitops/argo.ts';
 import { at, isClusterScoped, type K8sObject, type RenderedObject } from '../gitops/objects.ts';
 import type { Finding, Scene } from '../gitops/rules/types.ts';
 import { syncWaves } from './argo-order.ts';
-import { type KubeApi, KubeError } from './kube-api.ts';
-import { referencesOf } from './references.ts';
+import type { KubeApi } from './kube-api.ts';
+import { referencesOf, resolves, unresolved } from './references.ts';
 import { CLUSTER_RULES, clusterFinding, refusal } from './sync.ts';
 
 export interface DryRunReport {
@@ -157,24 +157,17 @@ export async function dryRunScene(
           );
       }
     }
-    for (const item of items) {
-      for (const ref of referencesOf(item)) {
-        if (rendered.has(key(ref))) continue;
-        const live = await api.get(ref.apiVersion, ref.kind, ref.name, ref.namespace).catch((err: Error) => {
-          if (err instanceof KubeError && err.reason === 'NoKindMatch') return undefined;
-          throw err;
-        });
-        if (live !== undefined) continue;
-        findings.push(
-          clusterFinding(
-            CLUSTER_RULES.reference,
-            item,
-            `${ref.where} names ${ref.kind} ${ref.namespace === undefined ? '' : `${ref.namespace}/`}${ref.name}, which neither the render nor the cluster has: ${ref.consequence}`,
-            'fix the name or namespace, or create the object it names',
-          ),
-        );
-      }
-    }
+    for (const item of items)
+      for (const ref of referencesOf(item))
+        if (!rendered.has(key(ref)) && !(await resolves(api, ref)))
+          findings.push(
+            unresolved(
+              item,
+              ref,
+              'neither the render nor the cluster has',
+              'fix the name or namespace, or create the object it names',
+            ),
+          );
   } finally {
     for (const as of throwaway.values())
       await api

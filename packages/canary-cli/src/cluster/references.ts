@@ -3,7 +3,7 @@ import type { Finding } from '../gitops/rules/types.ts';
 import { type KubeApi, KubeError } from './kube-api.ts';
 import { CLUSTER_RULES, clusterFinding } from './sync.ts';
 
-interface Reference {
+export interface Reference {
   readonly apiVersion: string;
   readonly kind: string;
   readonly name: string;
@@ -112,30 +112,37 @@ export function referencesOf(item: RenderedObject): Reference[] {
 const selects = (selector: Record<string, string>, labels: Record<string, string> | undefined): boolean =>
   Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 
+/** Whether a reference resolves in the live cluster (a kind it does not serve resolves nowhere). */
+export async function resolves(api: KubeApi, ref: Reference): Promise<boolean> {
+  const live = await api.get(ref.apiVersion, ref.kind, ref.name, ref.namespace).catch((err: Error) => {
+    // A kind the cluster does not serve cannot be there either; any other error is the tool's.
+    if (err instanceof KubeError && err.reason === 'NoKindMatch') return undefined;
+    throw err;
+  });
+  return live !== undefined;
+}
+
+/** A finding for a reference that does not resolve; `where` says where it was looked for. */
+export const unresolved = (item: RenderedObject, ref: Reference, where: string, fix: string): Finding =>
+  clusterFinding(
+    CLUSTER_RULES.reference,
+    item,
+    `${ref.where} names ${ref.kind} ${ref.namespace === undefined ? '' : `${ref.namespace}/`}${ref.name}, which ${where}: ${ref.consequence}`,
+    fix,
+  );
+
 /**
  * Every reference among the applied objects that does not resolve against the live
  * cluster, plus Services whose selector matches none of the pods the controllers made.
  */
 export async function checkReferences(api: KubeApi, applied: readonly RenderedObject[]): Promise<Finding[]> {
   const findings: Finding[] = [];
-  for (const item of applied) {
-    for (const ref of referencesOf(item)) {
-      const live = await api.get(ref.apiVersion, ref.kind, ref.name, ref.namespace).catch((err: Error) => {
-        // A kind the cluster does not serve cannot be there either; any other error is the tool's.
-        if (err instanceof KubeError && err.reason === 'NoKindMatch') return undefined;
-        throw err;
-      });
-      if (live !== undefined) continue;
-      findings.push(
-        clusterFinding(
-          CLUSTER_RULES.reference,
-          item,
-          `${ref.where} names ${ref.kind} ${ref.namespace === undefined ? '' : `${ref.namespace}/`}${ref.name}, which does not exist: ${ref.consequence}`,
-          'fix the name or namespace, or render the object it names',
-        ),
-      );
-    }
-  }
+  for (const item of applied)
+    for (const ref of referencesOf(item))
+      if (!(await resolves(api, ref)))
+        findings.push(
+          unresolved(item, ref, 'does not exist', 'fix the name or namespace, or render the object it names'),
+        );
   const podsByNamespace = new Map<string, Array<Record<string, string> | undefined>>();
   for (const item of applied.filter((i) => i.object.kind === 'Service')) {
     const selector = at(item.object, 'spec', 'selector') as Record<string, string> | undefined;
