@@ -9,8 +9,11 @@
 // Progress goes to stderr. BENCH_LAB_DATA: data directory; BENCH_LAB_KEY: issuer key file.
 import { createInterface } from 'node:readline';
 import { manifestRoutes } from 'canary-cli/lab-routes';
-import { Lab } from 'local-runtime/lab';
+import { forgetLabProcessEnv, Lab } from 'local-runtime/lab';
 import { repoRoot } from 'local-runtime/paths';
+
+// MALLOC_ARENA_MAX was for this process (as `canary lab up` sets it), not for the services.
+forgetLabProcessEnv(process.env);
 
 const reply = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
 const dataDir = process.env.BENCH_LAB_DATA;

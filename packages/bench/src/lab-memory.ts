@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { signToken } from 'local-runtime/issuer';
+import { LAB_NODE_FLAGS, labProcessEnv } from 'local-runtime/lab';
 import { repoRoot } from 'local-runtime/paths';
 import { requests, rssMiB } from './load.ts';
 
@@ -41,10 +42,11 @@ interface Holder {
 async function startHolder(env: Record<string, string>): Promise<Holder> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--expose-gc', join(import.meta.dirname, 'lab-holder.ts')],
+    // The node flags and environment `canary lab up` runs the lab with (it re-executes itself with them).
+    ['--expose-gc', ...LAB_NODE_FLAGS, join(import.meta.dirname, 'lab-holder.ts')],
     {
       cwd: repoRoot,
-      env: { ...process.env, ...env },
+      env: { ...(labProcessEnv(process.env) ?? process.env), ...env },
       stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
@@ -154,6 +156,7 @@ export async function labMemory(
       return {
         lab: mib(lab.rss),
         labHeap: mib(lab.heapUsed),
+        labHeapTotal: mib(lab.heapTotal),
         rss: mib(db.rss),
         heap: mib(db.heapUsed),
         heapTotal: mib(db.heapTotal),
@@ -206,6 +209,7 @@ export async function labMemory(
       row('… its V8 heap committed', (m) => m.heapTotal),
       row('lab process (routers, supervisor): RSS', (m) => m.lab),
       row('… its JS heap used', (m) => m.labHeap),
+      row('… its V8 heap committed', (m) => m.labHeapTotal),
       row('both', total),
       `| LevelDB iterators open | ${start.open} | ${after.map((m) => m.open).join(' | ')} |`,
       '',

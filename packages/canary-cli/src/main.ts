@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { isPrNumber, MAX_PR_NUMBER } from 'canary-context';
+import { forgetLabProcessEnv, labProcessEnv, missingLabNodeFlags } from 'local-runtime/lab';
 import { CLUSTER_RULE_DESCRIPTIONS } from './cluster/sync.ts';
 import { explainCommand } from './explain-command.ts';
 import { RULES } from './gitops/rules/index.ts';
@@ -140,6 +141,26 @@ function faultEnv(delay: string | undefined, ratio: string | undefined): Record<
   return env;
 }
 
+/**
+ * `lab up` holds the edge and mesh routers and the supervisor in this process: started
+ * without the lab's node flags and MALLOC_ARENA_MAX (LAB_NODE_FLAGS, labProcessEnv: V8
+ * and glibc read them only at startup), it replaces itself with the same command under
+ * them. process.execve keeps the pid, the terminal and the stdio, so signals, `kill <pid>`
+ * and the recorded state mean this process. The services it starts do not inherit them.
+ */
+function execWithLabSettings(): void {
+  const missing = missingLabNodeFlags(process.execArgv);
+  const env = labProcessEnv(process.env);
+  if ((missing.length > 0 || env !== undefined) && process.execve !== undefined) {
+    process.execve(
+      process.execPath,
+      [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)],
+      env ?? process.env,
+    );
+  }
+  forgetLabProcessEnv(process.env);
+}
+
 const portNumber = (value: string, flag: string) => {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -164,6 +185,7 @@ export async function run(argv: string[]): Promise<number> {
       verbose: { type: 'boolean', default: false },
       repo: { type: 'string', default: REPO_ROOT },
     });
+    execWithLabSettings();
     return labUp({
       repoRoot: values.repo,
       port: portNumber(values.port, '--port'),

@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { LAB_NODE_FLAGS } from 'local-runtime/lab';
 import { fixtureRepo } from './fixture-repo.ts';
 import { kubectlMissing } from './kubectl.ts';
 
@@ -135,8 +136,17 @@ describe('lab up as a process', { skip: kubectlMissing }, () => {
 
   it('a closed terminal (SIGHUP) stops the lab and every service it started, and removes its state', async () => {
     const lab = await labUp(repo.root);
+    // lab up re-executed itself with the lab's node flags and MALLOC_ARENA_MAX, in the same
+    // process (same pid)…
+    const argv = readFileSync(`/proc/${lab.child.pid}/cmdline`, 'utf8').split('\0');
+    for (const flag of LAB_NODE_FLAGS) assert.ok(argv.includes(flag), `lab up's argv: ${argv.join(' ')}`);
+    const environ = (pid: number | undefined) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    assert.ok(environ(lab.child.pid).includes('MALLOC_ARENA_MAX=2'));
     const pids = childPids(repo.root);
     assert.ok(pids.length >= 2, `children: ${pids}`);
+    // …which its services do not inherit.
+    for (const pid of pids)
+      assert.ok(!environ(pid).some((v) => v.startsWith('MALLOC_ARENA_MAX=')), `pid ${pid}`);
     lab.child.kill('SIGHUP');
     assert.equal(await lab.exited, 0);
     assert.deepEqual(await allGone(pids, 10_000), []);
