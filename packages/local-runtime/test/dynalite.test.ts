@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   PutItemCommand,
   QueryCommand,
@@ -55,6 +56,13 @@ async function readsLeaveNoIteratorOpen(options: EmbeddedDynamoOptions): Promise
         ],
       }),
     );
+    // CreateTable answers while the table is CREATING (ACTIVE a moment later, on disk
+    // later than in memory): writes before that are ResourceNotFoundException.
+    const deadline = Date.now() + 10_000;
+    while ((await db.send(new DescribeTableCommand({ TableName: TABLE }))).Table?.TableStatus !== 'ACTIVE') {
+      assert.ok(Date.now() < deadline, `table ${TABLE} not ACTIVE within 10 s`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     for (let i = 0; i < ITEMS; i += 1)
       await db.send(
         new PutItemCommand({
