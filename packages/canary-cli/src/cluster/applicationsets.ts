@@ -12,7 +12,8 @@ import type { Finding, Scene } from '../gitops/rules/types.ts';
 import { launch } from './control-plane.ts';
 import { type FakePull, startFakeGitHub } from './fake-github.ts';
 import type { KubeApi } from './kube-api.ts';
-import { CLUSTER_RULES, waitFor } from './sync.ts';
+import { CLUSTER_RULES } from './sync.ts';
+import { waitFor } from './wait.ts';
 
 const run = promisify(execFile);
 const PR_LABEL = 'canary.pr-canary.dev/pr';

@@ -2,9 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { ensureTool, freePort } from 'upstream-tools';
+import { KubeApi } from './kube-api.ts';
+import { waitFor } from './wait.ts';
 
 /**
  * A Kubernetes control plane on loopback, from the upstream programs built into .tools/:
@@ -69,50 +71,29 @@ const alive = (pid: number): boolean => {
   }
 };
 
-/** GET on the apiserver with the admin token; resolves with the status and body. */
-export function apiGet(
-  server: string,
-  token: string,
-  caFile: string,
-  path: string,
-  timeoutMs = 5_000,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${server}${path}`,
-      { headers: { authorization: `Bearer ${token}` }, ca: readFileSync(caFile), timeout: timeoutMs },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          body += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
+/** A client for a control plane's kubeconfig (its CA file may not exist yet: requests then fail). */
+function clientOf(kubeconfig: string): KubeApi {
+  const config = new KubeConfig();
+  config.loadFromFile(kubeconfig);
+  return new KubeApi(config);
 }
 
-async function waitUntil(
+/** `GET path` answers 200 within 2 s. */
+const answers = async (api: KubeApi, path: string): Promise<boolean> =>
+  (await api.request('GET', path, undefined, undefined, 2_000)).status === 200;
+
+/** Waits for a component, or fails with the last lines of its logs. */
+async function ready(
   what: string,
   check: () => Promise<boolean>,
   timeoutMs: number,
   logs: string[],
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) {
-      const tails = logs
-        .filter((f) => existsSync(f))
-        .map((f) => `--- ${f}\n${readFileSync(f, 'utf8').split('\n').slice(-12).join('\n')}`);
-      throw new Error(`cluster: ${what} did not become ready in ${timeoutMs / 1000} s\n${tails.join('\n')}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  if (await waitFor(check, timeoutMs, 200)) return;
+  const tails = logs
+    .filter((f) => existsSync(f))
+    .map((f) => `--- ${f}\n${readFileSync(f, 'utf8').split('\n').slice(-12).join('\n')}`);
+  throw new Error(`cluster: ${what} did not become ready in ${timeoutMs / 1000} s\n${tails.join('\n')}`);
 }
 
 export function launch(binary: string, args: string[], log: string, env?: NodeJS.ProcessEnv): ChildProcess {
@@ -130,10 +111,7 @@ async function readState(stateFile: string): Promise<State | undefined> {
   if (!existsSync(stateFile)) return undefined;
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as State;
   if (!state.pids.every(alive)) return undefined;
-  const ready = await apiGet(state.server, state.token, state.caFile, '/readyz', 2_000).catch(
-    () => undefined,
-  );
-  return ready?.status === 200 ? state : undefined;
+  return (await answers(clientOf(state.kubeconfig), '/readyz').catch(() => false)) ? state : undefined;
 }
 
 async function stopPids(pids: readonly number[], etcdData: string): Promise<void> {
@@ -257,14 +235,8 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
         logs.apiserver,
       ),
     );
+    // The apiserver writes its self-signed serving chain into --cert-dir as it starts.
     const caFile = join(certs, 'apiserver.crt');
-    await waitUntil(
-      'kube-apiserver',
-      async () =>
-        existsSync(caFile) && (await apiGet(server, token, caFile, '/readyz', 2_000)).status === 200,
-      90_000,
-      [logs.etcd, logs.apiserver],
-    );
     const kubeconfig = join(dir, 'kubeconfig');
     await writeFile(
       kubeconfig,
@@ -282,6 +254,11 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
       ].join('\n'),
       { mode: 0o600 },
     );
+    const api = clientOf(kubeconfig);
+    await ready('kube-apiserver', async () => existsSync(caFile) && (await answers(api, '/readyz')), 90_000, [
+      logs.etcd,
+      logs.apiserver,
+    ]);
     children.push(
       launch(
         kcm.path,
@@ -300,11 +277,9 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
       ),
     );
     // The controllers are up once the serviceaccount controller has made `default` in a namespace.
-    await waitUntil(
+    await ready(
       'kube-controller-manager',
-      async () =>
-        (await apiGet(server, token, caFile, '/api/v1/namespaces/default/serviceaccounts/default', 2_000))
-          .status === 200,
+      () => answers(api, '/api/v1/namespaces/default/serviceaccounts/default'),
       60_000,
       [logs.kcm],
     );

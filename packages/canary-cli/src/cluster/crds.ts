@@ -1,7 +1,8 @@
 import { crdSources, NOT_SERVED, readCrdFiles } from 'upstream-tools';
 import { parseAllDocuments } from 'yaml';
-import { isK8sObject, type K8sObject } from '../gitops/objects.ts';
+import { asArray, at, isK8sObject, type K8sObject } from '../gitops/objects.ts';
 import type { KubeApi } from './kube-api.ts';
+import { waitFor } from './wait.ts';
 
 /** A kind whose upstream definitions the module proxy does not serve: installed as a schema-less stand-in. */
 interface StandIn {
@@ -116,50 +117,54 @@ export async function installCrds(
   );
   progress(`installing ${objects.length} upstream definitions and policies from the module cache ...`);
   await Promise.all(objects.map((o) => api.apply(o)));
-  const crdNames = objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name);
+  const definitions = objects.filter((o) => o.kind === 'CustomResourceDefinition');
+  // One deadline for both waits: Established, then served by discovery (Established comes
+  // first; a lookup in the gap between would read as "no such kind").
   const deadline = Date.now() + 60_000;
-  for (;;) {
-    const pending: string[] = [];
-    for (const name of crdNames) {
-      const crd = await api.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', name);
-      const conditions =
-        (crd?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ??
-        [];
-      if (!conditions.some((c) => c.type === 'Established' && c.status === 'True')) pending.push(name);
-    }
-    if (pending.length === 0) break;
-    if (Date.now() > deadline)
-      throw new Error(`cluster: CRDs not established after 60 s: ${pending.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  // Established is not yet served: wait until discovery lists every kind (a lookup in that
-  // gap would read as "no such kind").
-  const kinds = objects
-    .filter((o) => o.kind === 'CustomResourceDefinition')
-    .flatMap((o) => {
-      const spec = o.spec as {
-        group: string;
-        names: { kind: string };
-        versions: Array<{ name: string; served: boolean }>;
-      };
-      return spec.versions
-        .filter((v) => v.served)
-        .map((v) => ({ apiVersion: `${spec.group}/${v.name}`, kind: spec.names.kind }));
-    });
-  for (;;) {
-    api.forgetDiscovery();
-    const missing: string[] = [];
-    for (const k of kinds) {
-      const served = await api.resources(k.apiVersion).catch(() => new Map());
-      if (!served.has(k.kind)) missing.push(`${k.kind} ${k.apiVersion}`);
-    }
-    if (missing.length === 0) break;
-    if (Date.now() > deadline) throw new Error(`cluster: CRDs not served after 60 s: ${missing.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  let pending = definitions.map((o) => o.metadata.name);
+  const established = await waitFor(async () => {
+    const live = await api.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
+    const done = new Set(
+      live
+        .filter((crd) =>
+          (asArray(at(crd, 'status', 'conditions')) as Array<{ type: string; status: string }>).some(
+            (c) => c.type === 'Established' && c.status === 'True',
+          ),
+        )
+        .map((crd) => String(at(crd, 'metadata', 'name'))),
+    );
+    pending = pending.filter((name) => !done.has(name));
+    return pending.length === 0;
+  }, deadline - Date.now());
+  if (!established) throw new Error(`cluster: CRDs not established after 60 s: ${pending.join(', ')}`);
+  let missing = definitions.flatMap((o) => {
+    const spec = o.spec as {
+      group: string;
+      names: { kind: string };
+      versions: Array<{ name: string; served: boolean }>;
+    };
+    return spec.versions
+      .filter((v) => v.served)
+      .map((v) => ({ apiVersion: `${spec.group}/${v.name}`, kind: spec.names.kind }));
+  });
+  const served = await waitFor(
+    async () => {
+      api.forgetDiscovery();
+      const still: typeof missing = [];
+      for (const k of missing)
+        if (!(await api.resources(k.apiVersion).catch(() => new Map())).has(k.kind)) still.push(k);
+      missing = still;
+      return missing.length === 0;
+    },
+    Math.max(0, deadline - Date.now()),
+  );
+  if (!served)
+    throw new Error(
+      `cluster: CRDs not served after 60 s: ${missing.map((k) => `${k.kind} ${k.apiVersion}`).join(', ')}`,
+    );
   return {
     sources: [...perSource].map(([k, n]) => `${k} (${n})`),
-    definitions: crdNames.length,
+    definitions: definitions.length,
     standIns: STAND_INS.map((s) => `${s.kind}.${s.group} (${s.from})`),
     seconds: (performance.now() - started) / 1000,
   };

@@ -50,12 +50,13 @@ export class KubeApi {
     path: string,
     body?: unknown,
     contentType = 'application/json',
+    timeoutMs = 60_000,
   ): Promise<{ status: number; json: Record<string, unknown> }> {
     const url = new URL(path, this.server);
     const options: Parameters<typeof request>[1] = {
       method,
       headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': contentType }) },
-      timeout: 60_000,
+      timeout: timeoutMs,
     };
     await this.config.applyToHTTPSOptions(options);
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -74,7 +75,9 @@ export class KubeApi {
           resolve({ status: res.statusCode ?? 0, json });
         });
       });
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 60 s`)));
+      req.on('timeout', () =>
+        req.destroy(new Error(`${method} ${path}: no answer in ${timeoutMs / 1000} s`)),
+      );
       req.on('error', reject);
       if (payload !== undefined) req.write(payload);
       req.end();

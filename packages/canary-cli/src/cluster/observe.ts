@@ -1,7 +1,8 @@
 import { asArray, at, type RenderedObject } from '../gitops/objects.ts';
 import type { Finding } from '../gitops/rules/types.ts';
 import type { KubeApi } from './kube-api.ts';
-import { CLUSTER_RULES, clusterFinding, waitFor } from './sync.ts';
+import { CLUSTER_RULES, clusterFinding } from './sync.ts';
+import { waitFor } from './wait.ts';
 
 type Live = Record<string, unknown>;
 

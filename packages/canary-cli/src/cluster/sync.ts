@@ -3,6 +3,7 @@ import { describe, type K8sObject, type RenderedObject } from '../gitops/objects
 import type { Finding } from '../gitops/rules/types.ts';
 import { childOf, syncWaves } from './argo-order.ts';
 import { type KubeApi, KubeError } from './kube-api.ts';
+import { waitFor } from './wait.ts';
 
 /** Rule ids of the cluster layer (the static rules' findings keep theirs). */
 export const CLUSTER_RULES = {
@@ -85,22 +86,6 @@ export async function syncApplication(
         if (child !== undefined) await syncApplication(api, child, record, options);
       }
     }
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits (bounded) until `done` holds; resolves with whether it did. */
-export async function waitFor(
-  done: () => Promise<boolean>,
-  timeoutMs: number,
-  everyMs = 250,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await done().catch(() => false)) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(everyMs);
   }
 }
 

@@ -5,7 +5,8 @@ import type { KubeApi } from './kube-api.ts';
 import { checkPodMounts, observeDeployments } from './observe.ts';
 import { prerequisites } from './prerequisites.ts';
 import { checkReferences } from './references.ts';
-import { pruneApplication, refusal, type SyncRecord, syncApplication, waitFor } from './sync.ts';
+import { pruneApplication, refusal, type SyncRecord, syncApplication } from './sync.ts';
+import { waitFor } from './wait.ts';
 
 export interface SceneTiming {
   readonly scene: string;
