@@ -1,5 +1,6 @@
 import { type ServiceError, status } from '@grpc/grpc-js';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { lingeringClose } from 'service-kit/lingering-close';
 
 /** An error the API answers as `{"error":{"code","message"[,"field"]}}` with an HTTP status. */
 export class ApiError extends Error {
@@ -245,28 +246,15 @@ export function installErrorHandler(app: FastifyInstance): void {
   });
 }
 
-/** How long a connection the API closes keeps reading what the client still sends. */
-const LINGER_MS = 2_000;
-
 /**
  * Every connection this server closes after an answer (`Connection: close`: a 413 to an
- * upload past DRAIN_LIMIT or sent chunked) is closed with a lingering close (RFC 9112
- * §9.6): FIN after the answer, then what the client still sends is read and dropped until
- * it closes or LINGER_MS passes. node's own close would reset a connection that still has
- * unread bytes, and a client (or the edge) still uploading then loses the answer unread:
- * no answer, or a 502 at the edge.
+ * upload past DRAIN_LIMIT or sent chunked) is closed with a lingering close: node's own
+ * close would reset a connection that still has unread bytes, and a client (or the edge)
+ * still uploading then loses the answer unread: no answer, or a 502 at the edge.
  */
 export function lingerBeforeClosing(server: import('node:http').Server): void {
   server.on('connection', (socket: import('node:net').Socket) => {
-    socket.destroySoon = () => {
-      if (socket.destroyed) return;
-      socket.end();
-      socket.resume();
-      const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-      timer.unref();
-      socket.once('end', () => socket.destroy());
-      socket.once('close', () => clearTimeout(timer));
-    };
+    socket.destroySoon = () => lingeringClose(socket);
   });
 }
 

@@ -7,6 +7,7 @@ import {
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough, pipeline } from 'node:stream';
+import { lingeringClose } from 'service-kit/lingering-close';
 import { errors, Pool } from 'undici';
 import { type BackendResolver, downMessage } from './backends.ts';
 import { type EdgeMiddleware, type EdgeRoute, selectEdgeRoute } from './edge-table.ts';
@@ -69,25 +70,6 @@ function connectionOptions(headers: IncomingHttpHeaders): Set<string> {
  */
 const DRAIN_BYTES = 64 * 1024 * 1024;
 const DRAIN_MS = 10_000;
-/** How long a closing connection keeps reading (and dropping) what the client still sends. */
-const LINGER_MS = 2_000;
-
-/**
- * Closes a connection without losing the answer already written: a socket closed while the
- * peer is still sending makes the kernel answer with a reset, which can discard the
- * answer before the client reads it (RFC 9112 §9.6). So: send FIN, keep reading until
- * the client closes or LINGER_MS passes, then close.
- */
-function lingeringClose(socket: Socket): void {
-  if (socket.destroyed) return;
-  socket.end();
-  socket.resume();
-  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-  timer.unref();
-  socket.once('end', () => socket.destroy());
-  socket.once('close', () => clearTimeout(timer));
-}
-
 type ErrorCode =
   | 'no_route'
   | 'forbidden'
