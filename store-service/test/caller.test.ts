@@ -22,6 +22,27 @@ const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'api-service';
 const identity = { service: 'store-service', track: 'stable', version: 'test' };
 
+/** grpc.health.v1 Check of store.v1.StoreService on a port, without credentials. */
+async function storeHealth(port: number): Promise<unknown> {
+  const Health = grpc.makeGenericClientConstructor(healthService, 'grpc.health.v1.Health');
+  const health = new Health(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  ) as unknown as grpc.Client & {
+    check(
+      request: { service: string },
+      callback: (error: grpc.ServiceError | null, response?: { status?: unknown }) => void,
+    ): void;
+  };
+  const status = await new Promise<unknown>((resolve, reject) =>
+    health.check({ service: 'store.v1.StoreService' }, (error, response) =>
+      error === null ? resolve(response?.status) : reject(error),
+    ),
+  );
+  health.close();
+  return status;
+}
+
 describe('the store authenticates every StoreService call', () => {
   let server: StoreServer;
   let store: ReturnType<typeof connectStore>;
@@ -202,22 +223,7 @@ describe('the store authenticates every StoreService call', () => {
 
   it('serves health alone on the probe listener: the kubelet gets SERVING, StoreService is not there', async () => {
     const probePort = await bindServer(server.healthServer, '127.0.0.1', 0);
-    const Health = grpc.makeGenericClientConstructor(healthService, 'grpc.health.v1.Health');
-    const health = new Health(
-      `127.0.0.1:${probePort}`,
-      grpc.credentials.createInsecure(),
-    ) as unknown as grpc.Client & {
-      check(
-        request: { service: string },
-        callback: (error: grpc.ServiceError | null, response?: { status?: unknown }) => void,
-      ): void;
-    };
-    const status = await new Promise<unknown>((resolve, reject) =>
-      health.check({ service: 'store.v1.StoreService' }, (error, response) =>
-        error === null ? resolve(response?.status) : reject(error),
-      ),
-    );
-    health.close();
+    const status = await storeHealth(probePort);
     assert.ok(status === 'SERVING' || status === 1, String(status));
     const probeOnly = connectStore(probePort);
     assert.equal(
@@ -228,22 +234,7 @@ describe('the store authenticates every StoreService call', () => {
   });
 
   it('keeps health open: no token needed', async () => {
-    const Health = grpc.makeGenericClientConstructor(healthService, 'grpc.health.v1.Health');
-    const health = new Health(
-      `127.0.0.1:${store.port}`,
-      grpc.credentials.createInsecure(),
-    ) as unknown as grpc.Client & {
-      check(
-        request: { service: string },
-        callback: (error: grpc.ServiceError | null, response?: { status?: unknown }) => void,
-      ): void;
-    };
-    const status = await new Promise<unknown>((resolve, reject) =>
-      health.check({ service: 'store.v1.StoreService' }, (error, response) =>
-        error === null ? resolve(response?.status) : reject(error),
-      ),
-    );
-    health.close();
+    const status = await storeHealth(store.port);
     assert.ok(status === 'SERVING' || status === 1, String(status));
   });
 });

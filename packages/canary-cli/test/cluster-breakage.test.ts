@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { findGo } from 'upstream-tools';
+import { findGo, goSkipReason } from 'upstream-tools';
 import {
   type ApplicationSetReport,
   NO_CANARY_PULL,
@@ -22,11 +22,11 @@ import { verifyScenesInCluster } from '../src/cluster/verify-cluster.ts';
 import { CANARY_ENVIRONMENT } from '../src/gitops/render.ts';
 import type { Finding, Scene } from '../src/gitops/rules/types.ts';
 import { verifyRepository } from '../src/gitops/verify.ts';
-import { goMissing } from './cluster-go.ts';
 import { CLUSTER_MUTATIONS } from './cluster-mutations.ts';
 import { kubectlMissing } from './kubectl.ts';
 import { apply, copyTree, pool } from './tree.ts';
 
+const goMissing = await goSkipReason();
 const show = (findings: readonly Finding[]) =>
   findings.map((f) => `[${f.rule}] ${f.object} ${f.path}: ${f.message}`).join('\n') || 'nothing';
 
