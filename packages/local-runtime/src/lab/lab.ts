@@ -19,6 +19,7 @@ import type { ServiceProcess } from '../process.ts';
 import { localEnv } from '../services.ts';
 import { serviceKey } from './backends.ts';
 import { dropTable } from './data.ts';
+import type { EdgeKind } from './edge.ts';
 import type { LabObject } from './edge-table.ts';
 import { LabPrometheus, type ScrapeTarget } from './prometheus.ts';
 import { type ExplainRequest, type Explanation, Routers } from './routers.ts';
@@ -65,6 +66,8 @@ export interface LabOptions {
    * lab of a checkout (`canary lab up`), not for labs that tests start side by side.
    */
   readonly recordState?: boolean;
+  /** Which edge serves the entrypoints: the lab's emulation of Traefik (default) or real Traefik. */
+  readonly edge?: EdgeKind;
   readonly progress?: (line: string) => void;
   readonly onServiceLog?: (name: string, line: string) => void;
 }
@@ -156,9 +159,12 @@ export class Lab {
       backoffMs: options.restartBackoffMs,
       say: (line) => this.#say(line),
       onLog: options.onServiceLog,
-      onChange: () => void this.#saveState(),
+      onChange: () => {
+        void this.#saveState();
+        void this.#routers.backendsChanged().catch(() => undefined);
+      },
     });
-    this.#routers = new Routers(this.#catalogue, this.#supervisor.resolve);
+    this.#routers = new Routers(this.#catalogue, this.#supervisor.resolve, options.edge ?? 'emulated');
   }
 
   /** Starts the embedded store, the mesh, stable services and the edge; fails without leftovers. */
@@ -405,7 +411,7 @@ export class Lab {
       }
       // Routes only once the workload is ready, as the sync waves do in the cluster.
       this.#canaries.set(pr, canary);
-      this.#routers.setObjects(this.#objects(this.#canaries.values()));
+      await this.#routers.setObjects(this.#objects(this.#canaries.values()));
       await this.#updateTargets();
       await this.#stateWritten;
       this.#say(`PR ${pr}: ${objects.length} route objects loaded`);
@@ -419,7 +425,7 @@ export class Lab {
       const canary = this.#canaries.get(pr);
       if (canary === undefined) throw new LabError(`PR ${pr} is not running`);
       this.#canaries.delete(pr);
-      this.#routers.setObjects(this.#objects(this.#canaries.values()));
+      await this.#routers.setObjects(this.#objects(this.#canaries.values()));
       for (const service of canary.services) await this.#supervisor.stop(this.keyOf(service, pr));
       await this.#updateTargets();
       const dynamo = this.#dynamo;

@@ -12,7 +12,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { type BackendResolver, downMessage } from './backends.ts';
 import type { BackendRef } from './edge-table.ts';
-import { type MeshTable, selectMeshRule } from './mesh-table.ts';
+import { type MeshTable, routeMeshCall } from './mesh-table.ts';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -92,15 +92,15 @@ export class MeshRouter {
     return this.#table;
   }
 
+  /** The Service this router stands in front of. */
+  get parent(): BackendRef {
+    return this.#parent;
+  }
+
   /** Which backend a call would go to, and by which rule. */
   decide(path: string, headers: IncomingHttpHeaders) {
     const [, service = '', method = ''] = path.split('/');
-    const rule = selectMeshRule(this.#table, `${this.#parent.name}.${this.#parent.namespace}`, {
-      service,
-      method,
-      headers,
-    });
-    return { rule, backend: rule === undefined ? this.#parent : (rule?.backend ?? undefined) };
+    return routeMeshCall(this.#table, this.#parent, { service, method, headers });
   }
 
   #session(address: string): ClientHttp2Session {

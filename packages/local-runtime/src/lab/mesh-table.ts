@@ -189,6 +189,19 @@ export function selectMeshRule(
   return best?.rule ?? null;
 }
 
+/**
+ * Where a call to `parent` goes: the matching rule's backend; the parent itself when no
+ * route is attached; undefined (the call fails) when routes are attached and none matches.
+ */
+export function routeMeshCall(
+  table: MeshTable,
+  parent: BackendRef,
+  call: GrpcCallView,
+): { readonly rule: MeshRule | undefined | null; readonly backend: BackendRef | undefined } {
+  const rule = selectMeshRule(table, `${parent.name}.${parent.namespace}`, call);
+  return { rule, backend: rule === undefined ? parent : (rule?.backend ?? undefined) };
+}
+
 function better(
   a: [number, number, number],
   ra: MeshRule,

@@ -1,10 +1,10 @@
 import { CANARY_HEADER, parseCanaryKey } from 'canary-context';
-import { type ServiceEntry, STABLE_NAMESPACE, serviceOf } from 'service-catalogue';
+import { type ServiceEntry, STABLE_NAMESPACE } from 'service-catalogue';
 import type { BackendResolver } from './backends.ts';
-import { EdgeRouter } from './edge-router.ts';
-import { type BackendRef, buildEdgeTable, type LabObject, selectEdgeRoute } from './edge-table.ts';
-import { MeshRouter } from './mesh-router.ts';
-import { buildMeshTable } from './mesh-table.ts';
+import type { EdgeKind, LabEdge, LabEdgeFactory, LabMesh } from './edge.ts';
+import type { BackendRef, LabObject } from './edge-table.ts';
+import { edgeFactory } from './edges.ts';
+import { EmulatedMesh } from './emulated-mesh.ts';
 
 export interface ExplainRequest {
   readonly entryPoint: string;
@@ -22,6 +22,8 @@ export interface MeshHop {
 }
 
 export interface Explanation {
+  /** Which edge implementation answered (emulated or traefik). */
+  readonly edgeKind: EdgeKind;
   readonly edge: {
     readonly route: string;
     readonly rule: string;
@@ -38,32 +40,33 @@ export interface Explanation {
 }
 
 /**
- * The lab's routing: the edge router (the Traefik entrypoints) and one mesh router in
- * front of every service the catalogue reaches through the mesh (its callers, and a
- * developer's gRPC client, go through it as through Linkerd). All are fed the same
- * rendered objects; a new set is validated for all routers before any of them switches.
+ * The lab's routing: the edge (Traefik's entrypoints: a LabEdge, emulated or real) and the
+ * mesh (a LabMesh: a router in front of every service the catalogue reaches through the
+ * mesh; its callers, and a developer's gRPC client, go through it as through Linkerd).
+ * Both are fed the same rendered objects; a new set is validated for both before either
+ * switches.
  */
 export class Routers {
   readonly #catalogue: readonly ServiceEntry[];
   readonly #resolve: BackendResolver;
-  readonly #mesh = new Map<string, MeshRouter>();
-  #edge: EdgeRouter | undefined;
+  readonly #edgeFactory: LabEdgeFactory;
+  readonly #mesh: LabMesh;
+  #edge: LabEdge | undefined;
 
-  constructor(catalogue: readonly ServiceEntry[], resolve: BackendResolver) {
+  constructor(
+    catalogue: readonly ServiceEntry[],
+    resolve: BackendResolver,
+    edge: EdgeKind | LabEdgeFactory = 'emulated',
+  ) {
     this.#catalogue = catalogue;
     this.#resolve = resolve;
+    this.#edgeFactory = typeof edge === 'function' ? edge : edgeFactory(edge);
+    this.#mesh = new EmulatedMesh(catalogue, resolve);
   }
 
   /** Starts the mesh routers (callers need their addresses before they start). */
-  async listenMesh(objects: readonly LabObject[]): Promise<void> {
-    const table = buildMeshTable(objects);
-    for (const entry of this.#catalogue.filter((e) => e.exposure === 'mesh')) {
-      const parent: BackendRef = { name: entry.name, namespace: STABLE_NAMESPACE, port: entry.port };
-      const router = new MeshRouter(parent, this.#resolve);
-      router.setTable(table);
-      await router.listen();
-      this.#mesh.set(entry.name, router);
-    }
+  listenMesh(objects: readonly LabObject[]): Promise<void> {
+    return this.#mesh.start(objects);
   }
 
   /** Starts the edge's entrypoints, answering for `host` (localhost stands for it). */
@@ -74,22 +77,19 @@ export class Routers {
   ): Promise<void> {
     // `internal` is the lab's guarded entrypoint (a developer's own machine): its errors
     // name the service and why; every other entrypoint answers errors in general words.
-    const edge = new EdgeRouter({
+    const edge = this.#edgeFactory({
       entryPoints,
       host,
       resolve: this.#resolve,
       guardedEntryPoints: ['internal'],
     });
-    edge.setTable(buildEdgeTable(objects));
-    await edge.listen();
     this.#edge = edge;
+    await edge.start(objects);
   }
 
   /** Address (host:port) at which callers reach a called service through its mesh router. */
   meshAddress(service: string): string {
-    const router = this.#mesh.get(service);
-    if (router === undefined) throw new Error(`no mesh router for ${service} (its exposure is not mesh)`);
-    return `127.0.0.1:${router.port}`;
+    return this.#mesh.address(service);
   }
 
   /** Every downstream of a service, addressed through the mesh. */
@@ -99,16 +99,27 @@ export class Routers {
 
   /** Throws (UnsupportedRouteError, naming the object) when any router could not use these objects. */
   validate(objects: readonly LabObject[]): void {
-    buildEdgeTable(objects);
-    buildMeshTable(objects);
+    if (this.#edge !== undefined) this.#edge.validate(objects);
+    else
+      this.#edgeFactory({
+        entryPoints: {},
+        host: '',
+        resolve: this.#resolve,
+        guardedEntryPoints: [],
+      }).validate(objects);
+    this.#mesh.validate(objects);
   }
 
-  /** Swaps every router's table; both tables are built (and validated) before either changes. */
-  setObjects(objects: readonly LabObject[]): void {
-    const edge = buildEdgeTable(objects);
-    const mesh = buildMeshTable(objects);
-    this.#edge?.setTable(edge);
-    for (const router of this.#mesh.values()) router.setTable(mesh);
+  /** Swaps the edge's and the mesh's routes; both validate the objects before either changes. */
+  async setObjects(objects: readonly LabObject[]): Promise<void> {
+    this.validate(objects);
+    await this.#edge?.load(objects);
+    await this.#mesh.load(objects);
+  }
+
+  /** A backend started, restarted or stopped (an edge that holds addresses resolves again). */
+  async backendsChanged(): Promise<void> {
+    await this.#edge?.backendsChanged();
   }
 
   get edgePorts(): Readonly<Record<string, number>> {
@@ -116,33 +127,12 @@ export class Routers {
   }
 
   get meshPorts(): Record<string, number> {
-    return Object.fromEntries([...this.#mesh.entries()].map(([name, router]) => [name, router.port]));
+    return { ...this.#mesh.ports };
   }
 
   /** The loaded routes, one line each, as `lab status` prints them. */
   routeLines(): { edge: string[]; mesh: string[] } {
-    const edge = (this.#edge?.table ?? []).map(
-      (r) =>
-        `${r.id} [${r.entryPoints.join(',')}] priority ${r.priority}: ${r.rule} → ${r.backend.name}.${r.backend.namespace}`,
-    );
-    // Every mesh router holds the same table (rules by parent): print it once.
-    const [first] = this.#mesh.values();
-    const mesh = [...(first?.table.entries() ?? [])].flatMap(([parent, rules]) =>
-      rules.map((r) => {
-        const when =
-          r.matches.length === 0
-            ? 'any call'
-            : r.matches
-                .map((m) =>
-                  [m.service && `service ${m.service}`, ...m.headers.map((h) => `${h.name}: ${h.value}`)]
-                    .filter(Boolean)
-                    .join(' and '),
-                )
-                .join(' or ');
-        return `${r.id} on ${parent}: ${when} → ${r.backend.name}.${r.backend.namespace}`;
-      }),
-    );
-    return { edge, mesh };
+    return { edge: this.#edge?.routeLines() ?? [], mesh: this.#mesh.routeLines() };
   }
 
   /**
@@ -151,25 +141,10 @@ export class Routers {
    * which GRPCRoute rule picks the backend.
    */
   explain(request: ExplainRequest): Explanation {
-    const edgeRouter = this.#edge;
-    if (edgeRouter === undefined) throw new Error('the edge is not running');
-    const table = edgeRouter.table;
-    const host = edgeRouter.hostOf(request.host);
-    const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
-    const view = { host, path: request.path, headers };
-    const edge = selectEdgeRoute(table, request.entryPoint, view);
-    const outranked = table.filter(
-      (r) =>
-        r !== edge &&
-        r.entryPoints.includes(request.entryPoint) &&
-        r.matchers.length > 0 &&
-        selectEdgeRoute([r], request.entryPoint, view) !== undefined,
-    );
-    const forwarded = { ...headers };
-    for (const mw of edge?.middlewares ?? []) {
-      if (mw.kind === 'headers') for (const name of mw.remove) delete forwarded[name];
-    }
-    const parsed = parseCanaryKey(forwarded[CANARY_HEADER]);
+    const edgeImpl = this.#edge;
+    if (edgeImpl === undefined) throw new Error('the edge is not running');
+    const edge = edgeImpl.explain(request);
+    const parsed = parseCanaryKey(edge?.forwarded[CANARY_HEADER]);
     const key = parsed.kind === 'valid' ? parsed.key : null;
     const metadata = key === null ? {} : { [CANARY_HEADER]: key };
     const mesh: MeshHop[] = [];
@@ -177,33 +152,37 @@ export class Routers {
       const caller = this.#catalogue.find((e) => e.name === backend.name);
       for (const down of caller?.downstreams ?? []) {
         if (seen.has(down.service)) continue;
-        const router = this.#mesh.get(down.service);
-        const target = serviceOf(this.#catalogue, down.service);
-        if (router === undefined || target.grpcService === null) continue;
-        const decision = router.decide(`/${target.grpcService}/`, metadata);
+        const target = this.#catalogue.find((e) => e.name === down.service);
+        if (target?.grpcService === null || target === undefined) continue;
+        const decision = this.#mesh.decide(down.service, {
+          service: target.grpcService,
+          method: '',
+          headers: metadata,
+        });
         mesh.push({
           caller: `${backend.name}.${backend.namespace}`,
           parent: `${down.service}.${STABLE_NAMESPACE}`,
-          rule: decision.rule?.id ?? null,
+          rule: decision.rule ?? null,
           backend:
             decision.backend === undefined ? null : `${decision.backend.name}.${decision.backend.namespace}`,
         });
         if (decision.backend !== undefined) follow(decision.backend, new Set([...seen, down.service]));
       }
     };
-    if (edge !== undefined) follow(edge.backend, new Set([edge.backend.name]));
+    if (edge !== null) follow(edge.backend, new Set([edge.backend.name]));
     return {
+      edgeKind: edgeImpl.kind,
       edge:
-        edge === undefined
+        edge === null
           ? null
           : {
-              route: edge.id,
+              route: edge.route,
               rule: edge.rule,
               priority: edge.priority,
               explicitPriority: edge.explicitPriority,
               backend: `${edge.backend.name}.${edge.backend.namespace}`,
-              middlewares: edge.middlewares.map((m) => m.name),
-              outranked: outranked.map((r) => `${r.id} (priority ${r.priority})`),
+              middlewares: edge.middlewares,
+              outranked: edge.outranked,
             },
       propagatedKey: key,
       mesh,
@@ -217,6 +196,6 @@ export class Routers {
 
   /** Stops the mesh (last: draining services may still call through it). */
   async closeMesh(): Promise<void> {
-    for (const router of this.#mesh.values()) await router.close().catch(() => undefined);
+    await this.#mesh.close();
   }
 }
