@@ -262,4 +262,30 @@ export const CLUSTER_MUTATIONS: readonly ClusterMutation[] = [
       },
     ],
   },
+  {
+    // The object exists (cluster-reference may see it too), but in another namespace: Traefik
+    // disables the canary's router, and X-Canary traffic silently reaches stable.
+    name: "the canary route's guard middleware named in another namespace",
+    rule: 'cluster-edge-router',
+    edits: [
+      {
+        find: '        - name: canary-guard\n          namespace: apps',
+        replace: '        - name: canary-guard\n          namespace: traefik',
+        within: 'components/canary-route-edge/ingressroute.yaml',
+      },
+    ],
+  },
+  {
+    // kubectl port-forward traffic arrives at Traefik from 127.0.0.1: the guard now refuses
+    // every request the docs send to the internal entrypoint.
+    name: 'the canary guard no longer admits 127.0.0.1 (the port-forward path)',
+    rule: 'cluster-edge',
+    edits: [
+      {
+        find: '      - 127.0.0.1/32',
+        replace: '      - 127.0.0.2/32',
+        within: 'shared/middlewares.yaml',
+      },
+    ],
+  },
 ];

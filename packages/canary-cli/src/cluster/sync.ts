@@ -13,6 +13,8 @@ export const CLUSTER_RULES = {
   reference: 'cluster-reference',
   prune: 'cluster-prune',
   applicationSet: 'cluster-applicationset',
+  edge: 'cluster-edge',
+  edgeRouter: 'cluster-edge-router',
 } as const;
 
 export const CLUSTER_RULE_DESCRIPTIONS: Readonly<
@@ -28,6 +30,10 @@ export const CLUSTER_RULE_DESCRIPTIONS: Readonly<
   'cluster-prune': 'closing a PR removes everything it created, its namespaces included',
   'cluster-applicationset':
     "Argo CD's own ApplicationSet controller, fed realistic pull requests by a fake GitHub, generates exactly the Applications canary render does, and follows pushes and label changes",
+  'cluster-edge':
+    "the real Traefik, reading the applied IngressRoutes from the API server, sends X-Canary: N on the internal entrypoint and PR N's preview hostname to PR N's edge service (stable when the PR deploys none), and the public entrypoint to stable without the key",
+  'cluster-edge-router':
+    'Traefik loads every IngressRoute route as an enabled router and every middleware without error',
 };
 
 export const clusterFinding = (

@@ -1,11 +1,14 @@
 import { flattenApplications, type RenderedApplication } from '../gitops/argo.ts';
 import { at, type RenderedObject } from '../gitops/objects.ts';
 import type { Finding, Scene } from '../gitops/rules/types.ts';
+import { type EdgeProbeSummary, probeEdge } from './edge-probe.ts';
 import type { KubeApi } from './kube-api.ts';
 import { checkPodMounts, observeDeployments } from './observe.ts';
 import { prerequisites } from './prerequisites.ts';
 import { checkReferences } from './references.ts';
 import { pruneApplication, refusal, type SyncRecord, syncApplication } from './sync.ts';
+import type { TestHosts } from './test-hosts.ts';
+import type { RunningTraefik } from './traefik.ts';
 import { waitFor } from './wait.ts';
 
 export interface SceneTiming {
@@ -84,7 +87,11 @@ export async function verifyScenesInCluster(
   scenes: readonly Scene[],
   api: KubeApi,
   progress: (line: string) => void,
-  options: { readonly prune?: boolean } = {},
+  options: {
+    readonly prune?: boolean;
+    /** The real Traefik and the hosts its backends live on: routes each scene through it. */
+    readonly edge?: { readonly traefik: RunningTraefik; readonly hosts: TestHosts };
+  } = {},
 ): Promise<ClusterReport> {
   const findings: Finding[] = [];
   const timings: SceneTiming[] = [];
@@ -127,6 +134,19 @@ export async function verifyScenesInCluster(
     findings.push(...(await checkPodMounts(api, applied)));
     findings.push(...(await checkReferences(api, applied)));
     progress(`${scene.name}: controllers and references checked in ${lap()}`);
+    if (options.edge !== undefined) {
+      const edge: EdgeProbeSummary = await probeEdge(
+        api,
+        options.edge.traefik,
+        options.edge.hosts,
+        scene,
+        applied,
+      );
+      findings.push(...edge.findings);
+      progress(
+        `${scene.name}: ${edge.probes} requests through Traefik ${options.edge.traefik.version} (${edge.routers} routers loaded), ${edge.findings.length} findings in ${lap()}`,
+      );
+    }
     if (options.prune !== false) {
       // Each PR closes on its own, as Argo CD prunes each PR's Applications independently.
       await Promise.all(
