@@ -4,7 +4,7 @@ import { isPrNumber, MAX_PR_NUMBER } from 'canary-context';
 import { forgetLabProcessEnv, labProcessEnv, missingLabNodeFlags } from 'local-runtime/lab';
 import { CLUSTER_RULE_DESCRIPTIONS } from './cluster/sync.ts';
 import { explainCommand } from './explain-command.ts';
-import { RULES } from './gitops/rules/index.ts';
+import { helpRuleTable } from './gitops/rules/index.ts';
 import { labAdd, labRestart, labRm, labStatus } from './lab-commands.ts';
 import { DEFAULT_DATA_DIR, labUp } from './lab-up.ts';
 import { CANARY_ENVIRONMENT, defaultLabels, renderCommand } from './render-command.ts';
@@ -78,7 +78,7 @@ GitOps (no cluster: what Argo CD would create):
       namespaces it lacks are reported as "would be created", their contents dry-run only
       with --throwaway-namespaces (temporary namespaces, deleted afterwards).
       Rules:
-${RULES.map((r) => `        ${r.name.padEnd(32)} ${r.description}`).join('\n')}
+${helpRuleTable()}
       Cluster checks (--cluster, --kubeconfig):
 ${Object.entries(CLUSTER_RULE_DESCRIPTIONS)
   .map(([name, description]) => `        ${name.padEnd(32)} ${description}`)

@@ -13,6 +13,7 @@ import { pullRequestParams, slug } from '../src/gitops/generators.ts';
 import { renderString } from '../src/gitops/go-template.ts';
 import type { K8sObject } from '../src/gitops/objects.ts';
 import { routesFromDefaultBranch } from '../src/gitops/rules/canary.ts';
+import { runRules } from '../src/gitops/rules/index.ts';
 import { labelValueProblem, nameProblem } from '../src/gitops/rules/names.ts';
 import {
   destinationPermitted,
@@ -170,7 +171,7 @@ describe('rule project-permits on AppProject patterns', () => {
       clusterResourceWhitelist: [{ group: '', kind: 'Namespace', name: '[a]pp[a-z]' }],
       namespaceResourceWhitelist: [{ group: 'apps', kind: 'Deployment' }],
     });
-    assert.deepEqual(projectPermits.check(sceneWith(p, [namespace, deployment])), []);
+    assert.deepEqual(runRules([sceneWith(p, [namespace, deployment])], [projectPermits]), []);
   });
 
   it('refuses a malformed pattern, naming its place', () => {
@@ -179,7 +180,7 @@ describe('rule project-permits on AppProject patterns', () => {
       clusterResourceWhitelist: [{ group: '', kind: 'Namespace', name: 'app[' }],
       namespaceResourceWhitelist: [{ group: 'apps', kind: 'Deployment' }],
     });
-    const findings = projectPermits.check(sceneWith(p, [namespace, deployment]));
+    const findings = runRules([sceneWith(p, [namespace, deployment])], [projectPermits]);
     assert.deepEqual(
       findings.map((f) => f.path),
       ['spec.clusterResourceWhitelist[0].name', 'kind'],
@@ -193,7 +194,7 @@ describe('rule project-permits on AppProject patterns', () => {
   it('refuses every namespaced object under namespaceResourceWhitelist: []', () => {
     const p = project({ ...base, namespaceResourceWhitelist: [] });
     assert.deepEqual(
-      projectPermits.check(sceneWith(p, [deployment])).map((f) => f.object),
+      runRules([sceneWith(p, [deployment])], [projectPermits]).map((f) => f.object),
       ['Deployment apps/d'],
     );
   });
@@ -364,12 +365,12 @@ describe('the default branch in the git repository verified', () => {
         defaultBranchRef: { state: 'missing', looked: ['refs/heads/trunk', 'refs/remotes/origin/trunk'] },
       },
     };
-    const findings = routesFromDefaultBranch.check(scene);
+    const findings = runRules([scene], [routesFromDefaultBranch]);
     assert.deepEqual(
       findings.map((f) => [f.file, f.path]),
       [['manifests-microservices/platform/platform.yaml', 'data.default-branch']],
     );
     assert.match(findings[0]?.message ?? '', /branch trunk does not exist in this repository/);
-    assert.deepEqual(routesFromDefaultBranch.check({ ...scene, pullRequests: [] }), []);
+    assert.deepEqual(runRules([{ ...scene, pullRequests: [] }], [routesFromDefaultBranch]), []);
   });
 });

@@ -46,7 +46,7 @@ describe('canary verify: breakage suite', { skip: kubectlMissing }, () => {
     assert.ok(MUTATIONS.length >= 15);
     const covered = new Set(MUTATIONS.map((m) => m.rule));
     assert.deepEqual(
-      RULES.map((r) => r.name).filter((r) => !covered.has(r)),
+      RULES.map((r) => r.id).filter((r) => !covered.has(r)),
       [],
       'rules without a mutation',
     );

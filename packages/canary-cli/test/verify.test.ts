@@ -162,9 +162,9 @@ describe('canary verify', { skip: kubectlMissing }, () => {
     for (const c of cases) {
       it(`reports ${c.name} with object, file and path`, () => {
         const scene = integration();
-        assert.deepEqual(schemaRule.check(scene), [], 'clean before the edit');
+        assert.deepEqual(runRules([scene], [schemaRule]), [], 'clean before the edit');
         c.edit(scene);
-        const findings = schemaRule.check(scene);
+        const findings = runRules([scene], [schemaRule]);
         const hit = findings.find((f) => f.path === c.path);
         assert.ok(hit, `expected a finding at ${c.path}; got ${JSON.stringify(findings)}`);
         assert.equal(hit.object, c.object);
@@ -221,8 +221,8 @@ describe('canary verify', { skip: kubectlMissing }, () => {
     const help = (await promisify(execFile)(process.execPath, [cli, 'help'])).stdout;
     const troubleshooting = await readFile(join(repoRoot, 'docs/troubleshooting.md'), 'utf8');
     for (const rule of RULES) {
-      assert.ok(help.includes(rule.name), `${rule.name} in canary help`);
-      assert.ok(troubleshooting.includes(`| \`${rule.name}\` |`), `${rule.name} in docs/troubleshooting.md`);
+      assert.ok(help.includes(rule.id), `${rule.id} in canary help`);
+      assert.ok(troubleshooting.includes(`| \`${rule.id}\` |`), `${rule.id} in docs/troubleshooting.md`);
     }
   });
 });

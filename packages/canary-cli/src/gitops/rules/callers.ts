@@ -92,10 +92,11 @@ const samePort = (port: unknown, service: { name: string | undefined; number: nu
   port === service.number || (service.name !== undefined && port === service.name);
 
 export const meshCallersOnly: Rule = {
-  name: RULE,
+  id: RULE,
   description:
     "every mesh-exposed service admits exactly its catalogue callers, wherever it runs (apps and each canary namespace): a Linkerd Server on its port, AuthorizationPolicies whose MeshTLSAuthentications name the callers' ServiceAccounts (stable, and the PR canaries'), probes off that port, and a NetworkPolicy that lets only those callers reach it",
-  check(scene) {
+  remediation: '',
+  legacy(scene) {
     const objects = allObjects(scene);
     const out: Finding[] = [];
     for (const entry of scene.context.catalogue.filter((e) => e.exposure === 'mesh')) {

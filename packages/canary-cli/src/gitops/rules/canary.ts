@@ -25,10 +25,11 @@ export const isPreview = (object: K8sObject) =>
 const ROUTE_KINDS = new Set(['IngressRoute', 'GRPCRoute']);
 
 export const canaryKeyValue: Rule = {
-  name: 'canary-key-value',
+  id: 'canary-key-value',
   description:
     "for PR N, every route rendered for it matches the header X-Canary (x-canary in gRPC) with value N, never N as a header name, and sends to PR N's namespace",
-  check: (scene) =>
+  remediation: '',
+  legacy: (scene) =>
     scene.canary.flatMap((app) => {
       const pr = String(app.pullRequest);
       return app.objects.flatMap((item) => {
@@ -95,10 +96,11 @@ const syncOptions = (app: RenderedApplication) =>
   asArray(at(app.application, 'spec', 'syncPolicy', 'syncOptions'));
 
 export const prNamespaceManaged: Rule = {
-  name: 'pr-namespace-managed',
+  id: 'pr-namespace-managed',
   description:
     'a PR Application renders its Namespace (first sync wave, never CreateNamespace=true); it and its workload carry the resources finalizer and prune',
-  check: (scene) =>
+  remediation: '',
+  legacy: (scene) =>
     scene.canary.flatMap((app) => {
       const out: Finding[] = [];
       const ns = app.objects.find(
@@ -171,10 +173,11 @@ export function projectOf(scene: Scene, app: RenderedApplication): RenderedObjec
 }
 
 export const prHeadConfined: Rule = {
-  name: 'pr-head-confined',
+  id: 'pr-head-confined',
   description:
     "what a PR's head revision renders stays in that PR's own namespace, and its AppProject allows nothing else",
-  check: (scene) =>
+  remediation: '',
+  legacy: (scene) =>
     allApplications(scene)
       .filter((a) => a.fromPullRequestHead)
       .flatMap((app) => {
@@ -272,10 +275,11 @@ export const prHeadConfined: Rule = {
 const SHARED_NAMESPACES = new Set(['apps', 'argocd', 'monitoring']);
 
 export const routesFromDefaultBranch: Rule = {
-  name: 'routes-from-default-branch',
+  id: 'routes-from-default-branch',
   description:
     'objects in shared namespaces (routes in apps, Applications and projects in argocd) and cluster-scoped ones come only from the default branch, and that branch exists in the repository verified',
-  check: (scene) => {
+  remediation: '',
+  legacy: (scene) => {
     const out: Finding[] = [];
     const ref = scene.context.defaultBranchRef;
     // Once, with the scene that renders PRs (every environment reads the same setting).
@@ -320,10 +324,11 @@ export const routesFromDefaultBranch: Rule = {
 };
 
 export const routesAfterWorkload: Rule = {
-  name: 'routes-after-workload',
+  id: 'routes-after-workload',
   description:
     'a PR canary syncs namespace and prerequisites, then its workload, then its route; deletion runs in reverse (Linkerd does not fall back)',
-  check: (scene) =>
+  remediation: '',
+  legacy: (scene) =>
     scene.canary.flatMap((app) => {
       const workloads = app.objects.filter(({ object }) => object.kind === 'Application');
       if (workloads.length === 0)
@@ -392,10 +397,11 @@ function environmentOf(scene: Scene, deployment: RenderedObject, container: Reco
 }
 
 export const environmentTrack: Rule = {
-  name: 'environment-track',
+  id: 'environment-track',
   description:
     "each service's pods get DEPLOYMENT_TRACK stable (or pr-<N> for PR N) and the table of their environment or PR, from ConfigMaps that are rendered",
-  check: (scene) => {
+  remediation: '',
+  legacy: (scene) => {
     const out: Finding[] = [];
     const byName = new Map(scene.context.catalogue.map((e) => [e.name, e]));
     for (const app of allApplications(scene)) {
@@ -452,10 +458,11 @@ export const environmentTrack: Rule = {
 };
 
 export const isolatedTable: Rule = {
-  name: 'isolated-table',
+  id: 'isolated-table',
   description:
     "a PR's own DynamoDB table (ACK Table) is named <table>-pr-<N> and deleted with it: removing the PR never touches a shared table",
-  check: (scene) =>
+  remediation: '',
+  legacy: (scene) =>
     scene.canary.flatMap((app) =>
       app.objects
         .filter(({ object }) => object.kind === 'Table')
@@ -501,10 +508,11 @@ export type { K8sObject };
 const PREVIEW_HOST = /^pr-([0-9]+)\.(.+)$/;
 
 export const previewHostname: Rule = {
-  name: 'preview-hostname',
+  id: 'preview-hostname',
   description:
     "a preview hostname pr-<N>.<api host> is rendered only for PR N, on the internal entrypoint with canary-guard, sets X-Canary: N and sends to PR N's namespace",
-  check: (scene) => {
+  remediation: '',
+  legacy: (scene) => {
     const out: Finding[] = [];
     // No route outside a PR's own Application may answer a preview hostname.
     for (const app of allApplications(scene)) {
@@ -593,10 +601,11 @@ export const previewHostname: Rule = {
 const tagOf = (image: string) => /:([^/:@=]+)(@.*)?$/.exec(image)?.[1];
 
 export const workloadAtPrHead: Rule = {
-  name: 'workload-at-pr-head',
+  id: 'workload-at-pr-head',
   description:
     "a PR canary's workload Application reads exactly the PR's head commit (the generator's head_sha, 40 characters), and its images are tagged pr-<N>-<head_short_sha> (8 characters)",
-  check: (scene) =>
+  remediation: '',
+  legacy: (scene) =>
     scene.canary.flatMap((app) => {
       const pr = scene.pullRequests.find((p) => p.number === app.pullRequest);
       if (pr === undefined) return [];

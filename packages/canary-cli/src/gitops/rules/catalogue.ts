@@ -12,10 +12,11 @@ const entryItem = (name: string) => ({
 });
 
 export const catalogueAgreement: Rule = {
-  name: 'catalogue-agreement',
+  id: 'catalogue-agreement',
   description:
     'the manifests agree with the service catalogue: one stable Application per service, names, ports, images, downstream addresses, and canaries exactly for the labels a PR carries, in <prefix>-canary-pr-<N>',
-  check: (scene) => {
+  remediation: '',
+  legacy: (scene) => {
     const out: Finding[] = [];
     const { catalogue, registry } = scene.context;
     const services = ofKind(scene.argo, 'ApplicationSet').find(
@@ -177,10 +178,11 @@ export const catalogueAgreement: Rule = {
 };
 
 export const singleDefaultDatasource: Rule = {
-  name: 'single-default-datasource',
+  id: 'single-default-datasource',
   description:
     'Grafana data source ConfigMaps add no second default and no second Prometheus (kube-prometheus-stack provisions uid prometheus, isDefault)',
-  check: (scene) =>
+  remediation: '',
+  legacy: (scene) =>
     allApplications(scene)
       .flatMap((a) => a.objects)
       .filter(

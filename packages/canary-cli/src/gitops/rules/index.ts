@@ -1,3 +1,5 @@
+import type { RenderedApplication } from '../argo.ts';
+import { describe, type RenderedObject } from '../objects.ts';
 import { meshCallersOnly } from './callers.ts';
 import {
   canaryKeyValue,
@@ -35,8 +37,17 @@ import {
   noSecretsInGit,
   projectPermits,
 } from './projects.ts';
+import { allApplications, checkedObjects } from './scene.ts';
 import { schemaRule } from './schema.ts';
-import type { Finding, Rule, Scene } from './types.ts';
+import {
+  type ApplicationScope,
+  appItem,
+  type Finding,
+  type Problem,
+  type Rule,
+  type Scene,
+  type Subject,
+} from './types.ts';
 import {
   immutableImageTag,
   livenessIndependent,
@@ -85,8 +96,96 @@ export const RULES: readonly Rule[] = [
   noSecretsInGit,
 ];
 
+/** The Applications an Application rule is called for. */
+function applicationsOf(scene: Scene, scope: ApplicationScope): readonly RenderedApplication[] {
+  switch (scope) {
+    case 'all':
+      return allApplications(scene);
+    case 'pr':
+      return scene.canary;
+    case 'pr-head':
+      return allApplications(scene).filter((a) => a.fromPullRequestHead);
+  }
+}
+
+/** A rule's findings in one scene: the rule reports problems, the runner says whose. */
+function runRule(
+  rule: Rule,
+  scene: Scene,
+  byKind: ReadonlyMap<string, readonly RenderedObject[]>,
+): Finding[] {
+  const out: Finding[] = [];
+  const add = (problems: Iterable<Problem>, subject: Subject) => {
+    for (const { path, message, fix, on } of problems) {
+      const about = on ?? subject;
+      out.push({
+        rule: rule.id,
+        file: about.file,
+        object: describe(about.object),
+        path,
+        message,
+        fix: fix ?? rule.remediation,
+      });
+    }
+  };
+  if ('kinds' in rule) {
+    const items = rule.kinds.includes('*')
+      ? (byKind.get('*') ?? [])
+      : rule.kinds.flatMap((k) => byKind.get(k) ?? []);
+    for (const item of items) add(rule.check(item, scene), item);
+  } else if ('applications' in rule) {
+    for (const app of applicationsOf(scene, rule.applications)) add(rule.check(app, scene), appItem(app));
+  } else if ('legacy' in rule) {
+    out.push(...rule.legacy(scene));
+  } else {
+    for (const problem of rule.check(scene)) add([problem], problem.on);
+  }
+  return out;
+}
+
+/** Runs the rules on every scene; findings come rule by rule, in the order of `rules`. */
 export function runRules(scenes: readonly Scene[], rules: readonly Rule[] = RULES): Finding[] {
-  return scenes.flatMap((scene) => rules.flatMap((rule) => rule.check(scene)));
+  return scenes.flatMap((scene) => {
+    const objects = checkedObjects(scene);
+    const byKind = new Map<string, RenderedObject[]>([['*', objects]]);
+    for (const item of objects) {
+      const list = byKind.get(item.object.kind);
+      if (list === undefined) byKind.set(item.object.kind, [item]);
+      else list.push(item);
+    }
+    return rules.flatMap((rule) => runRule(rule, scene, byKind));
+  });
+}
+
+/** The kinds a rule reads, for the rule tables. */
+export const kindsOf = (rule: Rule): readonly string[] =>
+  'kinds' in rule
+    ? rule.kinds
+    : 'applications' in rule
+      ? ['Application', ...rule.reads]
+      : 'legacy' in rule
+        ? []
+        : rule.reads;
+
+/** The rule table of `canary help`: one line per rule, id and description. */
+export function helpRuleTable(rules: readonly Rule[] = RULES, indent = '        '): string {
+  return rules.map((r) => `${indent}${r.id.padEnd(32)} ${r.description}`).join('\n');
+}
+
+const cell = (text: string) => text.replaceAll('|', '\\|');
+
+/** The rule table of docs/troubleshooting.md (Markdown), from the same data. */
+export function docsRuleTable(rules: readonly Rule[] = RULES): string {
+  return [
+    '| rule | reads | what it requires | fix |',
+    '|---|---|---|---|',
+    ...rules.map(
+      (r) =>
+        `| \`${r.id}\` | ${kindsOf(r)
+          .map((k) => (k === '*' ? 'every object' : k))
+          .join(', ')} | ${cell(r.description)} | ${cell(r.remediation)} |`,
+    ),
+  ].join('\n');
 }
 
 export type { Finding, Rule, Scene } from './types.ts';

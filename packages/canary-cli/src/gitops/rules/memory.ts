@@ -7,10 +7,11 @@ const mib = (bytes: number) => `${Math.round(bytes / MiB)} MiB`;
 const FIX = 'keep NODE_OPTIONS and resources together in kustomize/<service>/base/deployment.yaml';
 
 export const nodeMemoryFits: Rule = {
-  name: 'node-memory-fits',
+  id: 'node-memory-fits',
   description:
     "every service container sets V8's heap (NODE_OPTIONS --max-old-space-size and --max-semi-space-size) so that heap + young generation + what lives outside the heap fits its memory limit, and requests at least the old-space cap",
-  check: (scene) =>
+  remediation: '',
+  legacy: (scene) =>
     allApplications(scene).flatMap((app) =>
       app.objects
         .filter(({ object }) => object.kind === 'Deployment')

@@ -32,10 +32,11 @@ export function labelValueProblem(value: string): string | undefined {
 }
 
 export const objectNames: Rule = {
-  name: 'object-names',
+  id: 'object-names',
   description:
     'every rendered name (generated Applications included) and label value is one the API server accepts: a template that puts a branch (`.branch`, not `.branch_slug`) or a title into a name is refused',
-  check: (scene) => {
+  remediation: '',
+  legacy: (scene) => {
     const generated = allApplications(scene)
       .filter((a) => a.generatedBy !== undefined)
       .map(appItem);

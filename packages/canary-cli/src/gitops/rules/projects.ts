@@ -160,10 +160,11 @@ function malformedPatterns(item: { object: K8sObject; file: string }): Finding[]
 }
 
 export const projectPermits: Rule = {
-  name: 'project-permits',
+  id: 'project-permits',
   description:
     'every object an Application renders, and every namespace it creates, is permitted by its AppProject as Argo CD decides it (an absent namespaced whitelist allows all, [] none; filepath.Match for kinds and names, globs for destinations and repositories); no pattern is malformed',
-  check: (scene) => [
+  remediation: '',
+  legacy: (scene) => [
     ...ofKind(allObjects(scene), 'AppProject').flatMap(malformedPatterns),
     ...allApplications(scene).flatMap((app) => {
       const project = projectOf(scene, app);
@@ -239,10 +240,11 @@ export const projectPermits: Rule = {
 };
 
 export const appProjectClusterKinds: Rule = {
-  name: 'appproject-cluster-kinds',
+  id: 'appproject-cluster-kinds',
   description:
     'AppProjects allow no cluster-scoped kind except Namespace (scoped by name), never Secrets, RBAC or wildcard kinds; an absent namespaceResourceWhitelist allows every kind',
-  check: (scene) =>
+  remediation: '',
+  legacy: (scene) =>
     ofKind(allObjects(scene), 'AppProject').flatMap((item) => {
       const out: Finding[] = [];
       entries(item.object, 'clusterResourceWhitelist').forEach((entry, i) => {
@@ -313,10 +315,11 @@ function pullRequestGenerators(set: K8sObject) {
 }
 
 export const applicationSetTemplate: Rule = {
-  name: 'applicationset-template',
+  id: 'applicationset-template',
   description:
     'ApplicationSets use goTemplate with missingkey=error and a fixed project; PR generators filter by label, poll within 120 s and authenticate',
-  check: (scene) =>
+  remediation: '',
+  legacy: (scene) =>
     ofKind(scene.argo, 'ApplicationSet').flatMap((item) => {
       const set = item.object;
       const out: Finding[] = [];
@@ -375,9 +378,10 @@ export const applicationSetTemplate: Rule = {
 };
 
 export const noSecretsInGit: Rule = {
-  name: 'no-secrets-in-git',
+  id: 'no-secrets-in-git',
   description: 'no Secret objects in the manifests',
-  check: (scene) =>
+  remediation: '',
+  legacy: (scene) =>
     ofKind(allObjects(scene), 'Secret').map((item) =>
       finding(
         'no-secrets-in-git',

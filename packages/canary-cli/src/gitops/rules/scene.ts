@@ -6,10 +6,27 @@ import type { Scene } from './types.ts';
 export const allApplications = (scene: Scene): RenderedApplication[] =>
   flattenApplications([...scene.stable, ...scene.canary]);
 
-/** Every object of the scene: Argo CD's own, and what every Application applies. */
-export const allObjects = (scene: Scene): RenderedObject[] => [
-  ...scene.argo,
-  ...allApplications(scene).flatMap((a) => a.objects),
+const objectsOfScene = new WeakMap<Scene, readonly RenderedObject[]>();
+
+/** Every object of the scene: Argo CD's own, and what every Application applies (computed once per scene). */
+export function allObjects(scene: Scene): readonly RenderedObject[] {
+  let objects = objectsOfScene.get(scene);
+  if (objects === undefined) {
+    objects = [...scene.argo, ...allApplications(scene).flatMap((a) => a.objects)];
+    objectsOfScene.set(scene, objects);
+  }
+  return objects;
+}
+
+/**
+ * What object rules are run on: every object of the scene and the Applications its
+ * ApplicationSets generate (which no Application renders as an object).
+ */
+export const checkedObjects = (scene: Scene): RenderedObject[] => [
+  ...allObjects(scene),
+  ...allApplications(scene)
+    .filter((a) => a.generatedBy !== undefined)
+    .map((a) => ({ object: a.application, file: a.file })),
 ];
 
 /** Objects of a kind. */

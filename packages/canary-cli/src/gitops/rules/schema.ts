@@ -3,10 +3,11 @@ import { allApplications, allObjects } from './scene.ts';
 import { appItem, finding, type Rule } from './types.ts';
 
 export const schemaRule: Rule = {
-  name: 'schema',
+  id: 'schema',
   description:
     'every object, generated Applications included, matches its pinned upstream schema strictly (unknown fields, types, enums)',
-  check: (scene) => {
+  remediation: '',
+  legacy: (scene) => {
     const generated = allApplications(scene)
       .filter((a) => a.generatedBy !== undefined)
       .map(appItem);

@@ -46,22 +46,79 @@ export interface Finding {
   readonly fix: string;
 }
 
-export interface Rule {
-  readonly name: string;
-  readonly description: string;
-  check(scene: Scene): Finding[];
+/** What a finding is about: an object (or an Application) and the repository file that defines it. */
+export interface Subject {
+  readonly object: K8sObject;
+  readonly file: string;
 }
 
-/** A finding about an object (or an Application: pass it as `{ object, file }`). */
-export function finding(
-  rule: string,
-  item: { readonly object: K8sObject; readonly file: string },
-  path: string,
-  message: string,
-  fix: string,
-): Finding {
+/**
+ * What a rule's check reports. The runner makes it a finding: it adds the rule's id, the
+ * object checked (unless `on` names another) and the rule's remediation (unless `fix` says
+ * something more precise for this case).
+ */
+export interface Problem {
+  /** Field path inside the object (empty for the object as a whole). */
+  readonly path: string;
+  readonly message: string;
+  readonly fix?: string;
+  readonly on?: Subject;
+}
+
+/** A rule's metadata: what `canary help`, the docs and every finding show. */
+export interface RuleInfo {
+  /** The id findings carry (`✖ [id] …`). */
+  readonly id: string;
+  /** What the rule requires, in one sentence. */
+  readonly description: string;
+  /** What to change when it fails (a finding's fix unless the check gives a sharper one). */
+  readonly remediation: string;
+}
+
+/** A rule about single objects: the runner calls `check` for each rendered object of `kinds` (`*`: every kind). */
+export interface ObjectRule extends RuleInfo {
+  readonly kinds: readonly string[];
+  check(item: RenderedObject, scene: Scene): Iterable<Problem>;
+}
+
+/** Which Applications an Application rule is called for. */
+export type ApplicationScope =
+  /** Every Application of the scene: stable, PR, and the workload Applications inside PR ones. */
+  | 'all'
+  /** The PR Applications (rendered from the default branch for each sample PR). */
+  | 'pr'
+  /** The Applications that read a PR's head (the PR canaries' workload Applications). */
+  | 'pr-head';
+
+/** A rule about Applications and what they render: the runner calls `check` for each Application of `applications`. */
+export interface ApplicationRule extends RuleInfo {
+  readonly applications: ApplicationScope;
+  /** Kinds the rule reads among what the Applications render (documentation; the check filters). */
+  readonly reads: readonly string[];
+  check(app: RenderedApplication, scene: Scene): Iterable<Problem>;
+}
+
+/** A rule across a whole environment (facts no single object holds): every problem names its object. */
+export interface SceneRule extends RuleInfo {
+  /** Kinds the rule reads (documentation). */
+  readonly reads: readonly string[];
+  check(scene: Scene): Iterable<Problem & { readonly on: Subject }>;
+}
+
+export type Rule = ObjectRule | ApplicationRule | SceneRule | LegacyRule;
+
+/** Transitional: a rule not yet converted to registered metadata (removed once every rule is). */
+export interface LegacyRule {
+  readonly id: string;
+  readonly description: string;
+  readonly remediation: string;
+  readonly legacy: (scene: Scene) => Finding[];
+}
+
+/** Transitional: a finding built by a rule not yet converted. */
+export function finding(rule: string, item: Subject, path: string, message: string, fix: string): Finding {
   return { rule, file: item.file, object: describe(item.object), path, message, fix };
 }
 
-/** An Application as a findable item. */
-export const appItem = (app: RenderedApplication) => ({ object: app.application, file: app.file });
+/** An Application as a subject of findings. */
+export const appItem = (app: RenderedApplication): Subject => ({ object: app.application, file: app.file });

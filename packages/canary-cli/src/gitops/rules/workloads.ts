@@ -10,10 +10,11 @@ const workloads = (apps: readonly RenderedApplication[]) =>
   );
 
 export const immutableImageTag: Rule = {
-  name: 'immutable-image-tag',
+  id: 'immutable-image-tag',
   description:
     'images carry an explicit, immutable tag: no latest, no bare pr-<N>; canaries use pr-<N>-<head sha>',
-  check: (scene) =>
+  remediation: '',
+  legacy: (scene) =>
     workloads(allApplications(scene)).flatMap(({ app, item }) =>
       containers(item.object).flatMap((c, i) => {
         const image = String(c.image ?? '');
@@ -48,10 +49,11 @@ export const immutableImageTag: Rule = {
 };
 
 export const podHardening: Rule = {
-  name: 'pod-hardening',
+  id: 'pod-hardening',
   description:
     'pods run as non-root, read-only, no privilege escalation, ALL capabilities dropped, RuntimeDefault seccomp, no API token unless needed, with probes and limits',
-  check: (scene) =>
+  remediation: '',
+  legacy: (scene) =>
     workloads(allApplications(scene)).flatMap(({ item }) => {
       const pod = at(item.object, 'spec', 'template', 'spec');
       const out: Array<[string, string]> = [];
@@ -103,10 +105,11 @@ const probeTarget = (probe: unknown): string | undefined => {
 };
 
 export const livenessIndependent: Rule = {
-  name: 'liveness-independent',
+  id: 'liveness-independent',
   description:
     "no liveness probe depends on a downstream: it probes the catalogue's liveness endpoint, never the readiness one",
-  check: (scene) =>
+  remediation: '',
+  legacy: (scene) =>
     workloads(allApplications(scene)).flatMap(({ item }) => {
       const entry = scene.context.catalogue.find((e) => e.name === item.object.metadata.name);
       if (entry === undefined) return [];
@@ -167,10 +170,11 @@ function rolloutPods(deployment: K8sObject): number {
 }
 
 export const quotaFitsRollout: Rule = {
-  name: 'quota-fits-rollout',
+  id: 'quota-fits-rollout',
   description:
     "a canary namespace's ResourceQuota holds its pods during a rollout (surge pod included), app and Linkerd proxy counted, with the LimitRange's defaults",
-  check: (scene) =>
+  remediation: '',
+  legacy: (scene) =>
     scene.canary.flatMap((app) => {
       const ns = app.destinationNamespace;
       const quota = app.objects.find(({ object }) => object.kind === 'ResourceQuota');
@@ -252,10 +256,11 @@ function servicePorts(service: K8sObject) {
 }
 
 export const portsResolve: Rule = {
-  name: 'ports-resolve',
+  id: 'ports-resolve',
   description:
     'route ports resolve to ports of the Service they name, in its namespace; Service selectors and target ports match a Deployment; ServiceMonitors select a Service and its port',
-  check: (scene) => {
+  remediation: '',
+  legacy: (scene) => {
     const out: Finding[] = [];
     const objects = allObjects(scene);
     const service = (name: string, namespace: string | undefined) =>
