@@ -1,6 +1,8 @@
 import { type ServiceError, status } from '@grpc/grpc-js';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { lingeringClose } from 'service-kit/lingering-close';
+import { readErrorDetails } from 'store-contract';
+import type { StoreCallError } from './store-client.ts';
 
 /** An error the API answers as `{"error":{"code","message"[,"field"]}}` with an HTTP status. */
 export class ApiError extends Error {
@@ -52,8 +54,9 @@ function isServiceError(err: unknown): err is ServiceError {
  * guarded path from someone testing a canary, who is told why the store hop failed (for
  * example that PR 7's store is down and the mesh does not fall back).
  */
-export function fromGrpc(err: ServiceError & { outcomeUnknown?: boolean }, canaryRequest = false): ApiError {
-  if (err.outcomeUnknown === true) {
+export function fromGrpc(err: StoreCallError, canaryRequest = false): ApiError {
+  // A write that may have landed ('unknown', or 'applied' despite the failure): never "retry later".
+  if (err.outcome !== undefined && err.outcome !== 'not_applied') {
     const why = canaryRequest && err.details !== '' ? ` (${err.details})` : '';
     return new ApiError(
       err.code === status.DEADLINE_EXCEEDED ? 504 : 503,
@@ -62,7 +65,7 @@ export function fromGrpc(err: ServiceError & { outcomeUnknown?: boolean }, canar
     );
   }
   const [httpStatus, code] = grpcToHttp[err.code as status] ?? [500, 'internal'];
-  const field = err.metadata?.get('x-field')[0];
+  const { field } = readErrorDetails(err.metadata);
   const why = canaryRequest && err.details !== '' ? ` (${err.details})` : '';
   const message = SHOW_DETAILS.has(err.code)
     ? err.details
@@ -71,7 +74,7 @@ export function fromGrpc(err: ServiceError & { outcomeUnknown?: boolean }, canar
       : httpStatus === 504
         ? `store did not answer in time${why}`
         : 'internal error';
-  return new ApiError(httpStatus, code, message, typeof field === 'string' ? field : undefined);
+  return new ApiError(httpStatus, code, message, field);
 }
 
 const fastifyCodes: Record<number, string> = {

@@ -12,12 +12,14 @@ import {
   type GetItemResponse,
   type ListItemsRequest,
   type ListItemsResponse,
+  readErrorDetails,
   StoreServiceClient,
   StoreServiceService,
   type UpdateInventoryRequest,
   type UpdateInventoryResponse,
   type UpdateItemRequest,
   type UpdateItemResponse,
+  type WriteOutcome,
 } from 'store-contract';
 
 /**
@@ -63,32 +65,38 @@ type UnaryMethod<Req, Res> = (
   callback: (error: grpc.ServiceError | null, response: Res) => void,
 ) => grpc.ClientUnaryCall;
 
-/** Failures that mean the call never reached a store: nothing can have been applied. */
-const NOT_SENT =
-  /No connection established|ECONNREFUSED|is not serving|failed to connect|Name resolution failed/i;
+/**
+ * A failed write's outcome. The contract's metadata decides when the answer carries it
+ * (the store writes it on every failure, the lab's mesh on calls it could not deliver).
+ * Without it: a call that never reached a server (grpc-js could not encode it, or had no
+ * connection to send it on) changed nothing; one cut in flight (deadline, cancellation,
+ * reset, an INTERNAL or UNAVAILABLE from something in between) may have been applied.
+ */
+export function writeOutcome(error: grpc.ServiceError, reachedServer: boolean): WriteOutcome {
+  const { outcome } = readErrorDetails(error.metadata);
+  if (outcome !== undefined) return outcome;
+  if (!reachedServer) return 'not_applied';
+  return CUT_IN_FLIGHT.has(error.code) ? 'unknown' : 'not_applied';
+}
+
+const CUT_IN_FLIGHT = new Set([
+  grpc.status.DEADLINE_EXCEEDED,
+  grpc.status.CANCELLED,
+  grpc.status.INTERNAL,
+  grpc.status.UNAVAILABLE,
+]);
+
+/** A failed store call; for a write, whether it may have changed anything. */
+export type StoreCallError = grpc.ServiceError & { outcome?: WriteOutcome };
 
 /**
- * grpc-js could not encode the request (a value its message cannot hold, such as an int64
- * past 2^63): it failed before a byte was sent. The api's schemas refuse such values
- * first; this keeps one that slips through from being reported as "may have been applied".
+ * Whether a finished call reached a server. grpc-js names the connection's peer address
+ * once the call was given to a connection; before that (never encoded: `unknown`; no
+ * connection: the channel's target) no byte of it was sent.
  */
-const NOT_ENCODED = /^Request message serialization failure/;
-
-/**
- * Whether a failed write may have been applied: the store said so (`x-outcome: unknown`),
- * the deadline passed or the call was cut while in flight. A refused connection, or a
- * route with no backend, sent nothing.
- */
-export function outcomeUnknown(error: grpc.ServiceError): boolean {
-  if (error.metadata?.get('x-outcome')[0] === 'unknown') return true;
-  if (NOT_ENCODED.test(error.details)) return false;
-  if (error.code === grpc.status.DEADLINE_EXCEEDED || error.code === grpc.status.CANCELLED) return true;
-  if (error.code === grpc.status.INTERNAL) return true;
-  return (
-    error.code === grpc.status.UNAVAILABLE &&
-    !NOT_SENT.test(error.details) &&
-    !/nothing was changed/.test(error.details)
-  );
+function reachedServer(call: grpc.ClientUnaryCall, channel: { getTarget(): string }): boolean {
+  const peer = call.getPeer();
+  return peer !== 'unknown' && peer !== channel.getTarget();
 }
 
 export function connectStore(address: string, deadlineMs: number, registry?: Registry): Store {
@@ -136,8 +144,11 @@ export function connectStore(address: string, deadlineMs: number, registry?: Reg
           { deadline: Date.now() + deadlineMs },
           (error, response) => {
             if (error === null) resolve(response);
-            else
-              reject(write && outcomeUnknown(error) ? Object.assign(error, { outcomeUnknown: true }) : error);
+            else if (!write) reject(error);
+            else {
+              const outcome = writeOutcome(error, reachedServer(call, client.getChannel()));
+              reject(Object.assign(error, { outcome }) satisfies StoreCallError);
+            }
           },
         );
         // grpc-js emits 'status' right after the callback, before the awaiting handler resumes.

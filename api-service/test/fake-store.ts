@@ -2,13 +2,13 @@
 // status codes the real store uses, every call recorded, and any call replaceable by a
 // scripted failure. It checks what the api relies on (versions, stock, tenants); input
 // validation is the api's own (and the store's, tested in store-service).
-import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
-import { type Item, ItemStatus } from 'store-contract';
+import { type ServiceError, status } from '@grpc/grpc-js';
+import { errorMetadata, type Item, ItemStatus } from 'store-contract';
 import type { OnBehalfOf, Store } from '../src/store-client.ts';
 
 export function grpcError(code: status, details: string, field?: string): ServiceError {
-  const metadata = new Metadata();
-  if (field !== undefined) metadata.set('x-field', field);
+  // As the real store answers: every refusal changed nothing, and names its field.
+  const metadata = errorMetadata({ outcome: 'not_applied', field });
   return Object.assign(new Error(`${code} ${status[code]}: ${details}`), { code, details, metadata });
 }
 

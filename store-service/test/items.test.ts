@@ -146,7 +146,7 @@ describe('ItemService', () => {
       (err: unknown) => {
         assert.ok(err instanceof StoreError, String(err));
         assert.equal(err.code, 'unavailable');
-        // The api reads this as "not applied" (503 unavailable, not outcome_unknown).
+        // The gRPC layer answers it with outcome not_applied (test/status.test.ts); the words are for people.
         assert.match(err.message, /nothing was changed/);
         return true;
       },

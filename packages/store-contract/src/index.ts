@@ -1,5 +1,6 @@
 export * from '../gen/store/v1/store.ts';
 export * from './enums.ts';
+export * from './error-metadata.ts';
 export * from './files.ts';
 export { outOfRangeInt64Field } from './int64.ts';
 export * from './limits.ts';

@@ -10,6 +10,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { errorHeaders, type WriteOutcome } from 'store-contract';
 import { type BackendResolver, downMessage } from './backends.ts';
 import type { BackendRef } from './edge-table.ts';
 import { type MeshTable, routeMeshCall } from './mesh-table.ts';
@@ -47,8 +48,11 @@ export function encodeGrpcMessage(message: string): string {
   return out;
 }
 
-/** A gRPC error answered by the router itself (trailers-only response). */
-function fail(stream: ServerHttp2Stream, code: number, message: string) {
+/**
+ * A gRPC error answered by the router itself (trailers-only response), saying in the store
+ * contract's metadata whether the call may have reached its backend (the api decides on that).
+ */
+function fail(stream: ServerHttp2Stream, code: number, message: string, outcome: WriteOutcome) {
   if (stream.destroyed || stream.closed) return;
   if (stream.headersSent) {
     stream.close(constants.NGHTTP2_INTERNAL_ERROR);
@@ -60,6 +64,7 @@ function fail(stream: ServerHttp2Stream, code: number, message: string) {
       'content-type': 'application/grpc',
       'grpc-status': String(code),
       'grpc-message': encodeGrpcMessage(`lab mesh: ${message}`),
+      ...errorHeaders({ outcome }),
     },
     { endStream: true },
   );
@@ -119,12 +124,17 @@ export class MeshRouter {
     const path = String(headers[':path'] ?? '');
     const { rule, backend } = this.decide(path, headers);
     if (backend === undefined) {
-      fail(stream, 14, `no GRPCRoute rule of ${this.#parent.name}.${this.#parent.namespace} matches ${path}`);
+      fail(
+        stream,
+        14,
+        `no GRPCRoute rule of ${this.#parent.name}.${this.#parent.namespace} matches ${path}`,
+        'not_applied',
+      );
       return;
     }
     const target = this.#resolve(backend);
     if (target.kind === 'down') {
-      fail(stream, 14, downMessage(backend, target.reason));
+      fail(stream, 14, downMessage(backend, target.reason), 'not_applied');
       return;
     }
     let upstream: ClientHttp2Stream;
@@ -137,7 +147,7 @@ export class MeshRouter {
         ':authority': String(headers[':authority'] ?? target.address),
       });
     } catch (err) {
-      fail(stream, 14, downMessage(backend, (err as Error).message));
+      fail(stream, 14, downMessage(backend, (err as Error).message), 'not_applied');
       return;
     }
     let trailers: OutgoingHttpHeaders = {};
@@ -162,11 +172,16 @@ export class MeshRouter {
     upstream.on('end', () => {
       if (!stream.destroyed && stream.headersSent && !stream.writableEnded) stream.end();
     });
-    upstream.on('error', (err) => fail(stream, 14, downMessage(backend, err.message)));
+    // A refused connection or stream delivered nothing; any other failure may have cut the
+    // call in flight.
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      const refused = err.code === 'ECONNREFUSED' || upstream.rstCode === constants.NGHTTP2_REFUSED_STREAM;
+      fail(stream, 14, downMessage(backend, err.message), refused ? 'not_applied' : 'unknown');
+    });
     upstream.on('close', () => {
       // A trailers-only upstream answer arrives as response headers with grpc-status and no body.
       if (!stream.headersSent && !stream.destroyed)
-        fail(stream, 14, downMessage(backend, 'stream closed without a response'));
+        fail(stream, 14, downMessage(backend, 'stream closed without a response'), 'unknown');
     });
     stream.on('data', (chunk: Buffer) => upstream.write(chunk));
     stream.on('end', () => upstream.end());
