@@ -1,9 +1,8 @@
 import { canaryNamespace, prOfNamespace, type ServiceEntry, STABLE_NAMESPACE } from 'service-catalogue';
 import { asArray, at, type K8sObject, type RenderedObject } from '../objects.ts';
 import { allObjects, containers, ofKind } from './scene.ts';
-import { type Finding, finding, type Rule, type Scene } from './types.ts';
+import type { ObjectRule, Scene } from './types.ts';
 
-const RULE = 'mesh-callers-only';
 const NAME_LABEL = 'app.kubernetes.io/name';
 const SERVICE_LABEL = 'canary.pr-canary.dev/service';
 const PR_LABEL = 'canary.pr-canary.dev/pr';
@@ -91,219 +90,177 @@ function identitiesOf(auth: K8sObject): { ids: Set<string>; wide: string[] } {
 const samePort = (port: unknown, service: { name: string | undefined; number: number }) =>
   port === service.number || (service.name !== undefined && port === service.name);
 
-export const meshCallersOnly: Rule = {
-  id: RULE,
+export const meshCallersOnly: ObjectRule = {
+  id: 'mesh-callers-only',
   description:
     "every mesh-exposed service admits exactly its catalogue callers, wherever it runs (apps and each canary namespace): a Linkerd Server on its port, AuthorizationPolicies whose MeshTLSAuthentications name the callers' ServiceAccounts (stable, and the PR canaries'), probes off that port, and a NetworkPolicy that lets only those callers reach it",
-  remediation: '',
-  legacy(scene) {
+  remediation:
+    "kustomize/<service>/stable/mesh-authorization.yaml and networkpolicy.yaml for apps, kustomize/<service>/canary/ for canaries, a caller's kustomize/<caller>/canary/mesh-authorization.yaml for its PR identity; probes on port health",
+  kinds: ['Deployment'],
+  *check(deployment, scene) {
+    const entry = scene.context.catalogue.find(
+      (e) => e.exposure === 'mesh' && e.name === deployment.object.metadata.name,
+    );
+    if (entry === undefined) return;
     const objects = allObjects(scene);
-    const out: Finding[] = [];
-    for (const entry of scene.context.catalogue.filter((e) => e.exposure === 'mesh')) {
-      const callers = callersOf(scene.context.catalogue, entry);
-      const callerNames = new Set(callers.map((c) => c.name));
-      for (const deployment of ofKind(objects, 'Deployment').filter(
-        ({ object }) => object.metadata.name === entry.name,
-      )) {
-        const ns = namespaceOf(deployment.object);
-        const pr = prOfNamespace(ns);
-        const podLabels = (at(deployment.object, 'spec', 'template', 'metadata', 'labels') ?? {}) as Labels;
-        const main = containers(deployment.object)[0] ?? {};
-        const portName = asArray(at(main, 'ports')).find((p) => at(p, 'containerPort') === entry.port);
-        const port = { name: at(portName, 'name') as string | undefined, number: entry.port };
-        const show = port.name ?? String(port.number);
+    const callers = callersOf(scene.context.catalogue, entry);
+    const callerNames = new Set(callers.map((c) => c.name));
+    const ns = namespaceOf(deployment.object);
+    const pr = prOfNamespace(ns);
+    const podLabels = (at(deployment.object, 'spec', 'template', 'metadata', 'labels') ?? {}) as Labels;
+    const main = containers(deployment.object)[0] ?? {};
+    const portName = asArray(at(main, 'ports')).find((p) => at(p, 'containerPort') === entry.port);
+    const port = { name: at(portName, 'name') as string | undefined, number: entry.port };
+    const show = port.name ?? String(port.number);
 
-        // Linkerd: a Server that claims the port, and who its policies admit.
-        const servers = inNamespace(objects, 'Server', ns).filter(
-          ({ object }) =>
-            selects(at(object, 'spec', 'podSelector'), podLabels) &&
-            samePort(at(object, 'spec', 'port'), port),
+    // Linkerd: a Server that claims the port, and who its policies admit.
+    const servers = inNamespace(objects, 'Server', ns).filter(
+      ({ object }) =>
+        selects(at(object, 'spec', 'podSelector'), podLabels) && samePort(at(object, 'spec', 'port'), port),
+    );
+    if (servers.length === 0)
+      yield {
+        path: 'spec.template.metadata.labels',
+        message: `no Linkerd Server claims port ${show} of ${entry.name} in ${ns}: Linkerd's default inbound policy admits every client, any pod can call it`,
+        fix: `render a policy.linkerd.io Server for port ${show} with AuthorizationPolicy and MeshTLSAuthentication (kustomize/${entry.name}/stable and /canary)`,
+      };
+    for (const server of servers) {
+      const access = at(server.object, 'spec', 'accessPolicy') ?? 'deny';
+      if (access !== 'deny')
+        yield {
+          on: server,
+          path: 'spec.accessPolicy',
+          message: `accessPolicy ${String(access)} admits clients that no AuthorizationPolicy names`,
+          fix: 'accessPolicy: deny',
+        };
+      const admitted = new Set<string>();
+      const policies = inNamespace(objects, 'AuthorizationPolicy', ns).filter(({ object }) => {
+        const kind = at(object, 'spec', 'targetRef', 'kind');
+        const name = at(object, 'spec', 'targetRef', 'name');
+        return (
+          (kind === 'Server' && name === server.object.metadata.name) || (kind === 'Namespace' && name === ns)
         );
-        if (servers.length === 0)
-          out.push(
-            finding(
-              RULE,
-              deployment,
-              'spec.template.metadata.labels',
-              `no Linkerd Server claims port ${show} of ${entry.name} in ${ns}: Linkerd's default inbound policy admits every client, any pod can call it`,
-              `render a policy.linkerd.io Server for port ${show} with AuthorizationPolicy and MeshTLSAuthentication (kustomize/${entry.name}/stable and /canary)`,
-            ),
-          );
-        for (const server of servers) {
-          const access = at(server.object, 'spec', 'accessPolicy') ?? 'deny';
-          if (access !== 'deny')
-            out.push(
-              finding(
-                RULE,
-                server,
-                'spec.accessPolicy',
-                `accessPolicy ${String(access)} admits clients that no AuthorizationPolicy names`,
-                'accessPolicy: deny',
-              ),
-            );
-          const admitted = new Set<string>();
-          const policies = inNamespace(objects, 'AuthorizationPolicy', ns).filter(({ object }) => {
-            const kind = at(object, 'spec', 'targetRef', 'kind');
-            const name = at(object, 'spec', 'targetRef', 'name');
-            return (
-              (kind === 'Server' && name === server.object.metadata.name) ||
-              (kind === 'Namespace' && name === ns)
-            );
-          });
-          for (const policy of policies) {
-            const refs = asArray(at(policy.object, 'spec', 'requiredAuthenticationRefs'));
-            const meshRefs = refs.filter((r) => at(r, 'kind') === 'MeshTLSAuthentication');
-            if (refs.length === 0 || meshRefs.length !== refs.length) {
-              out.push(
-                finding(
-                  RULE,
-                  policy,
-                  'spec.requiredAuthenticationRefs',
-                  'admits clients without a mesh identity (no MeshTLSAuthentication required): any pod that reaches the port may call',
-                  'require exactly one MeshTLSAuthentication naming the callers',
-                ),
-              );
-              continue;
-            }
-            let granted: Set<string> | undefined;
-            for (const ref of meshRefs) {
-              const auth = inNamespace(
-                objects,
-                'MeshTLSAuthentication',
-                String(at(ref, 'namespace') ?? ns),
-              ).find(({ object }) => object.metadata.name === at(ref, 'name'));
-              const { ids, wide } =
-                auth === undefined ? { ids: new Set<string>(), wide: [] } : identitiesOf(auth.object);
-              for (const w of wide)
-                out.push(
-                  finding(
-                    RULE,
-                    auth ?? policy,
-                    'spec',
-                    `admits ${w}: more than the ServiceAccounts of ${entry.name}'s callers (${[...callerNames].join(', ')}); Linkerd has no wildcard inside a label, only whole-label suffixes`,
-                    'name each caller by identityRefs (kind ServiceAccount, name, namespace)',
-                  ),
-                );
-              granted = granted === undefined ? ids : new Set([...granted].filter((i) => ids.has(i)));
-            }
-            for (const id of granted ?? []) admitted.add(id);
-          }
-          const expected = expectedIdentities(scene, callers, ns);
-          for (const id of expected)
-            if (!admitted.has(id))
-              out.push(
-                finding(
-                  RULE,
-                  server,
-                  'metadata.name',
-                  `caller ServiceAccount ${id} is not admitted to ${entry.name} in ${ns}: its calls would be refused`,
-                  `add it to the MeshTLSAuthentication of an AuthorizationPolicy on Server ${server.object.metadata.name}`,
-                ),
-              );
-          for (const id of admitted)
-            if (!expected.has(id))
-              out.push(
-                finding(
-                  RULE,
-                  server,
-                  'metadata.name',
-                  `admits ServiceAccount ${id}, which the catalogue does not name as a caller of ${entry.name} (callers: ${[...callerNames].join(', ') || 'none'})`,
-                  'admit only the catalogue callers (and their PR canaries)',
-                ),
-              );
-          // gRPC probes on the claimed port: Linkerd authorizes the kubelet for HTTP probes only.
-          containers(deployment.object).forEach((c, i) => {
-            for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'])
-              if (at(c, probe, 'grpc') !== undefined && samePort(at(c, probe, 'grpc', 'port'), port))
-                out.push(
-                  finding(
-                    RULE,
-                    deployment,
-                    `spec.template.spec.containers[${i}].${probe}`,
-                    `the kubelet's gRPC probe goes to port ${show}, which Server ${server.object.metadata.name} restricts to the callers: Linkerd authorizes HTTP probes by itself, not gRPC ones, so the probe would fail`,
-                    'probe a port no Server claims (the store: port health, HEALTH_PORT)',
-                  ),
-                );
-          });
+      });
+      for (const policy of policies) {
+        const refs = asArray(at(policy.object, 'spec', 'requiredAuthenticationRefs'));
+        const meshRefs = refs.filter((r) => at(r, 'kind') === 'MeshTLSAuthentication');
+        if (refs.length === 0 || meshRefs.length !== refs.length) {
+          yield {
+            on: policy,
+            path: 'spec.requiredAuthenticationRefs',
+            message:
+              'admits clients without a mesh identity (no MeshTLSAuthentication required): any pod that reaches the port may call',
+            fix: 'require exactly one MeshTLSAuthentication naming the callers',
+          };
+          continue;
         }
-
-        // The network: only the callers' pods reach the port.
-        const netpols = inNamespace(objects, 'NetworkPolicy', ns).filter(({ object }) => {
-          const types = asArray(at(object, 'spec', 'policyTypes'));
-          return (
-            selects(at(object, 'spec', 'podSelector'), podLabels) &&
-            (types.length === 0 || types.includes('Ingress'))
+        let granted: Set<string> | undefined;
+        for (const ref of meshRefs) {
+          const auth = inNamespace(objects, 'MeshTLSAuthentication', String(at(ref, 'namespace') ?? ns)).find(
+            ({ object }) => object.metadata.name === at(ref, 'name'),
           );
-        });
-        if (netpols.length === 0)
-          out.push(
-            finding(
-              RULE,
-              deployment,
-              'spec.template.metadata.labels',
-              `no NetworkPolicy selects ${entry.name}'s pods in ${ns}: every pod in the cluster reaches port ${show}`,
-              `render a NetworkPolicy admitting only ${[...callerNames].join(', ')} to port ${show} (kustomize/${entry.name}/stable and /canary)`,
-            ),
-          );
-        const reaching = new Set<string>();
-        for (const np of netpols)
-          asArray(at(np.object, 'spec', 'ingress')).forEach((rule, r) => {
-            const ports = asArray(at(rule, 'ports'));
-            if (
-              ports.length > 0 &&
-              !ports.some((p) => at(p, 'port') === undefined || samePort(at(p, 'port'), port))
-            )
-              return;
-            const peers = asArray(at(rule, 'from'));
-            if (peers.length === 0)
-              out.push(
-                finding(
-                  RULE,
-                  np,
-                  `spec.ingress[${r}]`,
-                  `admits every source to port ${show} of ${entry.name}`,
-                  `list only ${[...callerNames].join(', ')} pods in from`,
-                ),
-              );
-            peers.forEach((peer, p) => {
-              const caller = (at(peer, 'podSelector', 'matchLabels') as Labels | undefined)?.[NAME_LABEL];
-              const nsLabels = at(peer, 'namespaceSelector', 'matchLabels') as Labels | undefined;
-              const sameNamespace = at(peer, 'namespaceSelector') === undefined;
-              const nsOk =
-                (sameNamespace && ns === STABLE_NAMESPACE) ||
-                nsLabels?.[NAMESPACE_LABEL] === STABLE_NAMESPACE ||
-                (nsLabels?.[SERVICE_LABEL] === caller && (pr === undefined || nsLabels?.[PR_LABEL] === pr));
-              const exact =
-                at(peer, 'ipBlock') === undefined &&
-                at(peer, 'podSelector', 'matchExpressions') === undefined &&
-                at(peer, 'namespaceSelector', 'matchExpressions') === undefined;
-              if (caller !== undefined && callerNames.has(caller) && nsOk && exact) reaching.add(caller);
-              else
-                out.push(
-                  finding(
-                    RULE,
-                    np,
-                    `spec.ingress[${r}].from[${p}]`,
-                    `admits ${JSON.stringify(peer)} to port ${show} of ${entry.name}: only its callers' pods (${[...callerNames].join(', ')}) may reach it, from apps or their canary namespaces${pr === undefined ? '' : ` of PR ${pr}`}`,
-                    `select the caller's pods (${NAME_LABEL}) in namespaces ${NAMESPACE_LABEL}=apps or ${SERVICE_LABEL}=<caller>${pr === undefined ? '' : `, ${PR_LABEL}=${pr}`}`,
-                  ),
-                );
-            });
-          });
-        if (netpols.length > 0)
-          for (const caller of callerNames)
-            if (!reaching.has(caller))
-              out.push(
-                finding(
-                  RULE,
-                  netpols[0] ?? deployment,
-                  'spec.ingress',
-                  `no NetworkPolicy lets ${caller} reach port ${show} of ${entry.name} in ${ns}: its calls would time out`,
-                  `admit ${caller}'s pods to port ${show}`,
-                ),
-              );
+          const { ids, wide } =
+            auth === undefined ? { ids: new Set<string>(), wide: [] } : identitiesOf(auth.object);
+          for (const w of wide)
+            yield {
+              on: auth ?? policy,
+              path: 'spec',
+              message: `admits ${w}: more than the ServiceAccounts of ${entry.name}'s callers (${[...callerNames].join(', ')}); Linkerd has no wildcard inside a label, only whole-label suffixes`,
+              fix: 'name each caller by identityRefs (kind ServiceAccount, name, namespace)',
+            };
+          granted = granted === undefined ? ids : new Set([...granted].filter((i) => ids.has(i)));
+        }
+        for (const id of granted ?? []) admitted.add(id);
       }
+      const expected = expectedIdentities(scene, callers, ns);
+      for (const id of expected)
+        if (!admitted.has(id))
+          yield {
+            on: server,
+            path: 'metadata.name',
+            message: `caller ServiceAccount ${id} is not admitted to ${entry.name} in ${ns}: its calls would be refused`,
+            fix: `add it to the MeshTLSAuthentication of an AuthorizationPolicy on Server ${server.object.metadata.name}`,
+          };
+      for (const id of admitted)
+        if (!expected.has(id))
+          yield {
+            on: server,
+            path: 'metadata.name',
+            message: `admits ServiceAccount ${id}, which the catalogue does not name as a caller of ${entry.name} (callers: ${[...callerNames].join(', ') || 'none'})`,
+            fix: 'admit only the catalogue callers (and their PR canaries)',
+          };
+      // gRPC probes on the claimed port: Linkerd authorizes the kubelet for HTTP probes only.
+      for (const [i, c] of containers(deployment.object).entries())
+        for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'])
+          if (at(c, probe, 'grpc') !== undefined && samePort(at(c, probe, 'grpc', 'port'), port))
+            yield {
+              path: `spec.template.spec.containers[${i}].${probe}`,
+              message: `the kubelet's gRPC probe goes to port ${show}, which Server ${server.object.metadata.name} restricts to the callers: Linkerd authorizes HTTP probes by itself, not gRPC ones, so the probe would fail`,
+              fix: 'probe a port no Server claims (the store: port health, HEALTH_PORT)',
+            };
     }
-    return out;
+
+    // The network: only the callers' pods reach the port.
+    const netpols = inNamespace(objects, 'NetworkPolicy', ns).filter(({ object }) => {
+      const types = asArray(at(object, 'spec', 'policyTypes'));
+      return (
+        selects(at(object, 'spec', 'podSelector'), podLabels) &&
+        (types.length === 0 || types.includes('Ingress'))
+      );
+    });
+    if (netpols.length === 0)
+      yield {
+        path: 'spec.template.metadata.labels',
+        message: `no NetworkPolicy selects ${entry.name}'s pods in ${ns}: every pod in the cluster reaches port ${show}`,
+        fix: `render a NetworkPolicy admitting only ${[...callerNames].join(', ')} to port ${show} (kustomize/${entry.name}/stable and /canary)`,
+      };
+    const reaching = new Set<string>();
+    for (const np of netpols)
+      for (const [r, rule] of asArray(at(np.object, 'spec', 'ingress')).entries()) {
+        const ports = asArray(at(rule, 'ports'));
+        if (
+          ports.length > 0 &&
+          !ports.some((p) => at(p, 'port') === undefined || samePort(at(p, 'port'), port))
+        )
+          continue;
+        const peers = asArray(at(rule, 'from'));
+        if (peers.length === 0)
+          yield {
+            on: np,
+            path: `spec.ingress[${r}]`,
+            message: `admits every source to port ${show} of ${entry.name}`,
+            fix: `list only ${[...callerNames].join(', ')} pods in from`,
+          };
+        for (const [p, peer] of peers.entries()) {
+          const caller = (at(peer, 'podSelector', 'matchLabels') as Labels | undefined)?.[NAME_LABEL];
+          const nsLabels = at(peer, 'namespaceSelector', 'matchLabels') as Labels | undefined;
+          const sameNamespace = at(peer, 'namespaceSelector') === undefined;
+          const nsOk =
+            (sameNamespace && ns === STABLE_NAMESPACE) ||
+            nsLabels?.[NAMESPACE_LABEL] === STABLE_NAMESPACE ||
+            (nsLabels?.[SERVICE_LABEL] === caller && (pr === undefined || nsLabels?.[PR_LABEL] === pr));
+          const exact =
+            at(peer, 'ipBlock') === undefined &&
+            at(peer, 'podSelector', 'matchExpressions') === undefined &&
+            at(peer, 'namespaceSelector', 'matchExpressions') === undefined;
+          if (caller !== undefined && callerNames.has(caller) && nsOk && exact) reaching.add(caller);
+          else
+            yield {
+              on: np,
+              path: `spec.ingress[${r}].from[${p}]`,
+              message: `admits ${JSON.stringify(peer)} to port ${show} of ${entry.name}: only its callers' pods (${[...callerNames].join(', ')}) may reach it, from apps or their canary namespaces${pr === undefined ? '' : ` of PR ${pr}`}`,
+              fix: `select the caller's pods (${NAME_LABEL}) in namespaces ${NAMESPACE_LABEL}=apps or ${SERVICE_LABEL}=<caller>${pr === undefined ? '' : `, ${PR_LABEL}=${pr}`}`,
+            };
+        }
+      }
+    if (netpols.length > 0)
+      for (const caller of callerNames)
+        if (!reaching.has(caller))
+          yield {
+            on: netpols[0] ?? deployment,
+            path: 'spec.ingress',
+            message: `no NetworkPolicy lets ${caller} reach port ${show} of ${entry.name} in ${ns}: its calls would time out`,
+            fix: `admit ${caller}'s pods to port ${show}`,
+          };
   },
 };

@@ -128,6 +128,7 @@ function runRule(
       });
     }
   };
+  if ('legacy' in rule) return rule.legacy(scene);
   if ('kinds' in rule) {
     const items = rule.kinds.includes('*')
       ? (byKind.get('*') ?? [])
@@ -135,11 +136,10 @@ function runRule(
     for (const item of items) add(rule.check(item, scene), item);
   } else if ('applications' in rule) {
     for (const app of applicationsOf(scene, rule.applications)) add(rule.check(app, scene), appItem(app));
-  } else if ('legacy' in rule) {
-    out.push(...rule.legacy(scene));
-  } else {
-    for (const problem of rule.check(scene)) add([problem], problem.on);
   }
+  // A scene rule is all "across"; object and Application rules may add facts no single subject holds.
+  const across = 'kinds' in rule || 'applications' in rule ? rule.acrossScene : rule.check;
+  for (const problem of across?.(scene) ?? []) add([problem], problem.on);
   return out;
 }
 

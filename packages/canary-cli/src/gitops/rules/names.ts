@@ -1,5 +1,4 @@
-import { allApplications, allObjects } from './scene.ts';
-import { appItem, type Finding, finding, type Rule } from './types.ts';
+import type { ObjectRule } from './types.ts';
 
 /** DNS-1123 label: what a Namespace and a Service are named. */
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -31,56 +30,32 @@ export function labelValueProblem(value: string): string | undefined {
   return LABEL_VALUE.test(value) ? undefined : 'not a label value (alphanumerics, -, _ and . between them)';
 }
 
-export const objectNames: Rule = {
+export const objectNames: ObjectRule = {
   id: 'object-names',
   description:
     'every rendered name (generated Applications included) and label value is one the API server accepts: a template that puts a branch (`.branch`, not `.branch_slug`) or a title into a name is refused',
-  remediation: '',
-  legacy: (scene) => {
-    const generated = allApplications(scene)
-      .filter((a) => a.generatedBy !== undefined)
-      .map(appItem);
-    return [...allObjects(scene), ...generated].flatMap((item) => {
-      const out: Finding[] = [];
-      const { kind, metadata } = item.object;
-      const why = nameProblem(kind, metadata.name);
-      if (why !== undefined)
-        out.push(
-          finding(
-            'object-names',
-            item,
-            'metadata.name',
-            `"${metadata.name}" is ${why}: the API server refuses it`,
-            'build names from slugs (branch_slug, the PR number), never from a branch or title as typed',
-          ),
-        );
-      if (metadata.namespace !== undefined) {
-        const nsWhy = nameProblem('Namespace', metadata.namespace);
-        if (nsWhy !== undefined)
-          out.push(
-            finding(
-              'object-names',
-              item,
-              'metadata.namespace',
-              `namespace "${metadata.namespace}" is ${nsWhy}`,
-              'build namespaces from slugs and the PR number',
-            ),
-          );
-      }
-      for (const [key, value] of Object.entries(metadata.labels ?? {})) {
-        const labelWhy = labelValueProblem(String(value));
-        if (labelWhy !== undefined)
-          out.push(
-            finding(
-              'object-names',
-              item,
-              `metadata.labels.${key}`,
-              `"${String(value)}" is ${labelWhy}: the API server refuses it`,
-              'use branch_slug (at most 50 characters) or the PR number',
-            ),
-          );
-      }
-      return out;
-    });
+  remediation:
+    'build names from slugs (branch_slug, at most 50 characters, the PR number), never from a branch or title as typed',
+  kinds: ['*'],
+  *check({ object: { kind, metadata } }) {
+    const why = nameProblem(kind, metadata.name);
+    if (why !== undefined)
+      yield { path: 'metadata.name', message: `"${metadata.name}" is ${why}: the API server refuses it` };
+    const nsWhy = metadata.namespace === undefined ? undefined : nameProblem('Namespace', metadata.namespace);
+    if (nsWhy !== undefined)
+      yield {
+        path: 'metadata.namespace',
+        message: `namespace "${metadata.namespace}" is ${nsWhy}`,
+        fix: 'build namespaces from slugs and the PR number',
+      };
+    for (const [key, value] of Object.entries(metadata.labels ?? {})) {
+      const labelWhy = labelValueProblem(String(value));
+      if (labelWhy !== undefined)
+        yield {
+          path: `metadata.labels.${key}`,
+          message: `"${String(value)}" is ${labelWhy}: the API server refuses it`,
+          fix: 'use branch_slug (at most 50 characters) or the PR number',
+        };
+    }
   },
 };

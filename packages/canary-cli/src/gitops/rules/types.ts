@@ -65,6 +65,9 @@ export interface Problem {
   readonly on?: Subject;
 }
 
+/** A problem that names its object. */
+export type ScopedProblem = Problem & { readonly on: Subject };
+
 /** A rule's metadata: what `canary help`, the docs and every finding show. */
 export interface RuleInfo {
   /** The id findings carry (`✖ [id] …`). */
@@ -79,6 +82,8 @@ export interface RuleInfo {
 export interface ObjectRule extends RuleInfo {
   readonly kinds: readonly string[];
   check(item: RenderedObject, scene: Scene): Iterable<Problem>;
+  /** Facts no single object holds (e.g. one per catalogue entry); every problem names its object. */
+  readonly acrossScene?: (scene: Scene) => Iterable<ScopedProblem>;
 }
 
 /** Which Applications an Application rule is called for. */
@@ -96,13 +101,15 @@ export interface ApplicationRule extends RuleInfo {
   /** Kinds the rule reads among what the Applications render (documentation; the check filters). */
   readonly reads: readonly string[];
   check(app: RenderedApplication, scene: Scene): Iterable<Problem>;
+  /** Facts no single Application holds; every problem names its object. */
+  readonly acrossScene?: (scene: Scene) => Iterable<ScopedProblem>;
 }
 
 /** A rule across a whole environment (facts no single object holds): every problem names its object. */
 export interface SceneRule extends RuleInfo {
   /** Kinds the rule reads (documentation). */
   readonly reads: readonly string[];
-  check(scene: Scene): Iterable<Problem & { readonly on: Subject }>;
+  check(scene: Scene): Iterable<ScopedProblem>;
 }
 
 export type Rule = ObjectRule | ApplicationRule | SceneRule | LegacyRule;

@@ -1,4 +1,0 @@
-/** A route the lab cannot evaluate faithfully: it stops rather than guess. */
-export class UnsupportedRouteError extends Error {
-  override name = 'UnsupportedRouteError';
-}
