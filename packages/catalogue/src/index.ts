@@ -179,3 +179,5 @@ export function startOrder(catalogue: readonly ServiceEntry[]): ServiceEntry[] {
 export function isolatedTable(table: string, pr: number | string): string {
   return `${table}-pr-${prString(pr)}`;
 }
+
+export { readWorkspaces, type Workspace } from './workspaces.ts';

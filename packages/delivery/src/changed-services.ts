@@ -1,4 +1,4 @@
-import type { Workspace } from './workspaces.ts';
+import type { Workspace } from 'service-catalogue';
 
 /** Files that change what every image contains. */
 const EVERYTHING = new Set(['package.json', 'package-lock.json', '.dockerignore', 'tsconfig.json']);

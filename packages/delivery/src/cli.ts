@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadCatalogue } from 'service-catalogue';
+import { loadCatalogue, readWorkspaces } from 'service-catalogue';
 import { canaryPullRequests, parseReport, REPORT_MARKER, reportComment } from './canary-report.ts';
 import { changedServices } from './changed-services.ts';
 import { github } from './github.ts';
@@ -14,7 +14,6 @@ import { readPlatform } from './platform.ts';
 import { deletePrImages, guardForkPush, syncLabels, upsertComment } from './pr-actions.ts';
 import { prCommentBody } from './pr-comment.ts';
 import { type MergedPullRequest, releaseNotes } from './release-notes.ts';
-import { readWorkspaces } from './workspaces.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 

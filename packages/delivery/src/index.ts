@@ -20,4 +20,3 @@ export {
 } from './pr-actions.ts';
 export { COMMENT_MARKER, prCommentBody } from './pr-comment.ts';
 export { releaseNotes } from './release-notes.ts';
-export { readWorkspaces, type Workspace } from './workspaces.ts';

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadCatalogue } from 'service-catalogue';
+import { loadCatalogue, readWorkspaces, type Workspace } from 'service-catalogue';
 import { canaryPullRequests, parseReport, REPORT_MARKER, reportComment } from '../src/canary-report.ts';
 import { changedServices } from '../src/changed-services.ts';
 import { github } from '../src/github.ts';
@@ -19,7 +19,6 @@ import {
 } from '../src/pr-actions.ts';
 import { COMMENT_MARKER, prCommentBody } from '../src/pr-comment.ts';
 import { releaseNotes } from '../src/release-notes.ts';
-import { readWorkspaces, type Workspace } from '../src/workspaces.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { readWorkspaces } from 'delivery';
+import { readWorkspaces } from 'service-catalogue';
 
 const run = promisify(execFile);
 

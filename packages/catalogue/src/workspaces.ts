@@ -1,6 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, matchesGlob } from 'node:path';
 
+/**
+ * The repository's npm workspaces: which package lives in which folder and which other
+ * workspace packages it depends on (delivery maps changed files to services with it, the
+ * lab copies the packages of a worktree, the structure test checks the edges).
+ */
+
 /** A workspace package: its folder and the workspace packages it depends on. */
 export interface Workspace {
   readonly name: string;
