@@ -2,11 +2,12 @@
 // backendsChanged, explain, close), so another implementation (real Traefik) plugs in.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { PlatformObject } from 'routing-model';
 import { loadCatalogue } from 'service-catalogue';
 import type { EdgeDecision, EdgeOptions, EdgeRequest, LabEdge } from '../src/lab/edge.ts';
-import type { LabObject } from '../src/lab/edge-table.ts';
-import { EdgeUnavailableError, edgeFactory } from '../src/lab/edges.ts';
+import { edgeFactory } from '../src/lab/edges.ts';
 import { EmulatedEdge } from '../src/lab/emulated-edge.ts';
+import { TraefikEdge } from '../src/lab/traefik-edge.ts';
 import { Routers } from '../src/lab/routers.ts';
 import { repoRoot } from '../src/paths.ts';
 
@@ -17,13 +18,13 @@ class RecordingEdge implements LabEdge {
   constructor(options: EdgeOptions) {
     this.options = options;
   }
-  validate(objects: readonly LabObject[]): void {
+  validate(objects: readonly PlatformObject[]): void {
     this.calls.push(`validate ${objects.length}`);
   }
-  async start(objects: readonly LabObject[]): Promise<void> {
+  async start(objects: readonly PlatformObject[]): Promise<void> {
     this.calls.push(`start ${objects.length}`);
   }
-  async load(objects: readonly LabObject[]): Promise<void> {
+  async load(objects: readonly PlatformObject[]): Promise<void> {
     this.calls.push(`load ${objects.length}`);
   }
   async backendsChanged(): Promise<void> {
@@ -52,7 +53,7 @@ class RecordingEdge implements LabEdge {
 }
 
 describe('the lab edge seam', () => {
-  it('the emulated edge is the default implementation; an unavailable one is refused by name', () => {
+  it('the emulated edge is the default implementation; real Traefik is the other, and making one starts nothing', () => {
     const options = {
       entryPoints: {},
       host: 'h',
@@ -60,8 +61,9 @@ describe('the lab edge seam', () => {
       guardedEntryPoints: [],
     };
     assert.ok(edgeFactory('emulated')(options) instanceof EmulatedEdge);
-    assert.throws(() => edgeFactory('traefik'), EdgeUnavailableError);
-    assert.throws(() => edgeFactory('traefik'), /traefik edge is not available.*available: emulated/);
+    const traefik = edgeFactory('traefik')(options);
+    assert.ok(traefik instanceof TraefikEdge);
+    assert.deepEqual(traefik.ports, {}, 'no port before start');
   });
 
   it('the routers drive an injected edge only through the interface, and explain follows its decision', async () => {

@@ -2,18 +2,21 @@
 // answers every request with what arrived, so a probe can tell which Service Traefik chose
 // (by the address the request was sent to) and which headers it added or removed.
 // Usage: node edge-echo.ts <port>. Prints "ready" once listening.
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 
 export interface EchoReply {
   /** The address the request was sent to: one per Service in the probe's EndpointSlices. */
   readonly address: string;
+  /** The port it was sent to (tells loopback backends apart). */
+  readonly port: number;
   readonly method: string;
   readonly url: string;
   /** Header names lower-cased, values in arrival order. */
   readonly headers: Record<string, string[]>;
 }
 
-function main(port: number): void {
+/** An echo server (not yet listening). */
+export function echoServer(): Server {
   const server = createServer((req, res) => {
     const headers: Record<string, string[]> = {};
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -22,6 +25,7 @@ function main(port: number): void {
     }
     const reply: EchoReply = {
       address: req.socket.localAddress?.replace(/^::ffff:/, '') ?? '',
+      port: req.socket.localPort ?? 0,
       method: req.method ?? '',
       url: req.url ?? '',
       headers,
@@ -33,7 +37,11 @@ function main(port: number): void {
     });
   });
   server.keepAliveTimeout = 1_000;
-  server.listen(port, '0.0.0.0', () => process.stdout.write('ready\n'));
+  return server;
+}
+
+function main(port: number): void {
+  echoServer().listen(port, '0.0.0.0', () => process.stdout.write('ready\n'));
   process.stdin.on('end', () => process.exit(0));
   process.stdin.resume();
 }

@@ -236,6 +236,42 @@ const describeAnswer = (a: EdgeAnswer): string =>
     : `${a.backend} with X-Canary ${JSON.stringify(a.received?.['x-canary'] ?? [])}`;
 
 /**
+ * Waits until Traefik made a router of every route of these IngressRoutes or, when some
+ * never load (a finding), until their number stayed the same for 3 s. Bounded: 30 s.
+ */
+export async function waitForRouters(
+  traefik: RunningTraefik,
+  ingressRoutes: readonly RenderedObject[],
+): Promise<void> {
+  const routeCount = ingressRoutes.reduce((n, o) => n + asArray(at(o.object, 'spec', 'routes')).length, 0);
+  const owned = (r: TraefikItem) => ingressRouteOf(r.name.replace(/@.*$/, ''), ingressRoutes) !== undefined;
+  let last = -1;
+  let since = Date.now();
+  await waitFor(async () => {
+    const count = (await traefik.routers()).filter(owned).length;
+    if (count !== last) {
+      last = count;
+      since = Date.now();
+    }
+    return count >= routeCount || Date.now() - since > 3_000;
+  }, 30_000);
+}
+
+/**
+ * Waits (bounded: 30 s) until Traefik balances over an address for each of these
+ * EndpointSlice addresses, so no probe meets a Service it has not picked up yet.
+ */
+export async function waitForServers(traefik: RunningTraefik, addresses: Iterable<string>): Promise<boolean> {
+  const wanted = [...addresses];
+  return waitFor(async () => {
+    const urls = new Set(
+      (await traefik.services()).flatMap((s) => (s.loadBalancer?.servers ?? []).map((server) => server.url)),
+    );
+    return wanted.every((address) => [...urls].some((url) => url.includes(`//${address}:`)));
+  }, 30_000);
+}
+
+/**
  * The real Traefik in front of the scene's applied objects: every IngressRoute's Services
  * get echo backends in the test hosts, Traefik loads the routes from the API server, and
  * each expectation is sent through it and compared. Disabled routers and middlewares are
@@ -251,19 +287,9 @@ export async function probeEdge(
   const services = edgeServices(applied);
   const backends = await wireBackends(api, hosts, services);
   const ingressRoutes = applied.filter((o) => o.object.kind === 'IngressRoute');
-  const routeCount = ingressRoutes.reduce((n, o) => n + asArray(at(o.object, 'spec', 'routes')).length, 0);
+  await waitForRouters(traefik, ingressRoutes);
+  await waitForServers(traefik, backends.keys());
   const owned = (r: TraefikItem) => ingressRouteOf(r.name.replace(/@.*$/, ''), ingressRoutes) !== undefined;
-  // Loaded when every route is a router (or, if some never load, once nothing changed for 3 s).
-  let last = -1;
-  let since = Date.now();
-  await waitFor(async () => {
-    const count = (await traefik.routers()).filter(owned).length;
-    if (count !== last) {
-      last = count;
-      since = Date.now();
-    }
-    return count >= routeCount || Date.now() - since > 3_000;
-  }, 30_000);
   const expected = expectations(scene, applied);
   const findings: Finding[] = [];
   for (const e of expected) {

@@ -17,6 +17,8 @@ export interface TraefikItem {
   readonly error?: readonly string[];
   readonly rule?: string;
   readonly entryPoints?: readonly string[];
+  /** Services: the servers of their load balancer. */
+  readonly loadBalancer?: { readonly servers?: ReadonlyArray<{ readonly url: string }> };
 }
 
 export interface RunningTraefik {
@@ -25,6 +27,7 @@ export interface RunningTraefik {
   readonly ports: Readonly<Record<EdgeEntrypoint, number>>;
   routers(): Promise<TraefikItem[]>;
   middlewares(): Promise<TraefikItem[]>;
+  services(): Promise<TraefikItem[]>;
   /** The last lines of its log (for error messages). */
   logTail(): string;
   stop(): Promise<void>;
@@ -113,6 +116,7 @@ export async function startTraefik(options: {
     ports,
     routers: () => get('/api/http/routers?per_page=1000'),
     middlewares: () => get('/api/http/middlewares?per_page=1000'),
+    services: () => get('/api/http/services?per_page=1000'),
     logTail: tail,
     stop,
   };

@@ -1,23 +1,22 @@
+import { join } from 'node:path';
+import { repoRoot } from '../paths.ts';
 import type { EdgeKind, LabEdgeFactory } from './edge.ts';
 import { EmulatedEdge } from './emulated-edge.ts';
+import { TraefikEdge } from './traefik-edge.ts';
+
+/** Where the real Traefik edge keeps its dynamic configuration and log. */
+export const TRAEFIK_EDGE_DIR = join(repoRoot, '.lab', 'traefik');
 
 /**
- * The edge implementations the lab can run. `traefik` (real Traefik as a child process,
- * issue 23) plugs in here as its factory; until it does, choosing it is an error that
- * says so rather than a quiet fallback to the emulation.
+ * The edge implementations the lab can run: its own emulation of Traefik, and real
+ * Traefik (built from its Go module on first use) as a child process fed by its file
+ * provider.
  */
-const FACTORIES: Readonly<Record<EdgeKind, LabEdgeFactory | undefined>> = {
+const FACTORIES: Readonly<Record<EdgeKind, LabEdgeFactory>> = {
   emulated: (options) => new EmulatedEdge(options),
-  traefik: undefined,
+  traefik: (options) => new TraefikEdge(options, TRAEFIK_EDGE_DIR),
 };
 
-export class EdgeUnavailableError extends Error {
-  override name = 'EdgeUnavailableError';
-}
-
 export function edgeFactory(kind: EdgeKind): LabEdgeFactory {
-  const factory = FACTORIES[kind];
-  if (factory === undefined)
-    throw new EdgeUnavailableError(`the ${kind} edge is not available in this lab (available: emulated)`);
-  return factory;
+  return FACTORIES[kind];
 }

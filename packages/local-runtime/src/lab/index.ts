@@ -1,3 +1,10 @@
+export {
+  type BackendRef,
+  /** The lab's input: rendered objects (routing-model's PlatformObject). */
+  type PlatformObject as LabObject,
+  type PlatformObject,
+  UnsupportedRouteError,
+} from 'routing-model';
 export { CONTROL_SECRET_HEADER, controlFile, type LabClient, labClient, serveControl } from './control.ts';
 export {
   EDGE_KINDS,
@@ -10,7 +17,7 @@ export {
   type LabMesh,
   type MeshDecision,
 } from './edge.ts';
-export { type BackendRef, buildEdgeTable, type LabObject, UnsupportedRouteError } from './edge-table.ts';
+export { edgeFactory, TRAEFIK_EDGE_DIR } from './edges.ts';
 export { type AddOptions, Lab, LabError, type LabOptions, type LabStatus, type RouteSource } from './lab.ts';
 export {
   forgetLabProcessEnv,
@@ -20,3 +27,4 @@ export {
 } from './node-flags.ts';
 export type { ExplainRequest, Explanation, MeshHop } from './routers.ts';
 export { reapStaleLab, type StaleLab, stateFile } from './state.ts';
+export { type DynamicConfig, dynamicConfig, TraefikEdge, withLoopbackAliases } from './traefik-edge.ts';
