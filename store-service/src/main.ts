@@ -14,7 +14,7 @@ import { InMemoryItemRepository } from './data/memory-repository.ts';
 import { ensureTable } from './data/table.ts';
 import { ItemService } from './domain/items.ts';
 import { PageTokens } from './domain/page-token.ts';
-import { createDynamoClients } from './dynamodb.ts';
+import { createDynamo } from './dynamodb.ts';
 import { tokenAuthenticator, trustRequestTenant } from './grpc/caller.ts';
 import { storeMetrics } from './grpc/metrics.ts';
 import { bindServer, createStoreServer } from './server.ts';
@@ -28,9 +28,9 @@ async function main(): Promise<void> {
   const registry = createRegistry(identity);
   const metrics = await startMetricsServer(registry, config.METRICS_PORT, config.BIND_HOST);
 
-  const dynamo = config.STORE_BACKEND === 'dynamodb' ? createDynamoClients(config) : undefined;
+  const dynamo = config.STORE_BACKEND === 'dynamodb' ? await createDynamo(config) : undefined;
   if (dynamo !== undefined && config.DYNAMODB_CREATE_TABLE) {
-    await ensureTable(dynamo.reads, config.TABLE_NAME);
+    await ensureTable(dynamo, config.TABLE_NAME);
     logger.info({ table: config.TABLE_NAME }, 'table ready');
   }
   if (dynamo === undefined)
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     if (config.SHUTDOWN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, config.SHUTDOWN_DELAY_MS));
     await store.shutdown(config.SHUTDOWN_TIMEOUT_MS);
     await metrics.close();
-    dynamo?.destroy();
+    dynamo?.close();
   });
   logReady(logger, {
     port,

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
-import { throttlingOnly } from '../src/dynamodb.ts';
+import { throttlingOnly } from '../src/dynamo/candidates/sdk.ts';
+import { retryable } from '../src/dynamo/policy.ts';
 
 const token = { getRetryCount: () => 0, getRetryDelay: () => 0 } as RetryToken;
 
@@ -37,5 +38,29 @@ describe('write retry policy', () => {
       );
       assert.deepEqual(calls, [], type);
     }
+  });
+
+  it("the store's own clients follow the same rule: writes retried only after throttling, reads after any transient failure", () => {
+    const named = (name: string) => Object.assign(new Error(name), { name });
+    const coded = (code: string) => Object.assign(new Error(code), { code });
+    for (const err of [named('ThrottlingException'), named('ProvisionedThroughputExceededException')]) {
+      assert.equal(retryable(err, true), true, err.name);
+      assert.equal(retryable(err, false), true, err.name);
+    }
+    for (const err of [
+      named('TimeoutError'),
+      named('InternalServerError'),
+      coded('ECONNRESET'),
+      coded('ECONNREFUSED'),
+    ]) {
+      assert.equal(retryable(err, true), false, `write after ${err.message}`);
+      assert.equal(retryable(err, false), true, `read after ${err.message}`);
+    }
+    for (const err of [
+      named('AbortError'),
+      named('ValidationException'),
+      named('ConditionalCheckFailedException'),
+    ])
+      assert.equal(retryable(err, false), false, err.name);
   });
 });

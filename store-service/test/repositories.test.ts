@@ -1,18 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
+import type { StoreConfig } from '../src/config.ts';
 import { DynamoItemRepository } from '../src/data/dynamo-repository.ts';
 import { keys } from '../src/data/item-row.ts';
 import { InMemoryItemRepository } from '../src/data/memory-repository.ts';
 import { ensureTable } from '../src/data/table.ts';
+import type { DynamoDocuments } from '../src/dynamo/documents.ts';
+import { createDynamo } from '../src/dynamodb.ts';
 import { item, repositoryContract } from './repository-contract.ts';
 
-const localClient = (endpoint: string) =>
-  new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+/** A client of the given kind on a local endpoint, as the store makes it. */
+const localClient = (endpoint: string, kind: StoreConfig['DYNAMODB_CLIENT'] = 'thin') =>
+  createDynamo({
+    DYNAMODB_ENDPOINT: endpoint,
+    AWS_REGION: 'us-east-1',
+    DYNAMODB_TIMEOUT_MS: 10_000,
+    DYNAMODB_MAX_ATTEMPTS: 3,
+    DYNAMODB_CLIENT: kind,
   });
 
 repositoryContract('in memory', async () => ({
@@ -21,20 +26,54 @@ repositoryContract('in memory', async () => ({
   close: async () => {},
 }));
 
-repositoryContract('DynamoDB (dynalite)', async () => {
-  const dynamo = await startEmbeddedDynamo();
-  const client = localClient(dynamo.endpoint);
-  await ensureTable(client, 'contract-items');
-  const clients = { reads: client, writes: client };
+// The store's client and every candidate it was measured against (dynamodb.ts).
+for (const kind of ['thin', 'sdk', 'sdk-tuned', 'aws-lite'] as const)
+  repositoryContract(`DynamoDB (dynalite), client ${kind}`, async () => {
+    const dynamo = await startEmbeddedDynamo();
+    const client = await localClient(dynamo.endpoint, kind);
+    await ensureTable(client, 'contract-items');
+    return {
+      repository: new DynamoItemRepository(client, 'contract-items'),
+      withOptions: (options) => new DynamoItemRepository(client, 'contract-items', options),
+      async close() {
+        client.close();
+        await dynamo.close();
+      },
+    };
+  });
+
+/** The client with other writers' work around each of its writes (the interleavings below). */
+function interleaved(
+  inner: DynamoDocuments,
+  hooks: () =>
+    | { before(): Promise<void>; afterFailedCondition(): Promise<void>; failures: number }
+    | undefined,
+): DynamoDocuments {
+  const around =
+    <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      await hooks()?.before();
+      try {
+        return await write(...args);
+      } catch (err) {
+        const h = hooks();
+        if ((err as Error).name === 'ConditionalCheckFailedException' && h !== undefined) {
+          h.failures += 1;
+          await h.afterFailedCondition();
+        }
+        throw err;
+      }
+    };
   return {
-    repository: new DynamoItemRepository(clients, 'contract-items'),
-    withOptions: (options) => new DynamoItemRepository(clients, 'contract-items', options),
-    async close() {
-      client.destroy();
-      await dynamo.close();
-    },
+    kind: inner.kind,
+    get: (input, options) => inner.get(input, options),
+    query: (input, options) => inner.query(input, options),
+    table: (operation, input) => inner.table(operation, input),
+    put: around((input, options) => inner.put(input, options)),
+    update: around((input, options) => inner.update(input, options)),
+    close: () => inner.close(),
   };
-});
+}
 
 // The interleavings a burst only sometimes produces, made to happen every time: another
 // writer's change lands between a stock write's failed condition and the store's re-read
@@ -42,50 +81,31 @@ repositoryContract('DynamoDB (dynalite)', async () => {
 describe('DynamoDB repository: a stock change whose condition failed on a state that changed since', () => {
   const table = 'race-items';
   let dynamo: EmbeddedDynamo;
-  let reads: DynamoDBClient;
-  let writes: DynamoDBClient;
-  let other: DynamoDBClient;
+  let client: DynamoDocuments;
+  let db: DynamoDocuments;
   /** What other writers do around the repository's writes. */
   let interleave:
     | { before(): Promise<void>; afterFailedCondition(): Promise<void>; failures: number }
     | undefined;
   before(async () => {
     dynamo = await startEmbeddedDynamo();
-    reads = localClient(dynamo.endpoint);
-    writes = localClient(dynamo.endpoint);
-    other = localClient(dynamo.endpoint);
-    await ensureTable(reads, table);
-    writes.middlewareStack.add(
-      (next) => async (args) => {
-        await interleave?.before();
-        try {
-          return await next(args);
-        } catch (err) {
-          if ((err as Error).name === 'ConditionalCheckFailedException' && interleave !== undefined) {
-            interleave.failures += 1;
-            await interleave.afterFailedCondition();
-          }
-          throw err;
-        }
-      },
-      { step: 'initialize', name: 'interleaveOtherWriters' },
-    );
+    client = await localClient(dynamo.endpoint);
+    await ensureTable(client, table);
+    db = interleaved(client, () => interleave);
   });
   after(async () => {
-    for (const client of [reads, writes, other]) client?.destroy();
+    client?.close();
     await dynamo?.close();
   });
 
   /** Another process's stock change, straight to the table. */
   const otherChange = async (tenantId: string, id: string, delta: number) => {
-    await other.send(
-      new UpdateItemCommand({
-        TableName: table,
-        Key: { PK: { S: keys.pk(tenantId) }, SK: { S: keys.sk(id) } },
-        UpdateExpression: 'SET inventory_count = inventory_count + :d, version = version + :one',
-        ExpressionAttributeValues: { ':d': { N: String(delta) }, ':one': { N: '1' } },
-      }),
-    );
+    await client.update({
+      TableName: table,
+      Key: { PK: keys.pk(tenantId), SK: keys.sk(id) },
+      UpdateExpression: 'SET inventory_count = inventory_count + :d, version = version + :one',
+      ExpressionAttributeValues: { ':d': delta, ':one': 1 },
+    });
   };
   const change = (tenantId: string, id: string, delta: number) => ({
     tenantId,
@@ -102,7 +122,7 @@ describe('DynamoDB repository: a stock change whose condition failed on a state 
   };
 
   it('a -1 refused at stock 0, then a +1 lands before the re-read: applied on a retry, not an error', async () => {
-    const repo = new DynamoItemRepository({ reads, writes }, table);
+    const repo = new DynamoItemRepository(db, table);
     const id = await emptyItem(repo);
     let landed = false;
     interleave = {
@@ -125,7 +145,7 @@ describe('DynamoDB repository: a stock change whose condition failed on a state 
   });
 
   it('meets that interleaving on every attempt: answered as contended after a bounded number, nothing applied', async () => {
-    const repo = new DynamoItemRepository({ reads, writes }, table);
+    const repo = new DynamoItemRepository(db, table);
     const id = await emptyItem(repo);
     // Each failed -1 sees a +1 land, and a -1 take it again just before its next write.
     let refilled = false;

@@ -1,16 +1,11 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  UpdateCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { invalidArgument } from '../domain/errors.ts';
 import type { Item, ItemChanges, ListFilter } from '../domain/item.ts';
+import {
+  ConditionFailed,
+  type DynamoDocuments,
+  type QueryInput,
+  type UpdateInput,
+} from '../dynamo/documents.ts';
 import { fromRow, inventoryRequests, keys, searchText, toRow } from './item-row.ts';
 import { KeyLimiter } from './key-limiter.ts';
 import {
@@ -95,8 +90,7 @@ function listPath(tenantId: string, filter: ListFilter): ListPath {
  * tied to the caller's deadline (`signal`): when it passes, the request is aborted.
  */
 export class DynamoItemRepository implements ItemRepository {
-  readonly #db: DynamoDBDocumentClient;
-  readonly #writes: DynamoDBDocumentClient;
+  readonly #db: DynamoDocuments;
   readonly #table: string;
   /**
    * The stock each item was last seen with by this process (bounded). A decrement that
@@ -114,29 +108,18 @@ export class DynamoItemRepository implements ItemRepository {
   readonly #stockWrites = new KeyLimiter(8);
   readonly #rememberedRequests: number;
 
-  /** `writes` must not retry ambiguous failures (see dynamodb.ts); `reads` may. */
-  constructor(
-    clients: { reads: DynamoDBClient; writes: DynamoDBClient },
-    tableName: string,
-    repositoryOptions: RepositoryOptions = {},
-  ) {
-    const options = { marshallOptions: { removeUndefinedValues: true } };
-    this.#db = DynamoDBDocumentClient.from(clients.reads, options);
-    this.#writes = DynamoDBDocumentClient.from(clients.writes, options);
+  /** `db` retries reads, and writes only after throttling (dynamo/documents.ts). */
+  constructor(db: DynamoDocuments, tableName: string, repositoryOptions: RepositoryOptions = {}) {
+    this.#db = db;
     this.#table = tableName;
     this.#rememberedRequests = repositoryOptions.rememberedRequests ?? REMEMBERED_REQUESTS;
   }
 
   async #getRow(tenantId: string, id: string, options?: CallOptions) {
-    const { Item: row } = await this.#db.send(
-      new GetCommand({
-        TableName: this.#table,
-        Key: { PK: keys.pk(tenantId), SK: keys.sk(id) },
-        ConsistentRead: true,
-      }),
-      { abortSignal: options?.signal },
+    return this.#db.get(
+      { TableName: this.#table, Key: { PK: keys.pk(tenantId), SK: keys.sk(id) }, ConsistentRead: true },
+      options,
     );
-    return row;
   }
 
   async get(tenantId: string, id: string, options?: CallOptions): Promise<Item | null> {
@@ -146,17 +129,17 @@ export class DynamoItemRepository implements ItemRepository {
 
   async createIfAbsent(item: Item, requestHash: string | undefined, options?: CallOptions) {
     try {
-      await this.#writes.send(
-        new PutCommand({
+      await this.#db.put(
+        {
           TableName: this.#table,
           Item: toRow(item, requestHash),
           ConditionExpression: 'attribute_not_exists(PK)',
-        }),
-        { abortSignal: options?.signal },
+        },
+        options,
       );
       return { created: true, stored: { item, requestHash } };
     } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      if (!(err instanceof ConditionFailed)) throw err;
       const row = await this.#getRow(item.tenantId, item.id, options);
       if (row === undefined) throw new Error(`item ${item.id} vanished after a conditional create failed`);
       const existing: StoredItem = fromRow(row);
@@ -204,8 +187,8 @@ export class DynamoItemRepository implements ItemRepository {
       sets.push(`#${field} = :${field}`);
     }
     try {
-      const { Attributes } = await this.#writes.send(
-        new UpdateCommand({
+      const Attributes = await this.#db.update(
+        {
           TableName: this.#table,
           Key: { PK: keys.pk(tenantId), SK: keys.sk(id) },
           UpdateExpression: `SET ${sets.join(', ')}`,
@@ -215,13 +198,13 @@ export class DynamoItemRepository implements ItemRepository {
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-        { abortSignal: options?.signal },
+        },
+        options,
       );
       if (Attributes === undefined) throw new Error('UpdateItem returned no attributes');
       return { kind: 'updated', item: fromRow(Attributes).item };
     } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      if (!(err instanceof ConditionFailed)) throw err;
       const old = await this.#failedRow(err, tenantId, id, options);
       return old === undefined
         ? { kind: 'not_found' }
@@ -234,12 +217,12 @@ export class DynamoItemRepository implements ItemRepository {
    * (ReturnValuesOnConditionCheckFailure), otherwise one consistent read.
    */
   async #failedRow(
-    err: ConditionalCheckFailedException,
+    err: ConditionFailed,
     tenantId: string,
     id: string,
     options?: CallOptions,
   ): Promise<Record<string, unknown> | undefined> {
-    if (err.Item !== undefined) return unmarshall(err.Item);
+    if (err.item !== undefined) return err.item;
     return this.#getRow(tenantId, id, options);
   }
 
@@ -357,7 +340,7 @@ export class DynamoItemRepository implements ItemRepository {
       sets.push('inventory_requests.#rid = :record', 'inventory_previous.#rid = inventory_count');
       conditions.push('attribute_not_exists(inventory_requests.#rid)');
     }
-    const input: UpdateCommandInput = {
+    const input: UpdateInput = {
       TableName: this.#table,
       Key: { PK: keys.pk(tenantId), SK: keys.sk(id) },
       UpdateExpression: `SET ${sets.join(', ')}`,
@@ -369,9 +352,9 @@ export class DynamoItemRepository implements ItemRepository {
     };
     let attributes: Record<string, unknown> | undefined;
     try {
-      attributes = (await this.#sendWithRecordMaps(input, tenantId, id, options)).Attributes;
+      attributes = await this.#sendWithRecordMaps(input, tenantId, id, options);
     } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      if (!(err instanceof ConditionFailed)) throw err;
       // Nothing was applied. The item as the condition saw it explains why; a read after
       // the failure may instead show a later state that allows the change.
       const old = await this.#failedRow(err, tenantId, id, options);
@@ -388,27 +371,27 @@ export class DynamoItemRepository implements ItemRepository {
   }
 
   /** Rows written before stock changes were idempotent lack the record maps: add them once. */
-  async #sendWithRecordMaps(input: UpdateCommandInput, tenantId: string, id: string, options?: CallOptions) {
+  async #sendWithRecordMaps(input: UpdateInput, tenantId: string, id: string, options?: CallOptions) {
     try {
-      return await this.#writes.send(new UpdateCommand(input), { abortSignal: options?.signal });
+      return await this.#db.update(input, options);
     } catch (err) {
       const missingMaps =
         (err as { name?: string }).name === 'ValidationException' &&
         /document path/i.test((err as Error).message) &&
         input.UpdateExpression?.includes('inventory_requests') === true;
       if (!missingMaps) throw err;
-      await this.#writes.send(
-        new UpdateCommand({
+      await this.#db.update(
+        {
           TableName: this.#table,
           Key: { PK: keys.pk(tenantId), SK: keys.sk(id) },
           UpdateExpression:
             'SET inventory_requests = if_not_exists(inventory_requests, :empty), inventory_previous = if_not_exists(inventory_previous, :empty)',
           ConditionExpression: 'attribute_exists(PK)',
           ExpressionAttributeValues: { ':empty': {} },
-        }),
-        { abortSignal: options?.signal },
+        },
+        options,
       );
-      return this.#writes.send(new UpdateCommand(input), { abortSignal: options?.signal });
+      return this.#db.update(input, options);
     }
   }
 
@@ -419,8 +402,8 @@ export class DynamoItemRepository implements ItemRepository {
    */
   async #followStock(item: Item, status: Item['status'], at: string, options?: CallOptions) {
     try {
-      const { Attributes } = await this.#writes.send(
-        new UpdateCommand({
+      const Attributes = await this.#db.update(
+        {
           TableName: this.#table,
           Key: { PK: keys.pk(item.tenantId), SK: keys.sk(item.id) },
           UpdateExpression:
@@ -436,12 +419,12 @@ export class DynamoItemRepository implements ItemRepository {
             ':version': item.version,
           },
           ReturnValues: 'ALL_NEW',
-        }),
-        { abortSignal: options?.signal },
+        },
+        options,
       );
       return Attributes === undefined ? undefined : fromRow(Attributes).item;
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return undefined;
+      if (err instanceof ConditionFailed) return undefined;
       throw err;
     }
   }
@@ -460,14 +443,14 @@ export class DynamoItemRepository implements ItemRepository {
     );
     if (oldest.length === 0) return;
     const names = Object.fromEntries(oldest.map((rid, i) => [`#r${i}`, rid]));
-    await this.#writes.send(
-      new UpdateCommand({
+    await this.#db.update(
+      {
         TableName: this.#table,
         Key: { PK: keys.pk(tenantId), SK: keys.sk(id) },
         UpdateExpression: `REMOVE ${oldest.map((_, i) => `inventory_requests.#r${i}, inventory_previous.#r${i}`).join(', ')}`,
         ExpressionAttributeNames: names,
-      }),
-      { abortSignal: options?.signal },
+      },
+      options,
     );
   }
 
@@ -501,7 +484,7 @@ export class DynamoItemRepository implements ItemRepository {
     let scanned = 0;
     let startKey: Record<string, unknown> | undefined = after;
     do {
-      const input: QueryCommandInput = {
+      const input: QueryInput = {
         TableName: this.#table,
         KeyConditionExpression: path.keyCondition,
         ExpressionAttributeValues: values,
@@ -514,9 +497,9 @@ export class DynamoItemRepository implements ItemRepository {
         ...(path.index === undefined ? { ConsistentRead: true } : { IndexName: path.index }),
         ...(filters.length === 0 ? {} : { FilterExpression: filters.join(' AND ') }),
       };
-      const result = await this.#db.send(new QueryCommand(input), { abortSignal: options.signal });
-      scanned += result.ScannedCount ?? result.Items?.length ?? 0;
-      found.push(...(result.Items ?? []));
+      const result = await this.#db.query(input, options);
+      scanned += result.ScannedCount;
+      found.push(...result.Items);
       startKey = result.LastEvaluatedKey;
     } while (found.length <= options.pageSize && startKey !== undefined && scanned < options.budget);
 
@@ -534,6 +517,6 @@ export class DynamoItemRepository implements ItemRepository {
   }
 
   async ping(): Promise<void> {
-    await this.#db.send(new GetCommand({ TableName: this.#table, Key: { PK: 'PING', SK: 'PING' } }));
+    await this.#db.get({ TableName: this.#table, Key: { PK: 'PING', SK: 'PING' } });
   }
 }
