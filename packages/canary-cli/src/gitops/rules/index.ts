@@ -129,6 +129,9 @@ function runRule(
     }
   };
   if ('legacy' in rule) return rule.legacy(scene);
+  // A scene rule is all "across"; object and Application rules may add facts no single subject holds.
+  const across = 'kinds' in rule || 'applications' in rule ? rule.acrossScene : rule.check;
+  for (const problem of across?.(scene) ?? []) add([problem], problem.on);
   if ('kinds' in rule) {
     const items = rule.kinds.includes('*')
       ? (byKind.get('*') ?? [])
@@ -137,9 +140,6 @@ function runRule(
   } else if ('applications' in rule) {
     for (const app of applicationsOf(scene, rule.applications)) add(rule.check(app, scene), appItem(app));
   }
-  // A scene rule is all "across"; object and Application rules may add facts no single subject holds.
-  const across = 'kinds' in rule || 'applications' in rule ? rule.acrossScene : rule.check;
-  for (const problem of across?.(scene) ?? []) add([problem], problem.on);
   return out;
 }
 

@@ -1,8 +1,8 @@
 import { argoGlobMatch, filepathPatternError, globPatternError, resourceMatch } from '../glob.ts';
 import { asArray, at, groupOf, isClusterScoped, type K8sObject } from '../objects.ts';
 import { projectOf } from './canary.ts';
-import { allApplications, allObjects, ofKind } from './scene.ts';
-import { appItem, type Finding, finding, type Rule } from './types.ts';
+import { allObjects, ofKind } from './scene.ts';
+import type { ApplicationRule, ObjectRule, Problem } from './types.ts';
 
 interface GroupKind {
   readonly group?: unknown;
@@ -118,187 +118,145 @@ function refusal(project: K8sObject, object: K8sObject, destination: Destination
 }
 
 /** Patterns of an AppProject that Argo CD cannot compile: the entry matches nothing. */
-function malformedPatterns(item: { object: K8sObject; file: string }): Finding[] {
-  const out: Finding[] = [];
-  const bad = (path: string, pattern: string, error: string, syntax: string) =>
-    out.push(
-      finding(
-        'project-permits',
-        item,
-        path,
-        `pattern ${JSON.stringify(pattern)} is malformed (${syntax}: ${error}): Argo CD matches nothing with it`,
-        syntax === 'filepath.Match'
-          ? 'close the class and escape `-`, `]` or `\\` inside it (e.g. "[0-9]")'
-          : 'use *, ?, a class of characters or one range ("[a-z]"), {a,b}',
-      ),
-    );
+function* malformedPatterns(project: K8sObject): Generator<Problem> {
+  const bad = (path: string, pattern: string, error: string, syntax: string): Problem => ({
+    path,
+    message: `pattern ${JSON.stringify(pattern)} is malformed (${syntax}: ${error}): Argo CD matches nothing with it`,
+    fix:
+      syntax === 'filepath.Match'
+        ? 'close the class and escape `-`, `]` or `\\` inside it (e.g. "[0-9]")'
+        : 'use *, ?, a class of characters or one range ("[a-z]"), {a,b}',
+  });
   for (const field of RESOURCE_LISTS)
-    entries(item.object, field).forEach((entry, i) => {
+    for (const [i, entry] of entries(project, field).entries())
       for (const key of ['group', 'kind', 'name'] as const) {
         const value = entry[key];
         if (typeof value !== 'string') continue;
         const error = filepathPatternError(value);
-        if (error !== undefined) bad(`spec.${field}[${i}].${key}`, value, error, 'filepath.Match');
+        if (error !== undefined) yield bad(`spec.${field}[${i}].${key}`, value, error, 'filepath.Match');
       }
-    });
-  asArray(at(item.object, 'spec', 'destinations')).forEach((d, i) => {
+  for (const [i, d] of asArray(at(project, 'spec', 'destinations')).entries())
     for (const key of ['server', 'name', 'namespace'] as const) {
       const value = at(d, key);
       if (typeof value !== 'string') continue;
       const pattern = value.startsWith('!') ? value.slice(1) : value;
       const error = value === '!*' ? "'!*' is refused by Argo CD" : globPatternError(pattern);
-      if (error !== undefined) bad(`spec.destinations[${i}].${key}`, value, error, 'glob');
+      if (error !== undefined) yield bad(`spec.destinations[${i}].${key}`, value, error, 'glob');
     }
-  });
-  asArray(at(item.object, 'spec', 'sourceRepos')).forEach((r, i) => {
+  for (const [i, r] of asArray(at(project, 'spec', 'sourceRepos')).entries()) {
     const value = String(r);
     const pattern = value.startsWith('!') ? value.slice(1) : value;
     const error = value === '!*' ? "'!*' is refused by Argo CD" : globPatternError(pattern);
-    if (error !== undefined) bad(`spec.sourceRepos[${i}]`, value, error, 'glob');
-  });
-  return out;
+    if (error !== undefined) yield bad(`spec.sourceRepos[${i}]`, value, error, 'glob');
+  }
 }
 
-export const projectPermits: Rule = {
+export const projectPermits: ApplicationRule = {
   id: 'project-permits',
   description:
     'every object an Application renders, and every namespace it creates, is permitted by its AppProject as Argo CD decides it (an absent namespaced whitelist allows all, [] none; filepath.Match for kinds and names, globs for destinations and repositories); no pattern is malformed',
-  remediation: '',
-  legacy: (scene) => [
-    ...ofKind(allObjects(scene), 'AppProject').flatMap(malformedPatterns),
-    ...allApplications(scene).flatMap((app) => {
-      const project = projectOf(scene, app);
-      const projectName = String(at(app.application, 'spec', 'project'));
-      if (project === undefined)
-        return [
-          finding(
-            'project-permits',
-            appItem(app),
-            'spec.project',
-            `AppProject ${projectName} is not rendered in ${scene.name}`,
-            `render AppProject ${projectName} (applications/ or manifests-microservices/canary)`,
-          ),
-        ];
-      const out: Finding[] = [];
-      const repo = String(at(app.application, 'spec', 'source', 'repoURL'));
-      const destination = destinationOf(app.application);
-      if (!sourcePermitted(project.object, repo))
-        out.push(
-          finding(
-            'project-permits',
-            appItem(app),
-            'spec.source.repoURL',
-            `${repo} is not a sourceRepo of AppProject ${projectName}`,
-            'use the platform repository (platform setting repo-url)',
-          ),
-        );
-      if (!destinationPermitted(project.object, destination))
-        out.push(
-          finding(
-            'project-permits',
-            appItem(app),
-            'spec.destination.namespace',
-            `destination ${destination.server || destination.name} namespace ${destination.namespace} is not a destination of the project`,
-            `deploy into a destination of AppProject ${projectName}`,
-          ),
-        );
-      if (
-        asArray(at(app.application, 'spec', 'syncPolicy', 'syncOptions')).includes('CreateNamespace=true')
-      ) {
-        const why = refusal(
-          project.object,
-          { apiVersion: 'v1', kind: 'Namespace', metadata: { name: app.destinationNamespace } },
-          destination,
-        );
-        if (why !== undefined)
-          out.push(
-            finding(
-              'project-permits',
-              appItem(app),
-              'spec.syncPolicy.syncOptions',
-              `CreateNamespace=true makes Namespace ${app.destinationNamespace}, but ${why} of AppProject ${projectName}: "resource :Namespace is not permitted"`,
-              'render the Namespace from an Application whose project allows it, and drop CreateNamespace',
-            ),
-          );
-      }
-      for (const item of app.objects) {
-        const why = refusal(project.object, item.object, destination);
-        if (why !== undefined)
-          out.push(
-            finding(
-              'project-permits',
-              item,
-              isClusterScoped(item.object.kind) ? 'kind' : 'metadata.namespace',
-              `${why} of AppProject ${projectName} (Application ${app.application.metadata.name})`,
-              `allow it in AppProject ${projectName}, or render it from an Application whose project does`,
-            ),
-          );
-      }
-      return out;
-    }),
-  ],
+  remediation:
+    'allow it in the AppProject, or render it from an Application whose project does; correct a malformed pattern',
+  applications: 'all',
+  reads: ['AppProject', '*'],
+  *check(app, scene) {
+    const project = projectOf(scene, app);
+    const projectName = String(at(app.application, 'spec', 'project'));
+    if (project === undefined) {
+      yield {
+        path: 'spec.project',
+        message: `AppProject ${projectName} is not rendered in ${scene.name}`,
+        fix: `render AppProject ${projectName} (applications/ or manifests-microservices/canary)`,
+      };
+      return;
+    }
+    const repo = String(at(app.application, 'spec', 'source', 'repoURL'));
+    const destination = destinationOf(app.application);
+    if (!sourcePermitted(project.object, repo))
+      yield {
+        path: 'spec.source.repoURL',
+        message: `${repo} is not a sourceRepo of AppProject ${projectName}`,
+        fix: 'use the platform repository (platform setting repo-url)',
+      };
+    if (!destinationPermitted(project.object, destination))
+      yield {
+        path: 'spec.destination.namespace',
+        message: `destination ${destination.server || destination.name} namespace ${destination.namespace} is not a destination of the project`,
+        fix: `deploy into a destination of AppProject ${projectName}`,
+      };
+    if (asArray(at(app.application, 'spec', 'syncPolicy', 'syncOptions')).includes('CreateNamespace=true')) {
+      const why = refusal(
+        project.object,
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: app.destinationNamespace } },
+        destination,
+      );
+      if (why !== undefined)
+        yield {
+          path: 'spec.syncPolicy.syncOptions',
+          message: `CreateNamespace=true makes Namespace ${app.destinationNamespace}, but ${why} of AppProject ${projectName}: "resource :Namespace is not permitted"`,
+          fix: 'render the Namespace from an Application whose project allows it, and drop CreateNamespace',
+        };
+    }
+    for (const item of app.objects) {
+      const why = refusal(project.object, item.object, destination);
+      if (why !== undefined)
+        yield {
+          on: item,
+          path: isClusterScoped(item.object.kind) ? 'kind' : 'metadata.namespace',
+          message: `${why} of AppProject ${projectName} (Application ${app.application.metadata.name})`,
+          fix: `allow it in AppProject ${projectName}, or render it from an Application whose project does`,
+        };
+    }
+  },
+  // Malformed patterns are the project's own, whether an Application uses it or not.
+  acrossScene: (scene) =>
+    ofKind(allObjects(scene), 'AppProject').flatMap((item) =>
+      [...malformedPatterns(item.object)].map((problem) => ({ ...problem, on: item })),
+    ),
 };
 
-export const appProjectClusterKinds: Rule = {
+export const appProjectClusterKinds: ObjectRule = {
   id: 'appproject-cluster-kinds',
   description:
     'AppProjects allow no cluster-scoped kind except Namespace (scoped by name), never Secrets, RBAC or wildcard kinds; an absent namespaceResourceWhitelist allows every kind',
-  remediation: '',
-  legacy: (scene) =>
-    ofKind(allObjects(scene), 'AppProject').flatMap((item) => {
-      const out: Finding[] = [];
-      entries(item.object, 'clusterResourceWhitelist').forEach((entry, i) => {
-        const path = `spec.clusterResourceWhitelist[${i}]`;
-        if (!(entry.group === '' && entry.kind === 'Namespace'))
-          out.push(
-            finding(
-              'appproject-cluster-kinds',
-              item,
-              path,
-              `cluster-scoped ${String(entry.group)}/${String(entry.kind)} allowed`,
-              'allow only Namespace',
-            ),
-          );
-        else if (entry.name === undefined || entry.name === '' || entry.name === '*')
-          out.push(
-            finding(
-              'appproject-cluster-kinds',
-              item,
-              path,
-              'any Namespace may be created (and deleted with the Application)',
-              'scope it by name, e.g. name: "*-canary-pr-*" (Argo CD >= 3.3)',
-            ),
-          );
-      });
-      const whitelist = list(item.object, 'namespaceResourceWhitelist');
-      if (whitelist === undefined)
-        out.push(
-          finding(
-            'appproject-cluster-kinds',
-            item,
-            'spec.namespaceResourceWhitelist',
-            'absent: Argo CD then allows every namespaced kind, Secrets and RBAC included',
-            'list the kinds the project deploys (an empty list allows none)',
-          ),
-        );
-      (whitelist ?? []).forEach((entry, i) => {
-        const group = String(entry.group ?? '');
-        const kind = String(entry.kind ?? '');
-        const secret = matchesEntry(entry, '', 'Secret');
-        const rbac = resourceMatch(group, 'rbac.authorization.k8s.io');
-        if (secret || rbac || kind === '*')
-          out.push(
-            finding(
-              'appproject-cluster-kinds',
-              item,
-              `spec.namespaceResourceWhitelist[${i}]`,
-              `namespaced ${group}/${kind} allowed${secret ? ' (it matches core/Secret)' : rbac ? ' (it matches RBAC)' : ''}: secrets never come from git, and no Application grants itself rights`,
-              'remove the entry',
-            ),
-          );
-      });
-      return out;
-    }),
+  remediation: 'allow only Namespace, scoped by name; list the namespaced kinds the project deploys',
+  kinds: ['AppProject'],
+  *check({ object: project }) {
+    for (const [i, entry] of entries(project, 'clusterResourceWhitelist').entries()) {
+      const path = `spec.clusterResourceWhitelist[${i}]`;
+      if (!(entry.group === '' && entry.kind === 'Namespace'))
+        yield {
+          path,
+          message: `cluster-scoped ${String(entry.group)}/${String(entry.kind)} allowed`,
+          fix: 'allow only Namespace',
+        };
+      else if (entry.name === undefined || entry.name === '' || entry.name === '*')
+        yield {
+          path,
+          message: 'any Namespace may be created (and deleted with the Application)',
+          fix: 'scope it by name, e.g. name: "*-canary-pr-*" (Argo CD >= 3.3)',
+        };
+    }
+    const whitelist = list(project, 'namespaceResourceWhitelist');
+    if (whitelist === undefined)
+      yield {
+        path: 'spec.namespaceResourceWhitelist',
+        message: 'absent: Argo CD then allows every namespaced kind, Secrets and RBAC included',
+        fix: 'list the kinds the project deploys (an empty list allows none)',
+      };
+    for (const [i, entry] of (whitelist ?? []).entries()) {
+      const group = String(entry.group ?? '');
+      const kind = String(entry.kind ?? '');
+      const secret = matchesEntry(entry, '', 'Secret');
+      const rbac = resourceMatch(group, 'rbac.authorization.k8s.io');
+      if (secret || rbac || kind === '*')
+        yield {
+          path: `spec.namespaceResourceWhitelist[${i}]`,
+          message: `namespaced ${group}/${kind} allowed${secret ? ' (it matches core/Secret)' : rbac ? ' (it matches RBAC)' : ''}: secrets never come from git, and no Application grants itself rights`,
+          fix: 'remove the entry',
+        };
+    }
+  },
 };
 
 /** Every pullRequest generator spec of an ApplicationSet, with its path. */
@@ -314,81 +272,69 @@ function pullRequestGenerators(set: K8sObject) {
   return found;
 }
 
-export const applicationSetTemplate: Rule = {
+export const applicationSetTemplate: ObjectRule = {
   id: 'applicationset-template',
   description:
     'ApplicationSets use goTemplate with missingkey=error and a fixed project; PR generators filter by label, poll within 120 s and authenticate',
-  remediation: '',
-  legacy: (scene) =>
-    ofKind(scene.argo, 'ApplicationSet').flatMap((item) => {
-      const set = item.object;
-      const out: Finding[] = [];
-      const add = (path: string, message: string, fix: string) =>
-        out.push(finding('applicationset-template', item, path, message, fix));
-      if (at(set, 'spec', 'goTemplate') !== true)
-        add(
-          'spec.goTemplate',
-          'not true: the fasttemplate engine renders a missing parameter as empty',
-          'set goTemplate: true',
-        );
-      if (!asArray(at(set, 'spec', 'goTemplateOptions')).includes('missingkey=error'))
-        add(
-          'spec.goTemplateOptions',
-          'lacks missingkey=error: a typo in a parameter renders as "<no value>"',
-          'add missingkey=error',
-        );
-      if (String(at(set, 'spec', 'template', 'spec', 'project') ?? '').includes('{{'))
-        add(
-          'spec.template.spec.project',
-          'the project is templated: generator data (a PR, a file) would choose its own permissions',
-          'name the project literally',
-        );
-      for (const { spec, path } of pullRequestGenerators(set)) {
-        const requeue = at(spec, 'requeueAfterSeconds');
-        if (typeof requeue !== 'number' || requeue > 120)
-          add(
-            `${path}.requeueAfterSeconds`,
-            `${String(requeue)} (Argo CD's default is 1800): a PR would wait up to 30 minutes without the webhook`,
-            'set 60 and expose the ApplicationSet webhook',
-          );
-        if (asArray(at(spec, 'github', 'labels')).length === 0)
-          add(
-            `${path}.github.labels`,
-            'no label filter: every PR, forks included, would deploy',
-            'filter by the catalogue label: "{{ .label }}"',
-          );
-        if (at(spec, 'github', 'tokenRef') === undefined)
-          add(
-            `${path}.github.tokenRef`,
-            'unauthenticated GitHub calls are rate-limited hard',
-            'reference the github-token secret',
-          );
-      }
-      if (
-        pullRequestGenerators(set).length > 0 &&
-        /head_(short_)?sha/.test(String(at(set, 'spec', 'template', 'spec', 'source', 'targetRevision')))
-      )
-        add(
-          'spec.template.spec.source.targetRevision',
-          "PR Applications render from the PR's head: the PR's files would decide its routes",
-          'render from the default branch; the workload Application reads the head',
-        );
-      return out;
-    }),
+  remediation: 'see applications/canary/pr-canaries.yaml',
+  kinds: ['ApplicationSet'],
+  *check({ object: set }) {
+    if (at(set, 'spec', 'goTemplate') !== true)
+      yield {
+        path: 'spec.goTemplate',
+        message: 'not true: the fasttemplate engine renders a missing parameter as empty',
+        fix: 'set goTemplate: true',
+      };
+    if (!asArray(at(set, 'spec', 'goTemplateOptions')).includes('missingkey=error'))
+      yield {
+        path: 'spec.goTemplateOptions',
+        message: 'lacks missingkey=error: a typo in a parameter renders as "<no value>"',
+        fix: 'add missingkey=error',
+      };
+    if (String(at(set, 'spec', 'template', 'spec', 'project') ?? '').includes('{{'))
+      yield {
+        path: 'spec.template.spec.project',
+        message: 'the project is templated: generator data (a PR, a file) would choose its own permissions',
+        fix: 'name the project literally',
+      };
+    for (const { spec, path } of pullRequestGenerators(set)) {
+      const requeue = at(spec, 'requeueAfterSeconds');
+      if (typeof requeue !== 'number' || requeue > 120)
+        yield {
+          path: `${path}.requeueAfterSeconds`,
+          message: `${String(requeue)} (Argo CD's default is 1800): a PR would wait up to 30 minutes without the webhook`,
+          fix: 'set 60 and expose the ApplicationSet webhook',
+        };
+      if (asArray(at(spec, 'github', 'labels')).length === 0)
+        yield {
+          path: `${path}.github.labels`,
+          message: 'no label filter: every PR, forks included, would deploy',
+          fix: 'filter by the catalogue label: "{{ .label }}"',
+        };
+      if (at(spec, 'github', 'tokenRef') === undefined)
+        yield {
+          path: `${path}.github.tokenRef`,
+          message: 'unauthenticated GitHub calls are rate-limited hard',
+          fix: 'reference the github-token secret',
+        };
+    }
+    if (
+      pullRequestGenerators(set).length > 0 &&
+      /head_(short_)?sha/.test(String(at(set, 'spec', 'template', 'spec', 'source', 'targetRevision')))
+    )
+      yield {
+        path: 'spec.template.spec.source.targetRevision',
+        message: "PR Applications render from the PR's head: the PR's files would decide its routes",
+        fix: 'render from the default branch; the workload Application reads the head',
+      };
+  },
 };
 
-export const noSecretsInGit: Rule = {
+export const noSecretsInGit: ObjectRule = {
   id: 'no-secrets-in-git',
   description: 'no Secret objects in the manifests',
-  remediation: '',
-  legacy: (scene) =>
-    ofKind(allObjects(scene), 'Secret').map((item) =>
-      finding(
-        'no-secrets-in-git',
-        item,
-        '',
-        'a Secret in git',
-        'create it in the cluster, or with an ExternalSecret (components/registry-auth/external-secrets shows how)',
-      ),
-    ),
+  remediation:
+    'create it in the cluster, or with an ExternalSecret (components/registry-auth/external-secrets shows how)',
+  kinds: ['Secret'],
+  check: () => [{ path: '', message: 'a Secret in git' }],
 };
