@@ -1,4 +1,11 @@
-import { controlFile, Lab, type LabStatus, reapStaleLab, serveControl } from 'local-runtime/lab';
+import {
+  controlFile,
+  type EdgeKind,
+  Lab,
+  type LabStatus,
+  reapStaleLab,
+  serveControl,
+} from 'local-runtime/lab';
 import { DEFAULT_DATA_DIR } from 'local-runtime/paths';
 import { manifestRoutes } from './lab-routes.ts';
 import { issuerKeyFile } from './token-command.ts';
@@ -14,6 +21,8 @@ export interface LabUpOptions {
   readonly stableRef: string | undefined;
   readonly observability: boolean;
   readonly verbose: boolean;
+  /** The lab's own emulation of Traefik (default), or real Traefik built from its Go module. */
+  readonly edge?: EdgeKind;
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -57,7 +66,9 @@ export async function labUp(options: LabUpOptions): Promise<number> {
         : `the previous lab (pid ${stale.pid}) ended without cleaning up; stopped what it left running: ${stale.reaped.map((r) => `${r.name} (pid ${r.pid})`).join(', ')}`,
     );
   }
-  progress(`starting (data: ${options.dataDir ?? 'in memory'}) ...`);
+  progress(
+    `starting (data: ${options.dataDir ?? 'in memory'}; edge: ${options.edge === 'traefik' ? 'real Traefik, built from its Go module on first use' : "the lab's emulation of Traefik"}) ...`,
+  );
   const lab = await Lab.start({
     repoRoot: options.repoRoot,
     routes: manifestRoutes,
@@ -66,6 +77,7 @@ export async function labUp(options: LabUpOptions): Promise<number> {
     dataDir: options.dataDir,
     stableRef: options.stableRef,
     observability: options.observability,
+    edge: options.edge ?? 'emulated',
     recordState: true,
     issuerKeyFile: issuerKeyFile(options.repoRoot),
     progress,
@@ -75,8 +87,10 @@ export async function labUp(options: LabUpOptions): Promise<number> {
     const port = /^port (\d+) \(entrypoint (\w+)\) is already in use/.exec(message);
     if (port === null) throw err;
     const flag = port[2] === 'internal' ? '--port' : '--public-port';
+    // Both ports, as npm start (the README's command) takes them, and nothing else.
+    const free = (n: number) => (n === 0 ? 0 : n + 10);
     throw new Error(
-      `${message} (another lab, or another program, holds it): choose another with ${flag}, e.g. ${flag} ${Number(port[1]) + 10}`,
+      `${message} (another lab, or another program, holds it): choose another with ${flag}, e.g. npm start -- --port ${free(options.port)} --public-port ${free(options.publicPort)} (./canary lab up takes the same options)`,
     );
   });
   const control = await serveControl(lab, options.repoRoot, sinks);
@@ -84,15 +98,15 @@ export async function labUp(options: LabUpOptions): Promise<number> {
   printStatus(lab.status());
   say('');
   say('Try:');
-  say(`  export TOKEN=$(npx canary token --tenant demo)   # the api wants a JWT, as in the cluster`);
+  say(`  export TOKEN=$(./canary token --tenant demo)   # the api wants a JWT, as in the cluster`);
   say(
     `  curl -s -X POST ${url}/v1/items -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\\n` +
       `       -d '{"name":"Dune","price_cents":1299,"category":"books","inventory_count":5}'`,
   );
   say(`  curl -s ${url}/v1/items -H "Authorization: Bearer $TOKEN"`);
-  say(`  npx canary lab add 123                     # PR 123 of every service, from this working tree`);
+  say(`  ./canary lab add 123                     # PR 123 of every service, from this working tree`);
   say(`  curl -si ${url}/v1/items -H "Authorization: Bearer $TOKEN" -H 'X-Canary: 123' | grep -i '^x-'`);
-  say(`  npx canary explain --pr 123 GET /v1/items`);
+  say(`  ./canary explain --pr 123 GET /v1/items`);
   say(
     `  curl -si http://localhost:${lab.ports.websecure}/v1/items -H "Authorization: Bearer $TOKEN" -H 'X-Canary: 123' | grep -i '^x-served'   # public: stripped`,
   );

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ensureTool, findGo, REPO_ROOT } from 'upstream-tools';
+import { UsageError } from './cli/spec.ts';
 import { NO_CANARY_PULL, verifyApplicationSets } from './cluster/applicationsets.ts';
 import { type ControlPlane, startControlPlane } from './cluster/control-plane.ts';
 import { installCrds } from './cluster/crds.ts';
@@ -15,8 +16,7 @@ import { RULES } from './gitops/rules/index.ts';
 import type { Finding, Scene } from './gitops/rules/types.ts';
 import { verifyRepository } from './gitops/verify.ts';
 
-/** A mistake in how verify was called (main.ts prints it with the usage). */
-export class UsageError extends Error {}
+export { UsageError };
 
 export interface VerifyOptions {
   /** Also apply everything to a local control plane built from upstream sources. */

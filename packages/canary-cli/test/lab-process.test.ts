@@ -1,10 +1,11 @@
 // `canary lab up` as a newcomer runs it: a process of its own, ended by a closed terminal
 // (SIGHUP) or kill -9, started again, asked about by `lab status` from an older node, and
-// started where its port is taken.
+// started where its port is taken (the guarded one, or the public one after the guarded one was bound).
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { LAB_NODE_FLAGS } from 'local-runtime/lab';
+import { waitFor } from 'test-harness/wait';
 import { fixtureRepo } from './fixture-repo.ts';
 import { kubectlMissing } from './kubectl.ts';
 
@@ -70,14 +72,13 @@ const alive = (pid: number) => {
   }
 };
 
-async function allGone(pids: readonly number[], withinMs: number): Promise<number[]> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const left = pids.filter(alive);
-    if (left.length === 0 || Date.now() > deadline) return left;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Until none of `pids` runs; fails naming the ones left after `withinMs`. */
+const allGone = (pids: readonly number[], withinMs: number) =>
+  waitFor(() => !pids.some(alive), {
+    timeout: withinMs,
+    interval: 100,
+    what: () => `no process left of ${pids.join(', ')} (still running: ${pids.filter(alive).join(', ')})`,
+  });
 
 /** A node older than 22 (what many machines run by default): the system's, or Node 20 from npm. */
 async function oldNode(): Promise<string> {
@@ -149,7 +150,7 @@ describe('lab up as a process', { skip: kubectlMissing }, () => {
       assert.ok(!environ(pid).some((v) => v.startsWith('MALLOC_ARENA_MAX=')), `pid ${pid}`);
     lab.child.kill('SIGHUP');
     assert.equal(await lab.exited, 0);
-    assert.deepEqual(await allGone(pids, 10_000), []);
+    await allGone(pids, 10_000);
     assert.ok(!existsSync(join(repo.root, '.lab/state.json')));
     assert.ok(!existsSync(join(repo.root, '.lab/control.json')));
   });
@@ -159,7 +160,7 @@ describe('lab up as a process', { skip: kubectlMissing }, () => {
     const pids = childPids(repo.root);
     lab.child.kill('SIGKILL');
     await lab.exited;
-    assert.deepEqual(await allGone(pids, 15_000), [], 'no orphans');
+    await allGone(pids, 15_000); // no orphans
     const next = await labUp(repo.root);
     try {
       assert.ok(
@@ -205,6 +206,59 @@ describe('lab up as a process', { skip: kubectlMissing }, () => {
     } finally {
       lab.child.kill('SIGTERM');
       await lab.exited;
+    }
+  });
+
+  it('a taken public port: the error says how to pass both ports to npm start, every port is released, the lab exits 1', async () => {
+    const listening = async (port: number) => {
+      const server = createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => resolve());
+      });
+      return server;
+    };
+    const blocker = await listening(0);
+    const taken = (blocker.address() as AddressInfo).port;
+    const probe = await listening(0);
+    const guarded = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    try {
+      await assert.rejects(
+        run(
+          process.execPath,
+          [
+            main,
+            'lab',
+            'up',
+            '--repo',
+            repo.root,
+            '--in-memory',
+            '--port',
+            String(guarded),
+            '--public-port',
+            String(taken),
+          ],
+          { timeout: 120_000 },
+        ),
+        (err: { code: number | null; killed: boolean; stderr: string }) => {
+          assert.equal(err.killed, false, 'the lab exited by itself');
+          assert.equal(err.code, 1, err.stderr);
+          assert.match(
+            err.stderr,
+            new RegExp(
+              `port ${taken} \\(entrypoint websecure\\) is already in use .*choose another with --public-port, e\\.g\\. npm start -- --port ${guarded + 10} --public-port ${taken + 10}`,
+            ),
+          );
+          return true;
+        },
+      );
+      // The guarded port it had bound is free again, and nothing it started is left.
+      const again = await listening(guarded);
+      await new Promise((resolve) => again.close(resolve));
+      assert.ok(!existsSync(join(repo.root, '.lab/state.json')), 'no state left behind');
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
     }
   });
 
