@@ -2,6 +2,7 @@
 // objects, it routes X-Canary and preview hosts like the emulation, follows route and
 // backend changes only once they are in effect, and frees its ports when closed.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -173,6 +174,17 @@ describe('real Traefik as the lab edge', { skip: await goSkipReason() }, () => {
       headers: { 'X-Canary': '6' },
     });
     assert.equal(why?.route, 'IngressRoute apps/canary-6 routes[0]');
+  });
+
+  it('once closed, frees its entrypoints and takes backend changes as nothing to do (the lab stops services after its edge)', async () => {
+    const internal = edge.ports.internal as number;
+    await edge.close();
+    const written = readFileSync(join(dir, 'traefik-dynamic.yaml'), 'utf8');
+    up.delete('apps');
+    // Resolves without rewriting the configuration or waiting for a Traefik that is gone.
+    await edge.backendsChanged();
+    assert.equal(readFileSync(join(dir, 'traefik-dynamic.yaml'), 'utf8'), written);
+    await assert.rejects(get(internal, HOST), /ECONNREFUSED/);
   });
 
   it('refuses objects the lab cannot serve before starting anything, naming the object and field', async () => {

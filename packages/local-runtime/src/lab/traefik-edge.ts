@@ -175,11 +175,14 @@ export class TraefikEdge implements LabEdge {
 
   async load(objects: readonly PlatformObject[]): Promise<void> {
     this.validate(objects);
+    if (this.#child === undefined) throw new Error('the Traefik edge is not running');
     this.#write(objects);
     await this.#settled(15_000);
   }
 
   async backendsChanged(): Promise<void> {
+    // Services stop after the edge when the lab stops: nothing is serving to update.
+    if (this.#child === undefined) return;
     this.#write(this.#objects);
     await this.#settled(15_000);
   }
