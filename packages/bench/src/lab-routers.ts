@@ -6,18 +6,20 @@
 // the api's address (which needs the mesh port first) as one line on stdin.
 import { createInterface } from 'node:readline';
 import { repoRoot } from 'local-runtime/paths';
-import { type LabObject, Routers } from 'local-runtime/routing';
+import { Routers } from 'local-runtime/routing';
+import type { PlatformObject } from 'routing-model';
+import { GUARDED_ENTRYPOINT } from 'routing-model/traefik';
 import { loadCatalogue } from 'service-catalogue';
 
 export const BENCH_HOST = 'api.bench.example';
 
-const objects: LabObject[] = [
+const objects: PlatformObject[] = [
   {
     apiVersion: 'traefik.io/v1alpha1',
     kind: 'IngressRoute',
     metadata: { name: 'api-service-internal', namespace: 'apps' },
     spec: {
-      entryPoints: ['internal'],
+      entryPoints: [GUARDED_ENTRYPOINT],
       routes: [
         {
           kind: 'Rule',
@@ -61,9 +63,9 @@ async function main(): Promise<void> {
     return address === undefined ? { kind: 'down', reason: 'not started' } : { kind: 'up', address };
   });
   await routers.listenMesh(objects);
-  await routers.listenEdge(objects, { internal: 0 }, BENCH_HOST);
+  await routers.listenEdge(objects, { [GUARDED_ENTRYPOINT]: 0 }, BENCH_HOST);
   process.stdout.write(
-    `${JSON.stringify({ event: 'ready', port: routers.edgePorts.internal, mesh_port: routers.meshPorts['store-service'] })}\n`,
+    `${JSON.stringify({ event: 'ready', port: routers.edgePorts[GUARDED_ENTRYPOINT], mesh_port: routers.meshPorts['store-service'] })}\n`,
   );
   createInterface({ input: process.stdin }).on('line', (line) => {
     addresses['api-service'] = line.trim();

@@ -1,21 +1,17 @@
 // Route lookup: one routing decision of the lab's edge and mesh tables with 1, 100 and
 // 1,000 canaries loaded.
-import {
-  buildEdgeTable,
-  buildMeshTable,
-  type LabObject,
-  selectEdgeRoute,
-  selectMeshRule,
-} from 'local-runtime/routing';
+import type { PlatformObject } from 'routing-model';
+import { buildMeshTable, selectMeshRule } from 'routing-model/mesh';
+import { buildEdgeTable, GUARDED_ENTRYPOINT, selectEdgeRoute } from 'routing-model/traefik';
 
-function objectsFor(n: number): LabObject[] {
-  const objects: LabObject[] = [
+function objectsFor(n: number): PlatformObject[] {
+  const objects: PlatformObject[] = [
     {
       apiVersion: 'traefik.io/v1alpha1',
       kind: 'IngressRoute',
       metadata: { name: 'stable', namespace: 'apps' },
       spec: {
-        entryPoints: ['internal'],
+        entryPoints: [GUARDED_ENTRYPOINT],
         routes: [
           {
             kind: 'Rule',
@@ -33,7 +29,7 @@ function objectsFor(n: number): LabObject[] {
       kind: 'IngressRoute',
       metadata: { name: `c${pr}`, namespace: 'apps' },
       spec: {
-        entryPoints: ['internal'],
+        entryPoints: [GUARDED_ENTRYPOINT],
         routes: [
           {
             kind: 'Rule',
@@ -83,7 +79,7 @@ export function lookups(): string[] {
       for (let i = 0; i < iterations; i += 1) fn();
       return ((performance.now() - t0) * 1000) / iterations;
     };
-    const edgeUs = time(() => selectEdgeRoute(edge, 'internal', request));
+    const edgeUs = time(() => selectEdgeRoute(edge, GUARDED_ENTRYPOINT, request));
     const meshUs = time(() => selectMeshRule(mesh, 'store-service.apps', call));
     rows.push(`| ${n} | ${edgeUs.toFixed(2)} µs | ${meshUs.toFixed(2)} µs |`);
   }

@@ -1,4 +1,5 @@
-import type { LabObject, RouteSource } from 'local-runtime/lab';
+import type { RouteSource } from 'local-runtime/lab';
+import { readIngressRoute } from 'routing-model/traefik';
 import { canaryNamespace, loadCatalogue, serviceOf } from 'service-catalogue';
 import { CANARY_ENVIRONMENT, renderEnvironment, renderPullRequest } from './gitops/render.ts';
 
@@ -16,16 +17,11 @@ export const manifestRoutes: RouteSource = {
     const objects = env.stable
       .flatMap((a) => a.objects.map((o) => o.object))
       .filter((o) => ROUTE_KINDS.has(o.kind));
-    const host = objects
+    const [host] = objects
       .filter((o) => o.kind === 'IngressRoute')
-      .flatMap((o) =>
-        ((o.spec as { routes?: Array<{ match: string }> }).routes ?? []).map(
-          (r) => /Host\(`([^`]+)`\)/.exec(r.match)?.[1],
-        ),
-      )
-      .find((h): h is string => h !== undefined);
+      .flatMap((o) => readIngressRoute(o).routes.flatMap((r) => r.hosts));
     if (host === undefined) throw new Error(`no Host() rule in ${CANARY_ENVIRONMENT}'s stable IngressRoutes`);
-    return { objects: objects as LabObject[], host };
+    return { objects, host };
   },
   async pullRequest(root, headRoot, pr, headSha, services) {
     const catalogue = loadCatalogue(root);
@@ -43,6 +39,6 @@ export const manifestRoutes: RouteSource = {
     );
     if (missing.length > 0)
       throw new Error(`no ApplicationSet generates ${missing.map((e) => e.name).join(', ')} for PR ${pr}`);
-    return objects.filter((o) => ROUTE_KINDS.has(o.kind)) as LabObject[];
+    return objects.filter((o) => ROUTE_KINDS.has(o.kind));
   },
 };

@@ -152,6 +152,8 @@ describe('the lab', { skip: kubectlMissing }, () => {
           parent: 'store-service.apps',
           rule: 'GRPCRoute apps/store-service-canary-pr-7 rules[0]',
           backend: 'store-service.store-canary-pr-7',
+          pr: '7',
+          byKey: true,
         },
       ]);
     });

@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import type { BackendRef, PlatformObject } from 'routing-model';
+import { buildEdgeTable } from 'routing-model/traefik';
 import {
   type BackendEvent,
   describeFailures,
@@ -17,7 +19,6 @@ import {
 import { startIssuer } from '../src/issuer.ts';
 import type { Resolution } from '../src/lab/backends.ts';
 import { EdgeRouter } from '../src/lab/edge-router.ts';
-import { type BackendRef, buildEdgeTable, type LabObject } from '../src/lab/edge-table.ts';
 import type { ServiceProcess } from '../src/process.ts';
 import { startApi } from '../src/services.ts';
 
@@ -29,7 +30,7 @@ const ingressRoute = (
   match: string,
   service: { name: string; namespace: string },
   extra: Record<string, unknown> = {},
-): LabObject => ({
+): PlatformObject => ({
   apiVersion: 'traefik.io/v1alpha1',
   kind: 'IngressRoute',
   metadata: { name, namespace: 'apps' },
@@ -40,7 +41,7 @@ const ingressRoute = (
 });
 
 /** As the manifests strip the routing key on the public entrypoint. */
-const stripCanary: LabObject = {
+const stripCanary: PlatformObject = {
   apiVersion: 'traefik.io/v1alpha1',
   kind: 'Middleware',
   metadata: { name: 'strip-canary-headers', namespace: 'apps' },
@@ -116,7 +117,7 @@ describe('the lab edge frames requests itself', () => {
     const resolve = (ref: BackendRef): Resolution =>
       addresses[`${ref.name}.${ref.namespace}`] ?? { kind: 'down', reason: 'exited (SIGKILL)' };
     const host = `Host(\`${API_HOST}\`)`;
-    const objects: LabObject[] = [stripCanary];
+    const objects: PlatformObject[] = [stripCanary];
     for (const entryPoint of ['internal', 'websecure']) {
       const extra = entryPoint === 'websecure' ? strip : {};
       objects.push(

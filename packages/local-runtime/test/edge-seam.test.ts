@@ -7,8 +7,8 @@ import { loadCatalogue } from 'service-catalogue';
 import type { EdgeDecision, EdgeOptions, EdgeRequest, LabEdge } from '../src/lab/edge.ts';
 import { edgeFactory } from '../src/lab/edges.ts';
 import { EmulatedEdge } from '../src/lab/emulated-edge.ts';
-import { TraefikEdge } from '../src/lab/traefik-edge.ts';
 import { Routers } from '../src/lab/routers.ts';
+import { TraefikEdge } from '../src/lab/traefik-edge.ts';
 import { repoRoot } from '../src/paths.ts';
 
 class RecordingEdge implements LabEdge {

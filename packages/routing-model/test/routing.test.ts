@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildEdgeTable, type LabObject, selectEdgeRoute } from '../src/lab/edge-table.ts';
-import { buildMeshTable, selectMeshRule } from '../src/lab/mesh-table.ts';
-import { parseRule } from '../src/lab/traefik-rule.ts';
+import type { PlatformObject } from '../src/index.ts';
+import { buildMeshTable, selectMeshRule } from '../src/mesh.ts';
+import { buildEdgeTable, parseRule, selectEdgeRoute } from '../src/traefik.ts';
 
 const route = (
   name: string,
   match: string,
   namespace: string,
   extra: Record<string, unknown> = {},
-): LabObject => ({
+): PlatformObject => ({
   apiVersion: 'traefik.io/v1alpha1',
   kind: 'IngressRoute',
   metadata: { name, namespace: 'apps' },
@@ -102,7 +102,7 @@ describe('edge table', () => {
 });
 
 describe('mesh table (GRPCRoute precedence)', () => {
-  const grpc = (name: string, pr: string, extra: Record<string, unknown> = {}): LabObject => ({
+  const grpc = (name: string, pr: string, extra: Record<string, unknown> = {}): PlatformObject => ({
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'GRPCRoute',
     metadata: { name, namespace: 'apps' },
@@ -178,7 +178,7 @@ describe('mesh table (GRPCRoute precedence)', () => {
 describe('indexed lookup equals a full scan', () => {
   it('edge: same route as scanning every route in table order (random tables, ties included)', async () => {
     const { default: fc } = await import('fast-check');
-    const { matches } = await import('../src/lab/traefik-rule.ts');
+    const { matches } = await import('../src/traefik.ts');
     fc.assert(
       fc.property(
         fc.array(
@@ -193,7 +193,7 @@ describe('indexed lookup equals a full scan', () => {
         (specs, key) => {
           const table = buildEdgeTable(
             specs.map(
-              (spec, i): LabObject => ({
+              (spec, i): PlatformObject => ({
                 apiVersion: 'traefik.io/v1alpha1',
                 kind: 'IngressRoute',
                 metadata: { name: `r${i}`, namespace: 'apps' },

@@ -1,5 +1,5 @@
+import type { BackendRef } from 'routing-model';
 import { prOfNamespace } from 'service-catalogue';
-import type { BackendRef } from './edge-table.ts';
 
 /** Where a Service reference (name + namespace) runs in the lab, if anywhere. */
 export type Resolution =

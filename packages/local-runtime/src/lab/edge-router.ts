@@ -7,10 +7,10 @@ import {
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough, pipeline } from 'node:stream';
+import { type EdgeMiddleware, type EdgeRoute, selectEdgeRoute } from 'routing-model/traefik';
 import { lingeringClose } from 'service-kit/lingering-close';
 import { errors, Pool } from 'undici';
 import { type BackendResolver, downMessage } from './backends.ts';
-import { type EdgeMiddleware, type EdgeRoute, selectEdgeRoute } from './edge-table.ts';
 
 export interface EdgeRouterOptions {
   /** Entrypoint name → port (0: any free port). */

@@ -1,9 +1,10 @@
 // The lab's two routing hops behind one interface each: the edge (Traefik's entrypoints)
 // and the mesh (Linkerd in front of every mesh service). The lab talks to these
 // interfaces only; which implementation runs is the lab's `edge` option.
+
+import type { BackendRef, PlatformObject } from 'routing-model';
+import type { GrpcCallView } from 'routing-model/mesh';
 import type { BackendResolver } from './backends.ts';
-import type { BackendRef, LabObject } from './edge-table.ts';
-import type { GrpcCallView } from './mesh-table.ts';
 
 /** Which edge the lab runs: its own emulation of Traefik, or real Traefik (issue 23). */
 export type EdgeKind = 'emulated' | 'traefik';
@@ -61,11 +62,11 @@ export interface EdgeDecision {
 export interface LabEdge {
   readonly kind: EdgeKind;
   /** Throws (UnsupportedRouteError, naming the object and field) when this edge cannot serve these objects; changes nothing. */
-  validate(objects: readonly LabObject[]): void;
+  validate(objects: readonly PlatformObject[]): void;
   /** Starts serving these routes on the entrypoints; resolves once every entrypoint accepts connections. */
-  start(objects: readonly LabObject[]): Promise<void>;
+  start(objects: readonly PlatformObject[]): Promise<void>;
   /** Replaces the routes (a PR added or removed); requests after it resolves take the new ones. */
-  load(objects: readonly LabObject[]): Promise<void>;
+  load(objects: readonly PlatformObject[]): Promise<void>;
   /** Some backend's address changed (a service started, restarted or stopped): resolve again. */
   backendsChanged(): Promise<void>;
   /** Entrypoint → the port it listens on (empty before start). */
@@ -90,14 +91,16 @@ export interface MeshDecision {
   readonly rule: string | undefined | null;
   /** undefined when the call fails. */
   readonly backend: BackendRef | undefined;
+  /** The rule matched on the routing key (a canary rule), not a catch-all. */
+  readonly byKey: boolean;
 }
 
 /** The lab's mesh: one router in front of every service the catalogue reaches through the mesh. */
 export interface LabMesh {
-  validate(objects: readonly LabObject[]): void;
+  validate(objects: readonly PlatformObject[]): void;
   /** Starts every mesh router (callers need their addresses before they start). */
-  start(objects: readonly LabObject[]): Promise<void>;
-  load(objects: readonly LabObject[]): Promise<void>;
+  start(objects: readonly PlatformObject[]): Promise<void>;
+  load(objects: readonly PlatformObject[]): Promise<void>;
   /** host:port at which callers reach a mesh service. */
   address(service: string): string;
   /** Mesh router port by the service it fronts. */

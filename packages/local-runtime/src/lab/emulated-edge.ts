@@ -1,6 +1,7 @@
+import type { PlatformObject } from 'routing-model';
+import { buildEdgeTable, forwardedHeaders, outrankedRoutes, selectEdgeRoute } from 'routing-model/traefik';
 import type { EdgeDecision, EdgeOptions, EdgeRequest, LabEdge } from './edge.ts';
 import { EdgeRouter } from './edge-router.ts';
-import { buildEdgeTable, type LabObject, selectEdgeRoute } from './edge-table.ts';
 
 /**
  * The lab's own Traefik (EdgeRouter): listens in this process, routes by the table built
@@ -20,16 +21,16 @@ export class EmulatedEdge implements LabEdge {
     });
   }
 
-  validate(objects: readonly LabObject[]): void {
+  validate(objects: readonly PlatformObject[]): void {
     buildEdgeTable(objects);
   }
 
-  async start(objects: readonly LabObject[]): Promise<void> {
+  async start(objects: readonly PlatformObject[]): Promise<void> {
     this.#router.setTable(buildEdgeTable(objects));
     await this.#router.listen();
   }
 
-  async load(objects: readonly LabObject[]): Promise<void> {
+  async load(objects: readonly PlatformObject[]): Promise<void> {
     this.#router.setTable(buildEdgeTable(objects));
   }
 
@@ -52,19 +53,8 @@ export class EmulatedEdge implements LabEdge {
     const view = { host: this.#router.hostOf(request.host), path: request.path, headers };
     const edge = selectEdgeRoute(table, request.entryPoint, view);
     if (edge === undefined) return null;
-    const outranked = table.filter(
-      (r) =>
-        r !== edge &&
-        r.entryPoints.includes(request.entryPoint) &&
-        r.matchers.length > 0 &&
-        selectEdgeRoute([r], request.entryPoint, view) !== undefined,
-    );
-    const forwarded: Record<string, string> = { ...headers };
-    for (const mw of edge.middlewares) {
-      if (mw.kind !== 'headers') continue;
-      for (const name of mw.remove) delete forwarded[name];
-      Object.assign(forwarded, mw.set);
-    }
+    const outranked = outrankedRoutes(table, edge, request.entryPoint, view);
+    const forwarded = forwardedHeaders(edge, headers);
     return {
       route: edge.id,
       rule: edge.rule,

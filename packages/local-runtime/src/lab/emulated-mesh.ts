@@ -1,10 +1,10 @@
+import type { PlatformObject } from 'routing-model';
+import { buildMeshTable, type GrpcCallView, isCanaryRule, routeMeshCall } from 'routing-model/mesh';
 import type { ServiceEntry } from 'service-catalogue';
 import { STABLE_NAMESPACE } from 'service-catalogue';
 import type { BackendResolver } from './backends.ts';
 import type { LabMesh, MeshDecision } from './edge.ts';
-import type { LabObject } from './edge-table.ts';
 import { MeshRouter } from './mesh-router.ts';
-import { buildMeshTable, type GrpcCallView, routeMeshCall } from './mesh-table.ts';
 
 /** The lab's own Linkerd: one MeshRouter (this process) in front of every mesh service of the catalogue. */
 export class EmulatedMesh implements LabMesh {
@@ -17,11 +17,11 @@ export class EmulatedMesh implements LabMesh {
     this.#resolve = resolve;
   }
 
-  validate(objects: readonly LabObject[]): void {
+  validate(objects: readonly PlatformObject[]): void {
     buildMeshTable(objects);
   }
 
-  async start(objects: readonly LabObject[]): Promise<void> {
+  async start(objects: readonly PlatformObject[]): Promise<void> {
     const table = buildMeshTable(objects);
     for (const entry of this.#catalogue.filter((e) => e.exposure === 'mesh')) {
       const router = new MeshRouter(
@@ -34,7 +34,7 @@ export class EmulatedMesh implements LabMesh {
     }
   }
 
-  async load(objects: readonly LabObject[]): Promise<void> {
+  async load(objects: readonly PlatformObject[]): Promise<void> {
     const table = buildMeshTable(objects);
     for (const router of this.#routers.values()) router.setTable(table);
   }
@@ -73,7 +73,11 @@ export class EmulatedMesh implements LabMesh {
     const router = this.#routers.get(service);
     if (router === undefined) throw new Error(`no mesh router for ${service} (its exposure is not mesh)`);
     const decision = routeMeshCall(router.table, router.parent, call);
-    return { rule: decision.rule === null ? null : decision.rule?.id, backend: decision.backend };
+    return {
+      rule: decision.rule === null ? null : decision.rule?.id,
+      backend: decision.backend,
+      byKey: decision.rule !== null && decision.rule !== undefined && isCanaryRule(decision.rule),
+    };
   }
 
   async close(): Promise<void> {

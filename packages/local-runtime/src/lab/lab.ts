@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPrNumber, MAX_PR_NUMBER } from 'canary-context';
+import type { PlatformObject } from 'routing-model';
+import { GUARDED_ENTRYPOINT, PUBLIC_ENTRYPOINT } from 'routing-model/traefik';
 import {
   CatalogueError,
   canaryNamespace,
@@ -20,7 +22,6 @@ import { localEnv } from '../services.ts';
 import { serviceKey } from './backends.ts';
 import { dropTable } from './data.ts';
 import type { EdgeKind } from './edge.ts';
-import type { LabObject } from './edge-table.ts';
 import { LabPrometheus, type ScrapeTarget } from './prometheus.ts';
 import { type ExplainRequest, type Explanation, Routers } from './routers.ts';
 import { removeState, writeState } from './state.ts';
@@ -30,7 +31,7 @@ import { removeWorktree, resolveRef, worktreeFor } from './worktree.ts';
 /** Where the lab's routes come from: the manifests, rendered as Argo CD would. */
 export interface RouteSource {
   /** Traefik and Gateway API objects of the environment's stable Applications, and its API host. */
-  stable(root: string): Promise<{ objects: LabObject[]; host: string }>;
+  stable(root: string): Promise<{ objects: PlatformObject[]; host: string }>;
   /**
    * Route objects of PR `pr`'s Applications for these services, rendered as Argo CD does:
    * from the default branch (`root`, the lab's stable checkout), with the PR's head at
@@ -42,7 +43,7 @@ export interface RouteSource {
     pr: number,
     headSha: string,
     services: readonly string[],
-  ): Promise<LabObject[]>;
+  ): Promise<PlatformObject[]>;
 }
 
 export interface LabOptions {
@@ -94,7 +95,7 @@ interface Canary {
   readonly ref: string | undefined;
   /** Isolated tables by service (label canary:isolated-data). */
   readonly tables: Readonly<Record<string, string>>;
-  readonly objects: readonly LabObject[];
+  readonly objects: readonly PlatformObject[];
   readonly worktree: string | undefined;
 }
 
@@ -143,7 +144,7 @@ export class Lab {
   readonly #canaries = new Map<number, Canary>();
   readonly #supervisor: Supervisor;
   readonly #routers: Routers;
-  #stableObjects: LabObject[] = [];
+  #stableObjects: PlatformObject[] = [];
   #host = '';
   #dynamo: EmbeddedDynamo | undefined;
   #issuer: LocalIssuer | undefined;
@@ -240,7 +241,7 @@ export class Lab {
     }
     await this.#routers.listenEdge(
       this.#stableObjects,
-      { internal: o.port, websecure: o.publicPort },
+      { [GUARDED_ENTRYPOINT]: o.port, [PUBLIC_ENTRYPOINT]: o.publicPort },
       this.#host,
     );
     if (o.observability) {
@@ -346,7 +347,7 @@ export class Lab {
     return next;
   }
 
-  #objects(canaries: Iterable<Canary>): LabObject[] {
+  #objects(canaries: Iterable<Canary>): PlatformObject[] {
     return [...this.#stableObjects, ...[...canaries].flatMap((c) => c.objects)];
   }
 
@@ -459,8 +460,8 @@ export class Lab {
   get ports(): { internal: number; websecure: number; dynamodb: number } {
     const edge = this.#routers.edgePorts;
     return {
-      internal: edge.internal ?? 0,
-      websecure: edge.websecure ?? 0,
+      internal: edge[GUARDED_ENTRYPOINT] ?? 0,
+      websecure: edge[PUBLIC_ENTRYPOINT] ?? 0,
       dynamodb: this.#dynamo?.port ?? 0,
     };
   }
@@ -484,7 +485,7 @@ export class Lab {
       entrypoints: Object.fromEntries(
         Object.entries(this.#routers.edgePorts).map(([name, port]) => [
           name,
-          `http://localhost:${port}${name === 'internal' ? ' (guarded: X-Canary honoured)' : ' (public: X-Canary stripped)'}`,
+          `http://localhost:${port}${name === GUARDED_ENTRYPOINT ? ' (guarded: X-Canary honoured)' : ' (public: X-Canary stripped)'}`,
         ]),
       ),
       mesh: Object.fromEntries(
@@ -536,6 +537,10 @@ export class Lab {
     await this.#prometheus?.stop().catch(() => undefined);
     await this.#routers.closeEdge();
     await this.#supervisor.stopAll();
+    // The worktrees of --ref and --stable-ref: checked out again by the next lab that asks.
+    const worktrees = new Set([...this.#canaries.values()].flatMap((c) => c.worktree ?? []));
+    if (this.#stableRoot !== '' && this.#stableRoot !== this.#options.repoRoot) worktrees.add(this.#stableRoot);
+    for (const root of worktrees) await removeWorktree(this.#options.repoRoot, root);
     await this.#routers.closeMesh();
     await this.#dynamo?.close().catch(() => undefined);
     await this.#issuer?.close().catch(() => undefined);

@@ -10,10 +10,10 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import type { BackendRef } from 'routing-model';
+import { type MeshTable, routeMeshCall } from 'routing-model/mesh';
 import { errorHeaders, type WriteOutcome } from 'store-contract';
 import { type BackendResolver, downMessage } from './backends.ts';
-import type { BackendRef } from './edge-table.ts';
-import { type MeshTable, routeMeshCall } from './mesh-table.ts';
 
 const HOP_BY_HOP = new Set([
   'connection',

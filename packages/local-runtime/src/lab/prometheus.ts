@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { PlatformObject } from 'routing-model';
 import { stringify } from 'yaml';
-import type { LabObject } from './edge-table.ts';
 
 /** One scrape target, labelled as a ServiceMonitor would label the pod's metrics port. */
 export interface ScrapeTarget {
@@ -41,7 +41,7 @@ export class LabPrometheus {
 
   static async start(
     dir: string,
-    rules: readonly LabObject[],
+    rules: readonly PlatformObject[],
     targets: readonly ScrapeTarget[],
   ): Promise<LabPrometheus> {
     try {

@@ -1,8 +1,9 @@
 import { CANARY_HEADER, parseCanaryKey } from 'canary-context';
-import { type ServiceEntry, STABLE_NAMESPACE } from 'service-catalogue';
+import type { BackendRef, PlatformObject } from 'routing-model';
+import { GUARDED_ENTRYPOINT } from 'routing-model/traefik';
+import { prOfNamespace, type ServiceEntry, STABLE_NAMESPACE } from 'service-catalogue';
 import type { BackendResolver } from './backends.ts';
 import type { EdgeKind, LabEdge, LabEdgeFactory, LabMesh } from './edge.ts';
-import type { BackendRef, LabObject } from './edge-table.ts';
 import { edgeFactory } from './edges.ts';
 import { EmulatedMesh } from './emulated-mesh.ts';
 
@@ -17,8 +18,13 @@ export interface ExplainRequest {
 export interface MeshHop {
   readonly caller: string;
   readonly parent: string;
+  /** The GRPCRoute rule that decided, or null when no route is attached or none matches. */
   readonly rule: string | null;
   readonly backend: string | null;
+  /** The PR whose canary the call reaches; null for stable (or a failed call). */
+  readonly pr: string | null;
+  /** Whether the rule matched on the routing key (false: a catch-all or no route sent it on). */
+  readonly byKey: boolean;
 }
 
 export interface Explanation {
@@ -32,6 +38,8 @@ export interface Explanation {
     readonly backend: string;
     readonly middlewares: readonly string[];
     readonly outranked: readonly string[];
+    /** The PR whose canary the route sends to; null for stable. */
+    readonly pr: string | null;
   } | null;
   /** The routing key the services pass on (after the edge's middlewares), or null. */
   readonly propagatedKey: string | null;
@@ -65,13 +73,13 @@ export class Routers {
   }
 
   /** Starts the mesh routers (callers need their addresses before they start). */
-  listenMesh(objects: readonly LabObject[]): Promise<void> {
+  listenMesh(objects: readonly PlatformObject[]): Promise<void> {
     return this.#mesh.start(objects);
   }
 
   /** Starts the edge's entrypoints, answering for `host` (localhost stands for it). */
   async listenEdge(
-    objects: readonly LabObject[],
+    objects: readonly PlatformObject[],
     entryPoints: Readonly<Record<string, number>>,
     host: string,
   ): Promise<void> {
@@ -81,7 +89,7 @@ export class Routers {
       entryPoints,
       host,
       resolve: this.#resolve,
-      guardedEntryPoints: ['internal'],
+      guardedEntryPoints: [GUARDED_ENTRYPOINT],
     });
     this.#edge = edge;
     await edge.start(objects);
@@ -98,7 +106,7 @@ export class Routers {
   }
 
   /** Throws (UnsupportedRouteError, naming the object) when any router could not use these objects. */
-  validate(objects: readonly LabObject[]): void {
+  validate(objects: readonly PlatformObject[]): void {
     if (this.#edge !== undefined) this.#edge.validate(objects);
     else
       this.#edgeFactory({
@@ -111,7 +119,7 @@ export class Routers {
   }
 
   /** Swaps the edge's and the mesh's routes; both validate the objects before either changes. */
-  async setObjects(objects: readonly LabObject[]): Promise<void> {
+  async setObjects(objects: readonly PlatformObject[]): Promise<void> {
     this.validate(objects);
     await this.#edge?.load(objects);
     await this.#mesh.load(objects);
@@ -165,6 +173,8 @@ export class Routers {
           rule: decision.rule ?? null,
           backend:
             decision.backend === undefined ? null : `${decision.backend.name}.${decision.backend.namespace}`,
+          pr: decision.backend === undefined ? null : (prOfNamespace(decision.backend.namespace) ?? null),
+          byKey: decision.byKey,
         });
         if (decision.backend !== undefined) follow(decision.backend, new Set([...seen, down.service]));
       }
@@ -183,6 +193,7 @@ export class Routers {
               backend: `${edge.backend.name}.${edge.backend.namespace}`,
               middlewares: edge.middlewares,
               outranked: edge.outranked,
+              pr: prOfNamespace(edge.backend.namespace) ?? null,
             },
       propagatedKey: key,
       mesh,

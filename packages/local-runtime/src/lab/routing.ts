@@ -1,6 +1,5 @@
-// The lab's routing tables without the routers: what the bench measures and tools inspect.
+// The lab's routers without the lab: what the bench's router comparison runs. The routing
+// tables themselves are the routing-model package's (routing-model/traefik, routing-model/mesh).
 
 export type { BackendResolver } from './backends.ts';
-export { buildEdgeTable, type EdgeRoute, type LabObject, selectEdgeRoute } from './edge-table.ts';
-export { buildMeshTable, type MeshTable, selectMeshRule } from './mesh-table.ts';
 export { Routers } from './routers.ts';

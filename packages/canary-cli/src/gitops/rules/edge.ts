@@ -1,38 +1,25 @@
-import { CANARY_HEADER } from 'canary-context';
-import type { RenderedObject } from '../objects.ts';
-import { asArray, at } from '../objects.ts';
+import { BAGGAGE_HEADER, CANARY_HEADER } from 'canary-context';
 import {
-  allObjects,
-  entryPoints,
-  headerMatchers,
-  hostOf,
-  middlewareOf,
-  ofKind,
+  besidesHeaders,
+  isCanaryRoute,
+  matcherKey,
+  onPublicEntrypoint,
   PUBLIC_ENTRYPOINTS,
-  type TraefikRoute,
-  traefikRoutes,
-  withoutHeaders,
-} from './scene.ts';
+  readIngressRoute,
+  readMiddleware,
+  ruleText,
+  TRAEFIK_V2_API_GROUP,
+  V2_ONLY_MATCHERS,
+} from 'routing-model/traefik';
+import type { RenderedObject } from '../objects.ts';
+import { ingressRoutes, middlewareFor } from './scene.ts';
 import type { ObjectRule, Problem, Scene } from './types.ts';
 
-const isCanaryRoute = (route: TraefikRoute) =>
-  headerMatchers(route.match).some((h) => h.name.toLowerCase() === CANARY_HEADER);
-const effectivePriority = (route: TraefikRoute) => route.priority ?? route.match.length;
-const normalise = (rule: string) => rule.replace(/\s+/g, ' ').trim();
-
-/** Each route of each IngressRoute, with where it is. */
-function routesOf(items: readonly RenderedObject[]) {
-  return items.flatMap((item) =>
-    traefikRoutes(item.object).map((route, i) => ({ item, route, path: `spec.routes[${i}]` })),
-  );
-}
-
 /** The canary routes of an IngressRoute (those matching the key). */
-const canaryRoutesOf = (item: RenderedObject) => routesOf([item]).filter((r) => isCanaryRoute(r.route));
+const canaryRoutesOf = (item: RenderedObject) => readIngressRoute(item.object).routes.filter(isCanaryRoute);
 
 /** The scene's stable routes (not matching the key). */
-const stableRoutes = (scene: Scene) =>
-  routesOf(ofKind(allObjects(scene), 'IngressRoute')).filter((r) => !isCanaryRoute(r.route));
+const stableRoutes = (scene: Scene) => ingressRoutes(scene).filter((r) => !isCanaryRoute(r.route));
 
 export const traefikV3Api: ObjectRule = {
   id: 'traefik-v3-api',
@@ -40,18 +27,18 @@ export const traefikV3Api: ObjectRule = {
   remediation: 'use traefik.io/v1alpha1 and Header(`name`, `value`) / HeaderRegexp(…)',
   kinds: ['*'],
   *check(item) {
-    if (item.object.apiVersion.startsWith('traefik.containo.us/'))
+    if (item.object.apiVersion.startsWith(`${TRAEFIK_V2_API_GROUP}/`))
       yield {
         path: 'apiVersion',
-        message: 'traefik.containo.us is gone in Traefik v3',
+        message: `${TRAEFIK_V2_API_GROUP} is gone in Traefik v3`,
         fix: 'use traefik.io/v1alpha1',
       };
     if (item.object.kind !== 'IngressRoute') return;
-    for (const { route, path } of routesOf([item]))
-      if (/\bHeaders(Regexp)?\(/.test(route.match))
+    for (const route of readIngressRoute(item.object).routes)
+      if (route.read.names.some((name) => V2_ONLY_MATCHERS.has(name)))
         yield {
-          path: `${path}.match`,
-          message: `Traefik v2 matcher in "${route.match}"`,
+          path: `${route.path}.match`,
+          message: `Traefik v2 matcher in "${route.rule}"`,
           fix: 'use Header(`name`, `value`) or HeaderRegexp(…)',
         };
   },
@@ -63,19 +50,19 @@ export const canaryRoutePriority: ObjectRule = {
   remediation: 'set priority: 1000 (above every stable router of the host)',
   kinds: ['IngressRoute'],
   *check(item, scene) {
-    for (const { route, path } of canaryRoutesOf(item)) {
-      if (route.priority === undefined) {
+    for (const route of canaryRoutesOf(item)) {
+      if (!route.explicitPriority) {
         yield {
-          path: `${path}.priority`,
-          message: `no explicit priority on "${route.match}" (Traefik's default is the rule's length)`,
+          path: `${route.path}.priority`,
+          message: `no explicit priority on "${route.rule}" (Traefik's default is the rule's length)`,
         };
         continue;
       }
-      const rivals = stableRoutes(scene).filter((s) => hostOf(s.route.match) === hostOf(route.match));
-      const top = Math.max(0, ...rivals.map((s) => effectivePriority(s.route)));
+      const rivals = stableRoutes(scene).filter((s) => s.route.hosts[0] === route.hosts[0]);
+      const top = Math.max(0, ...rivals.map((s) => s.route.priority));
       if (route.priority <= top)
         yield {
-          path: `${path}.priority`,
+          path: `${route.path}.priority`,
           message: `priority ${route.priority} is not above the stable router's ${top}: stable would win`,
           fix: `raise it above ${top}`,
         };
@@ -90,23 +77,24 @@ export const canaryRouteCoversStable: ObjectRule = {
   remediation: "make the canary rule stable's rule plus Header(`X-Canary`, `<N>`)",
   kinds: ['IngressRoute'],
   *check(item, scene) {
-    for (const { route, path } of canaryRoutesOf(item)) {
-      const rest = normalise(withoutHeaders(route.match));
+    const entryPoints = readIngressRoute(item.object).entryPoints;
+    for (const route of canaryRoutesOf(item)) {
+      const rest = besidesHeaders(route);
       const counterparts = stableRoutes(scene).filter(
         (s) =>
-          hostOf(s.route.match) === hostOf(route.match) &&
-          entryPoints(s.item.object).some((e) => entryPoints(item.object).includes(e)),
+          s.route.hosts[0] === route.hosts[0] && s.ingress.entryPoints.some((e) => entryPoints.includes(e)),
       );
       if (counterparts.length === 0)
         yield {
-          path: `${path}.match`,
-          message: `no stable router on ${entryPoints(item.object).join(', ') || 'its entrypoints'} for host ${hostOf(route.match) ?? '(none)'}: the canary has nothing to shadow`,
+          path: `${route.path}.match`,
+          message: `no stable router on ${entryPoints.join(', ') || 'its entrypoints'} for host ${route.hosts[0] ?? '(none)'}: the canary has nothing to shadow`,
           fix: 'give the canary rule the host of the stable internal route',
         };
-      else if (!counterparts.some((s) => normalise(s.route.match) === rest))
+      // Same matchers in any order: Traefik's && is commutative.
+      else if (!counterparts.some((s) => matcherKey(s.route.read.matchers) === matcherKey(rest)))
         yield {
-          path: `${path}.match`,
-          message: `"${route.match}" without its Header() is "${rest}", but stable's rule is "${counterparts[0]?.route.match}": some requests with the key would stay on stable`,
+          path: `${route.path}.match`,
+          message: `"${route.rule}" without its Header() is "${ruleText(rest)}", but stable's rule is "${counterparts[0]?.route.rule}": some requests with the key would stay on stable`,
         };
     }
   },
@@ -119,13 +107,13 @@ export const canaryRouteGuarded: ObjectRule = {
   remediation: 'use entryPoints [internal] with middleware canary-guard',
   kinds: ['IngressRoute'],
   *check(item, scene) {
-    const eps = entryPoints(item.object);
+    const eps = readIngressRoute(item.object).entryPoints;
     const onPublic = eps.length === 0 ? ['every entrypoint'] : eps.filter((e) => PUBLIC_ENTRYPOINTS.has(e));
     if (onPublic.length === 0) return;
-    for (const { route } of canaryRoutesOf(item)) {
-      const guarded = (route.middlewares ?? []).some((ref) => {
-        const mw = middlewareOf(scene, ref, item.object);
-        return at(mw, 'spec', 'ipAllowList') !== undefined || at(mw, 'spec', 'forwardAuth') !== undefined;
+    for (const route of canaryRoutesOf(item)) {
+      const guarded = route.middlewares.some((ref) => {
+        const mw = middlewareFor(scene, ref);
+        return mw !== undefined && (mw.ipAllowList !== undefined || mw.forwardAuth);
       });
       if (!guarded)
         yield {
@@ -143,7 +131,7 @@ export const ingressRouteEntryPoints: ObjectRule = {
   remediation: 'list the entrypoints: websecure (public) or internal (guarded)',
   kinds: ['IngressRoute'],
   check: (item) =>
-    entryPoints(item.object).length > 0
+    readIngressRoute(item.object).entryPoints.length > 0
       ? []
       : [
           {
@@ -161,20 +149,17 @@ export const publicEntrypointStripsCanary: ObjectRule = {
   remediation: 'add middleware strip-canary-headers (namespace apps)',
   kinds: ['IngressRoute'],
   *check(item, scene) {
-    const eps = entryPoints(item.object);
-    if (eps.length > 0 && !eps.some((e) => PUBLIC_ENTRYPOINTS.has(e))) return;
-    for (const { route, path } of routesOf([item])) {
-      const stripped = new Set<string>();
-      for (const ref of route.middlewares ?? []) {
-        const headers = at(middlewareOf(scene, ref, item.object), 'spec', 'headers', 'customRequestHeaders');
-        for (const [name, value] of Object.entries((headers ?? {}) as Record<string, string>))
-          if (value === '') stripped.add(name.toLowerCase());
-      }
-      const missing = [CANARY_HEADER, 'baggage'].filter((h) => !stripped.has(h));
+    const ingress = readIngressRoute(item.object);
+    if (!onPublicEntrypoint(ingress)) return;
+    for (const route of ingress.routes) {
+      const stripped = new Set(
+        route.middlewares.flatMap((ref) => middlewareFor(scene, ref)?.headers?.request.remove ?? []),
+      );
+      const missing = [CANARY_HEADER, BAGGAGE_HEADER].filter((h) => !stripped.has(h));
       if (missing.length > 0)
         yield {
-          path: `${path}.middlewares`,
-          message: `public router "${route.match}" does not strip ${missing.join(' and ')}`,
+          path: `${route.path}.middlewares`,
+          message: `public router "${route.rule}" does not strip ${missing.join(' and ')}`,
         };
     }
   },
@@ -189,8 +174,8 @@ export const guardAllowList: ObjectRule = {
   remediation: 'list the office, VPN and cluster ranges only',
   kinds: ['Middleware'],
   check: (item) =>
-    asArray(at(item.object, 'spec', 'ipAllowList', 'sourceRange')).flatMap((range, i): Problem[] =>
-      typeof range === 'string' && everything(range)
+    (readMiddleware(item.object).ipAllowList ?? []).flatMap((range, i): Problem[] =>
+      everything(range)
         ? [
             {
               path: `spec.ipAllowList.sourceRange[${i}]`,

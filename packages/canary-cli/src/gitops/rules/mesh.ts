@@ -1,13 +1,11 @@
-import { CANARY_METADATA_KEY } from 'canary-context';
-import { asArray, at, type RenderedObject } from '../objects.ts';
+import { grantAllows, LINKERD_INJECT, readGatewayRoute, readReferenceGrant } from 'routing-model/mesh';
+import type { RenderedObject } from '../objects.ts';
 import { allApplications, allObjects, findObject, ofKind } from './scene.ts';
 import type { ObjectRule, SceneRule } from './types.ts';
 
-/** Every match of every rule of a GRPCRoute, with its path. */
-const matchesOf = (route: RenderedObject) =>
-  asArray(at(route.object, 'spec', 'rules')).flatMap((rule, r) =>
-    asArray(at(rule, 'matches')).map((match, m) => ({ match, path: `spec.rules[${r}].matches[${m}]` })),
-  );
+/** Every match of every rule of a GRPCRoute (typed, routing-model). */
+const matchesOf = (item: RenderedObject) =>
+  readGatewayRoute(item.object).rules.flatMap((rule) => rule.matches);
 
 export const grpcRouteMethodMatch: ObjectRule = {
   id: 'grpcroute-method-match',
@@ -17,10 +15,7 @@ export const grpcRouteMethodMatch: ObjectRule = {
   kinds: ['GRPCRoute'],
   check: (item) =>
     matchesOf(item)
-      .filter(
-        ({ match }) =>
-          asArray(at(match, 'headers')).length > 0 && typeof at(match, 'method', 'service') !== 'string',
-      )
+      .filter((match) => match.headers.length > 0 && match.method?.service === undefined)
       .map(({ path }) => ({
         path,
         message:
@@ -35,10 +30,9 @@ export const grpcServiceExists: ObjectRule = {
   remediation: "the catalogue's grpcService must be the proto's full service name",
   kinds: ['GRPCRoute'],
   *check(item, scene) {
-    for (const { match, path } of matchesOf(item)) {
-      const service = at(match, 'method', 'service');
-      const method = at(match, 'method', 'method');
-      if (typeof service !== 'string') continue;
+    for (const { method, path } of matchesOf(item)) {
+      const service = method?.service;
+      if (service === undefined) continue;
       const methods = scene.context.grpc.get(service);
       if (methods === undefined)
         yield {
@@ -46,10 +40,10 @@ export const grpcServiceExists: ObjectRule = {
           message: `no .proto defines gRPC service ${service}: the rule never matches and traffic silently stays stable`,
           fix: `use one of: ${[...scene.context.grpc.keys()].join(', ') || '(none found)'}`,
         };
-      else if (typeof method === 'string' && !methods.includes(method))
+      else if (method?.method !== undefined && !methods.includes(method.method))
         yield {
           path: `${path}.method.method`,
-          message: `${service} has no method ${method}`,
+          message: `${service} has no method ${method.method}`,
           fix: `use one of: ${methods.join(', ')}`,
         };
     }
@@ -68,30 +62,27 @@ export const grpcRouteParent: ObjectRule = {
         .flatMap((a) => a.objects)
         .find(({ object }) => object.kind === 'Service' && object.metadata.name === name)?.object.metadata
         .namespace;
-    for (const [p, ref] of asArray(at(item.object, 'spec', 'parentRefs')).entries()) {
-      const path = `spec.parentRefs[${p}]`;
-      const name = String(at(ref, 'name'));
-      if (at(ref, 'kind') === 'Service' && at(ref, 'group') !== '')
+    const route = readGatewayRoute(item.object);
+    for (const parent of route.parents) {
+      if (parent.kind === 'Service' && parent.group !== '')
         yield {
-          path: `${path}.group`,
-          message: `group ${JSON.stringify(at(ref, 'group') ?? null)}: a Service parent's group is "" (core); Linkerd tolerates others, the Gateway API spec does not`,
+          path: `${parent.path}.group`,
+          message: `group ${JSON.stringify(parent.group ?? null)}: a Service parent's group is "" (core); Linkerd tolerates others, the Gateway API spec does not`,
           fix: 'set group: ""',
         };
-      const home = stableHome(name);
+      const home = stableHome(parent.name);
       if (home === undefined) {
         yield {
-          path: `${path}.name`,
-          message: `parent Service ${name} is not rendered in ${scene.name}`,
+          path: `${parent.path}.name`,
+          message: `parent Service ${parent.name} is not rendered in ${scene.name}`,
           fix: 'name the stable Service the callers use',
         };
         continue;
       }
-      const routeNs = item.object.metadata.namespace;
-      const refNs = (at(ref, 'namespace') as string | undefined) ?? routeNs;
-      if (routeNs !== home || refNs !== home)
+      if (route.namespace !== home || parent.namespace !== home)
         yield {
           path: 'metadata.namespace',
-          message: `route in ${routeNs}, parent Service ${name} in ${home}: a route elsewhere is a consumer route and applies only to callers in its own namespace`,
+          message: `route in ${route.namespace}, parent Service ${parent.name} in ${home}: a route elsewhere is a consumer route and applies only to callers in its own namespace`,
           fix: `put the route in ${home}`,
         };
     }
@@ -105,40 +96,21 @@ export const referenceGrant: ObjectRule = {
     "render a ReferenceGrant in the backend's namespace (Linkerd ignores it; other implementations enforce it)",
   kinds: ['GRPCRoute', 'HTTPRoute'],
   *check(item, scene) {
-    const grants = ofKind(allObjects(scene), 'ReferenceGrant');
-    const routeNs = item.object.metadata.namespace;
-    for (const [r, rule] of asArray(at(item.object, 'spec', 'rules')).entries())
-      for (const [b, ref] of asArray(at(rule, 'backendRefs')).entries()) {
-        const target = (at(ref, 'namespace') as string | undefined) ?? routeNs;
-        if (target === routeNs) continue;
-        const name = at(ref, 'name') as string;
-        const allowed = grants.some(
-          ({ object }) =>
-            object.metadata.namespace === target &&
-            asArray(at(object, 'spec', 'from')).some(
-              (f) =>
-                at(f, 'kind') === item.object.kind &&
-                at(f, 'namespace') === routeNs &&
-                at(f, 'group') === 'gateway.networking.k8s.io',
-            ) &&
-            asArray(at(object, 'spec', 'to')).some(
-              (t) =>
-                at(t, 'kind') === 'Service' &&
-                (at(t, 'group') ?? '') === '' &&
-                [undefined, name].includes(at(t, 'name') as string | undefined),
-            ),
-        );
-        if (!allowed)
-          yield {
-            path: `spec.rules[${r}].backendRefs[${b}]`,
-            message: `backendRef ${target}/${name} has no ReferenceGrant in ${target} allowing ${item.object.kind}s from ${routeNs}`,
-            fix: `render a ReferenceGrant in ${target} (from ${item.object.kind} in ${routeNs}, to Service ${name})`,
-          };
+    const grants = ofKind(allObjects(scene), 'ReferenceGrant').map(({ object }) =>
+      readReferenceGrant(object),
+    );
+    const route = readGatewayRoute(item.object);
+    for (const rule of route.rules)
+      for (const backend of rule.backendRefs) {
+        if (grantAllows(grants, route, backend)) continue;
+        yield {
+          path: backend.path,
+          message: `backendRef ${backend.namespace}/${backend.name} has no ReferenceGrant in ${backend.namespace} allowing ${route.kind}s from ${route.namespace}`,
+          fix: `render a ReferenceGrant in ${backend.namespace} (from ${route.kind} in ${route.namespace}, to Service ${backend.name})`,
+        };
       }
   },
 };
-
-export const LINKERD_INJECT = 'linkerd.io/inject';
 
 export const meshInjection: SceneRule = {
   id: 'mesh-injection',
@@ -183,6 +155,3 @@ export const meshInjection: SceneRule = {
     }
   },
 };
-
-/** The gRPC metadata key canary routes match (owned by canary-context). */
-export const MESH_CANARY_KEY = CANARY_METADATA_KEY;

@@ -1,3 +1,10 @@
+import {
+  type Middleware,
+  type MiddlewareRef,
+  readIngressRoute,
+  readMiddleware,
+  readRule,
+} from 'routing-model/traefik';
 import { flattenApplications, type RenderedApplication } from '../argo.ts';
 import { asArray, at, type K8sObject, type RenderedObject, syncWave } from '../objects.ts';
 import type { Scene } from './types.ts';
@@ -63,28 +70,16 @@ export interface TraefikRoute {
   }>;
 }
 
+/** An IngressRoute's routes as written (rules not yet reading routing-model's IngressRoute). */
 export const traefikRoutes = (object: K8sObject) => asArray(at(object, 'spec', 'routes')) as TraefikRoute[];
-export const entryPoints = (object: K8sObject) => asArray(at(object, 'spec', 'entryPoints')) as string[];
 
-/** Entrypoints reachable from the internet; anything else (e.g. `internal`) is a guarded path. */
-export const PUBLIC_ENTRYPOINTS = new Set(['web', 'websecure']);
+/** `Header(`name`, `value`)` matchers of a Traefik rule, in order (read by routing-model). */
+export const headerMatchers = (rule: string): Array<{ name: string; value: string }> =>
+  readRule(rule).matchers.flatMap((m) => (m.kind === 'Header' ? [{ name: m.name, value: m.value }] : []));
 
-/** `Header(`name`, `value`)` matchers of a Traefik rule, in order. */
-export function headerMatchers(rule: string): Array<{ name: string; value: string }> {
-  return [...rule.matchAll(/\bHeader\(\s*`([^`]*)`\s*,\s*`([^`]*)`\s*\)/g)].map((m) => ({
-    name: m[1] ?? '',
-    value: m[2] ?? '',
-  }));
-}
-
-/** A Traefik rule without its Header() matchers (what the route matches besides the key). */
-export const withoutHeaders = (rule: string) =>
-  rule
-    .replace(/\s*&&\s*Header\(\s*`[^`]*`\s*,\s*`[^`]*`\s*\)/g, '')
-    .replace(/Header\(\s*`[^`]*`\s*,\s*`[^`]*`\s*\)\s*&&\s*/g, '')
-    .trim();
-
-export const hostOf = (match: string) => /Host\(`([^`]+)`\)/.exec(match)?.[1];
+/** The first Host() of a Traefik rule (read by routing-model). */
+export const hostOf = (rule: string): string | undefined =>
+  readRule(rule).matchers.flatMap((m) => (m.kind === 'Host' ? [m.host] : []))[0];
 
 /** The Middleware a route refers to (namespace defaults to the route's). */
 export function middlewareOf(
@@ -94,6 +89,19 @@ export function middlewareOf(
 ): K8sObject | undefined {
   return findObject(scene, 'Middleware', ref.namespace ?? from.metadata.namespace, ref.name)?.object;
 }
+
+/** Traefik's view of a Middleware a route refers to, if rendered. */
+export function middlewareFor(scene: Scene, ref: MiddlewareRef): Middleware | undefined {
+  const found = findObject(scene, 'Middleware', ref.namespace, ref.name);
+  return found === undefined ? undefined : readMiddleware(found.object);
+}
+
+/** Every route of every IngressRoute of the scene, typed (routing-model), with its object. */
+export const ingressRoutes = (scene: Scene) =>
+  ofKind(allObjects(scene), 'IngressRoute').flatMap((item) => {
+    const ingress = readIngressRoute(item.object);
+    return ingress.routes.map((route) => ({ item, ingress, route }));
+  });
 
 export const containers = (object: K8sObject) =>
   asArray(at(object, 'spec', 'template', 'spec', 'containers')) as Array<Record<string, unknown>>;
