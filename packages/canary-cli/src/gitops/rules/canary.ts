@@ -212,7 +212,7 @@ const SHARED_NAMESPACES = new Set(['apps', 'argocd', 'monitoring']);
 export const routesFromDefaultBranch: ApplicationRule = {
   id: 'routes-from-default-branch',
   description:
-    'objects in shared namespaces (routes in apps, Applications and projects in argocd) and cluster-scoped ones come only from the default branch, and that branch exists in the repository verified',
+    "objects in shared namespaces (routes in apps, Applications and projects in argocd) and cluster-scoped ones come only from the default branch, and that branch exists in the repository verified (as refs/heads/<branch> or refs/remotes/<remote>/<branch>; in GitHub Actions the PR's base branch GITHUB_BASE_REF counts; a tree that is not a git checkout is not checked, and verify says so)",
   remediation:
     'PR Applications read the default branch, only the workload Application reads the head; set default-branch to a branch of the repository (or fetch it)',
   applications: 'all',

@@ -128,7 +128,6 @@ function runRule(
       });
     }
   };
-  if ('legacy' in rule) return rule.legacy(scene);
   // A scene rule is all "across"; object and Application rules may add facts no single subject holds.
   const across = 'kinds' in rule || 'applications' in rule ? rule.acrossScene : rule.check;
   for (const problem of across?.(scene) ?? []) add([problem], problem.on);
@@ -157,34 +156,41 @@ export function runRules(scenes: readonly Scene[], rules: readonly Rule[] = RULE
   });
 }
 
-/** The kinds a rule reads, for the rule tables. */
-export const kindsOf = (rule: Rule): readonly string[] =>
-  'kinds' in rule
-    ? rule.kinds
-    : 'applications' in rule
-      ? ['Application', ...rule.reads]
-      : 'legacy' in rule
-        ? []
-        : rule.reads;
+const SCOPE_NAMES: Record<ApplicationScope, string> = {
+  all: 'each Application',
+  pr: 'each PR Application',
+  'pr-head': "each Application of a PR's head",
+};
+const kindList = (kinds: readonly string[]) => kinds.map((k) => (k === '*' ? 'every kind' : k)).join(', ');
+
+/** What a rule is run on and reads, in words (the docs table's second column). */
+export function scopeOf(rule: Rule): string {
+  if ('kinds' in rule)
+    return `${rule.kinds.includes('*') ? 'each object' : `each ${rule.kinds.join(', ')}`}${rule.acrossScene === undefined ? '' : '; across the environment'}`;
+  if ('applications' in rule)
+    return `${SCOPE_NAMES[rule.applications]}, reading ${kindList(rule.reads)}${rule.acrossScene === undefined ? '' : '; across the environment'}`;
+  return `the environment, reading ${kindList(rule.reads)}`;
+}
 
 /** The rule table of `canary help`: one line per rule, id and description. */
 export function helpRuleTable(rules: readonly Rule[] = RULES, indent = '        '): string {
   return rules.map((r) => `${indent}${r.id.padEnd(32)} ${r.description}`).join('\n');
 }
 
-const cell = (text: string) => text.replaceAll('|', '\\|');
+/** Text for a Markdown table cell: `|` escaped, and `<` outside code spans (`pr-<N>` is no HTML tag). */
+const cell = (text: string) =>
+  text
+    .split('`')
+    .map((part, i) => (i % 2 === 0 ? part.replaceAll('<', '\\<') : part))
+    .join('`')
+    .replaceAll('|', '\\|');
 
 /** The rule table of docs/troubleshooting.md (Markdown), from the same data. */
 export function docsRuleTable(rules: readonly Rule[] = RULES): string {
   return [
-    '| rule | reads | what it requires | fix |',
+    '| rule | checks | what it requires | fix |',
     '|---|---|---|---|',
-    ...rules.map(
-      (r) =>
-        `| \`${r.id}\` | ${kindsOf(r)
-          .map((k) => (k === '*' ? 'every object' : k))
-          .join(', ')} | ${cell(r.description)} | ${cell(r.remediation)} |`,
-    ),
+    ...rules.map((r) => `| \`${r.id}\` | ${scopeOf(r)} | ${cell(r.description)} | ${cell(r.remediation)} |`),
   ].join('\n');
 }
 

@@ -4,7 +4,7 @@ import type { ObjectRule } from './types.ts';
 export const schemaRule: ObjectRule = {
   id: 'schema',
   description:
-    'every object, generated Applications included, matches its pinned upstream schema strictly (unknown fields, types, enums)',
+    'every object, generated Applications included, matches its pinned upstream schema strictly: unknown fields (the API server would drop them silently; the message suggests the field likely meant), types, enums, required fields',
   remediation:
     'correct the field as the upstream API defines it (a new kind needs its model in gitops/schemas.ts)',
   kinds: ['*'],

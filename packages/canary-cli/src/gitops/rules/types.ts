@@ -2,7 +2,7 @@ import type { ServiceEntry } from 'service-catalogue';
 import type { RenderedApplication } from '../argo.ts';
 import type { DefaultBranchRef } from '../default-branch.ts';
 import type { PullRequest } from '../generators.ts';
-import { describe, type K8sObject, type RenderedObject } from '../objects.ts';
+import type { K8sObject, RenderedObject } from '../objects.ts';
 
 /** gRPC services the repository's .proto files define, with their methods. */
 export type GrpcIndex = ReadonlyMap<string, readonly string[]>;
@@ -112,20 +112,7 @@ export interface SceneRule extends RuleInfo {
   check(scene: Scene): Iterable<ScopedProblem>;
 }
 
-export type Rule = ObjectRule | ApplicationRule | SceneRule | LegacyRule;
-
-/** Transitional: a rule not yet converted to registered metadata (removed once every rule is). */
-export interface LegacyRule {
-  readonly id: string;
-  readonly description: string;
-  readonly remediation: string;
-  readonly legacy: (scene: Scene) => Finding[];
-}
-
-/** Transitional: a finding built by a rule not yet converted. */
-export function finding(rule: string, item: Subject, path: string, message: string, fix: string): Finding {
-  return { rule, file: item.file, object: describe(item.object), path, message, fix };
-}
+export type Rule = ObjectRule | ApplicationRule | SceneRule;
 
 /** An Application as a subject of findings. */
 export const appItem = (app: RenderedApplication): Subject => ({ object: app.application, file: app.file });

@@ -7,7 +7,7 @@ const WORKLOAD_KINDS = ['Deployment', 'StatefulSet'];
 export const immutableImageTag: ApplicationRule = {
   id: 'immutable-image-tag',
   description:
-    'images carry an explicit, immutable tag: no latest, no bare pr-<N>; canaries use pr-<N>-<head sha>',
+    "images carry an explicit, immutable tag: no latest, no bare pr-<N> (nothing rolls on push); canaries use pr-<N>-<head sha>, stable images come from the platform's registry",
   remediation:
     'set a version tag (canaries: pr-<N>-<head_short_sha>, stable: a version in the platform registry)',
   applications: 'all',
