@@ -4,6 +4,7 @@ import {
   Lab,
   type LabStatus,
   reapStaleLab,
+  removeLeftoverWorktrees,
   serveControl,
 } from 'local-runtime/lab';
 import { DEFAULT_DATA_DIR } from 'local-runtime/paths';
@@ -27,13 +28,17 @@ export interface LabUpOptions {
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-export function printStatus(status: LabStatus): void {
+/** The lines of `lab status` (and of lab up once it is ready). */
+export function statusLines(status: LabStatus): string[] {
+  const lines: string[] = [];
+  const say = (line: string) => lines.push(line);
   say('');
   say('  entrypoints');
   for (const [name, url] of Object.entries(status.entrypoints)) say(`    ${name.padEnd(10)} ${url}`);
   say('  mesh routers');
   for (const [service, address] of Object.entries(status.mesh)) say(`    ${service.padEnd(15)} ${address}`);
   say(`  dynamodb ${status.dynamodb}${status.dataDir === null ? ' (in memory)' : ` (${status.dataDir})`}`);
+  if (status.prometheus !== null) say(`  prometheus ${status.prometheus}`);
   say('');
   say('  service         track         address            pid      up   restarts             runs');
   for (const s of status.services) {
@@ -42,9 +47,24 @@ export function printStatus(status: LabStatus): void {
       `  ${s.service.padEnd(15)} ${s.track.padEnd(13)} ${(s.address ?? '-').padEnd(18)} ${String(s.pid ?? '-').padEnd(8)} ${s.up ? 'yes' : 'NO '}  ${restarts.padEnd(20)} ${s.source === 'working tree' ? 'working tree' : s.source.replace(/^.*\/worktrees\//, 'ref ').slice(0, 16)}`,
     );
   }
+  if (status.canaries.length > 0) {
+    say('');
+    say('  canary  services                         head      ref             isolated tables');
+    for (const c of status.canaries) {
+      const tables = Object.entries(c.tables).map(([service, table]) => `${table} (${service})`);
+      say(
+        `  PR ${String(c.pr).padEnd(5)} ${c.services.join(', ').padEnd(32)} ${c.sha.slice(0, 8)}  ${(c.ref ?? '-').padEnd(15)} ${tables.join(', ') || '-'}`,
+      );
+    }
+  }
   say('');
   say(`  routes loaded: ${status.routes.edge.length} edge, ${status.routes.mesh.length} mesh`);
   for (const r of [...status.routes.edge, ...status.routes.mesh]) say(`    ${r}`);
+  return lines;
+}
+
+export function printStatus(status: LabStatus): void {
+  for (const line of statusLines(status)) say(line);
 }
 
 /** `canary lab up`: the whole system on this machine, routed by the rendered manifests. */
@@ -66,6 +86,9 @@ export async function labUp(options: LabUpOptions): Promise<number> {
         : `the previous lab (pid ${stale.pid}) ended without cleaning up; stopped what it left running: ${stale.reaped.map((r) => `${r.name} (pid ${r.pid})`).join(', ')}`,
     );
   }
+  const leftovers = await removeLeftoverWorktrees(options.repoRoot);
+  if (leftovers.length > 0)
+    progress(`removed ${leftovers.length} worktree(s) an earlier lab left in .lab/worktrees`);
   progress(
     `starting (data: ${options.dataDir ?? 'in memory'}; edge: ${options.edge === 'traefik' ? 'real Traefik, built from its Go module on first use' : "the lab's emulation of Traefik"}) ...`,
   );

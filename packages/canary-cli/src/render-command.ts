@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadCatalogue } from 'service-catalogue';
 import { stringify } from 'yaml';
+import { UsageError } from './cli/spec.ts';
 import type { RenderedApplication } from './gitops/argo.ts';
 import { checkKubectl } from './gitops/kustomize.ts';
-import { CANARY_ENVIRONMENT, renderEnvironment, renderPullRequest } from './gitops/render.ts';
+import { CANARY_ENVIRONMENT, ENVIRONMENTS, renderEnvironment, renderPullRequest } from './gitops/render.ts';
 
 export interface RenderOptions {
   readonly repoRoot: string;
@@ -21,6 +22,24 @@ export interface RenderOptions {
 
 /** Default labels: every service of the catalogue. */
 export const defaultLabels = (repoRoot: string) => loadCatalogue(repoRoot).map((e) => e.label);
+
+/** The label that asks for a table of its own (the PR ApplicationSets read it). */
+const ISOLATED_DATA_LABEL = 'canary:isolated-data';
+
+/**
+ * Labels given as service names (`store-service` for `canary:store-service`): a hint naming
+ * the labels the ApplicationSets select on, or undefined when every label has that shape.
+ */
+export function labelHint(repoRoot: string, labels: readonly string[]): string | undefined {
+  const known = [...defaultLabels(repoRoot), ISOLATED_DATA_LABEL];
+  const unknown = labels.filter((l) => !known.includes(l));
+  if (unknown.length === 0) return undefined;
+  const meant = unknown.map(
+    (l) => known.find((k) => k === `canary:${l}`) ?? known.find((k) => k.endsWith(`:${l}`)),
+  );
+  const fixes = unknown.flatMap((l, i) => (meant[i] === undefined ? [] : [`${l} → ${meant[i]}`]));
+  return `labels look like canary:<service>${fixes.length > 0 ? ` (${fixes.join(', ')})` : ''}; the ones the ApplicationSets select on: ${known.join(', ')}`;
+}
 
 async function headOf(repoRoot: string): Promise<string> {
   try {
@@ -48,7 +67,14 @@ export function applicationYaml(app: RenderedApplication): string {
 }
 
 export async function renderCommand(options: RenderOptions): Promise<number> {
+  if (!(ENVIRONMENTS as readonly string[]).includes(options.environment)) {
+    throw new UsageError(
+      `render: no environment ${JSON.stringify(options.environment)} (environments: ${ENVIRONMENTS.join(', ')}; the PR ApplicationSets are in ${CANARY_ENVIRONMENT})`,
+    );
+  }
+  const hint = labelHint(options.repoRoot, options.labels);
   await checkKubectl();
+  process.stderr.write(`render: rendering PR ${options.pr} in ${options.environment} ...\n`);
   const headSha = options.headSha ?? (await headOf(options.repoRoot));
   const env = await renderEnvironment(options.repoRoot, options.environment);
   const apps = await renderPullRequest(options.repoRoot, env, {
@@ -59,10 +85,11 @@ export async function renderCommand(options: RenderOptions): Promise<number> {
   });
   if (apps.length === 0) {
     process.stderr.write(
-      `render: no ApplicationSet in ${options.environment} selects PR ${options.pr} with labels ${options.labels.join(', ') || '(none)'}\n`,
+      `render: no ApplicationSet in ${options.environment} selects PR ${options.pr} with labels ${options.labels.join(', ') || '(none)'}${hint === undefined ? '' : `: ${hint}`}\n`,
     );
     return 1;
   }
+  if (hint !== undefined) process.stderr.write(`render: some labels select nothing: ${hint}\n`);
   if (options.out === undefined) {
     process.stdout.write(apps.map(applicationYaml).join('---\n'));
   } else {

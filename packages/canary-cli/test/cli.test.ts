@@ -9,9 +9,12 @@ import { promisify } from 'node:util';
 import { cliReference, REFERENCE_FILE } from '../src/cli/reference.ts';
 import { nearest, parseInvocation } from '../src/cli/spec.ts';
 import { PROGRAM } from '../src/commands.ts';
+import { statusLines } from '../src/lab-up.ts';
+import { labelHint } from '../src/render-command.ts';
 
 const run = promisify(execFile);
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 async function usageError(...args: string[]): Promise<string> {
   try {
@@ -101,5 +104,55 @@ describe('the command table', () => {
       assert.ok(onDisk.includes(`## canary ${c.path.join(' ')}\n`), c.path.join(' '));
       for (const option of Object.keys(c.options)) assert.ok(onDisk.includes(`--${option}`), option);
     }
+  });
+});
+
+describe('errors that say what to do next', () => {
+  it('render --env with an unknown environment lists the environments', async () => {
+    assert.equal(
+      await usageError('render', '--pr', '1', '--env', 'prod'),
+      'canary: render: no environment "prod" (environments: production, staging, integration-001; the PR ApplicationSets are in integration-001)',
+    );
+  });
+
+  it('render --labels with a service name hints that labels look like canary:<service>', () => {
+    assert.equal(labelHint(repoRoot, ['canary:store-service', 'canary:isolated-data']), undefined);
+    assert.equal(
+      labelHint(repoRoot, ['store-service']),
+      'labels look like canary:<service> (store-service → canary:store-service); the ones the ApplicationSets select on: canary:api-service, canary:store-service, canary:isolated-data',
+    );
+  });
+
+  it('lab status shows the Prometheus URL and each canary with its isolated tables', () => {
+    const lines = statusLines({
+      entrypoints: { internal: 'http://localhost:8080 (guarded: X-Canary honoured)' },
+      mesh: {},
+      dynamodb: 'http://127.0.0.1:1',
+      dataDir: null,
+      prometheus: 'http://127.0.0.1:9090',
+      services: [],
+      canaries: [
+        {
+          pr: 42,
+          services: ['store-service'],
+          sha: 'abcdef0123',
+          ref: null,
+          tables: { 'store-service': 'store-items-pr-42' },
+        },
+        { pr: 7, services: ['store-service'], sha: '0123456789', ref: 'my-branch', tables: {} },
+      ],
+      routes: { edge: [], mesh: [] },
+    });
+    assert.ok(lines.includes('  prometheus http://127.0.0.1:9090'), lines.join('\n'));
+    assert.ok(
+      lines.some((l) =>
+        /^ {2}PR 42 +store-service +abcdef01 +- +store-items-pr-42 \(store-service\)$/.test(l),
+      ),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => /^ {2}PR 7 +store-service +01234567 +my-branch +-$/.test(l)),
+      lines.join('\n'),
+    );
   });
 });

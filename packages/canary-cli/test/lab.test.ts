@@ -1,6 +1,7 @@
 // The lab end to end: real services, the edge and mesh routers, routes from the rendered manifests.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -328,13 +329,19 @@ describe('the lab', { skip: kubectlMissing }, () => {
     it("--ref: the canary runs that ref's code, stable the working tree", async () => {
       const lab = await startLab(repo.root);
       try {
+        await assert.rejects(
+          lab.add(11, { services: ['api-service'], ref: 'no-such-branch' }),
+          /"no-such-branch" names no commit in this checkout: give a branch, tag or commit sha/,
+        );
         await lab.add(9, { services: ['api-service'], ref: variant });
         assert.deepEqual(await healthz(lab, '9'), { status: 'ok', variant: 'fixture-ref' });
         assert.deepEqual(await healthz(lab), { status: 'ok' });
         assert.equal((await tracks(lab, '9')).tracks[0], 'pr-9');
+        assert.ok(existsSync(join(repo.root, '.lab/worktrees', variant)));
       } finally {
         await lab.stop();
       }
+      assert.ok(!existsSync(join(repo.root, '.lab/worktrees', variant)), 'the stopped lab removed its worktree');
     });
 
     it('--stable-ref: stable runs that ref, a canary the working tree', async () => {
@@ -346,6 +353,7 @@ describe('the lab', { skip: kubectlMissing }, () => {
       } finally {
         await lab.stop();
       }
+      assert.ok(!existsSync(join(repo.root, '.lab/worktrees', variant)), 'the stopped lab removed its worktree');
     });
 
     it('routing follows the manifests: a canary priority below stable loses, a renamed header routes only that header', async () => {

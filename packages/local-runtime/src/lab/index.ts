@@ -28,3 +28,4 @@ export {
 export type { ExplainRequest, Explanation, MeshHop } from './routers.ts';
 export { reapStaleLab, type StaleLab, stateFile } from './state.ts';
 export { type DynamicConfig, dynamicConfig, TraefikEdge, withLoopbackAliases } from './traefik-edge.ts';
+export { removeLeftoverWorktrees } from './worktree.ts';

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { readWorkspaces } from 'service-catalogue';
@@ -17,9 +17,34 @@ export async function git(repoRoot: string, ...args: string[]): Promise<string> 
   }
 }
 
-/** The full sha of a ref (branch, tag, sha, HEAD~1 …). */
-export const resolveRef = (repoRoot: string, ref: string) =>
-  git(repoRoot, 'rev-parse', '--verify', `${ref}^{commit}`);
+/** The full sha of a ref (branch, tag, sha, HEAD~1 …); a ref that names no commit is said so in words. */
+export async function resolveRef(repoRoot: string, ref: string): Promise<string> {
+  try {
+    return await git(repoRoot, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`);
+  } catch {
+    throw new Error(
+      `${JSON.stringify(ref)} names no commit in this checkout: give a branch, tag or commit sha (git branch --all and git tag list them; git fetch brings a remote's)`,
+    );
+  }
+}
+
+/** The folder of the worktrees that --ref and --stable-ref check out. */
+export const worktreesDir = (repoRoot: string) => join(repoRoot, '.lab', 'worktrees');
+
+/**
+ * Removes every worktree under .lab/worktrees (and git's record of it): what a lab that
+ * was killed left behind. Only while no lab runs from this checkout.
+ */
+export async function removeLeftoverWorktrees(repoRoot: string): Promise<string[]> {
+  const dir = worktreesDir(repoRoot);
+  const left = existsSync(dir) ? await readdir(dir) : [];
+  for (const name of left) {
+    await removeWorktree(repoRoot, join(dir, name));
+    await rm(join(dir, name), { recursive: true, force: true });
+  }
+  await git(repoRoot, 'worktree', 'prune').catch(() => undefined);
+  return left;
+}
 
 /**
  * A checkout of `ref` under .lab/worktrees/<sha>, runnable like the working tree: its
@@ -34,10 +59,10 @@ export async function worktreeFor(
   progress: (line: string) => void,
 ): Promise<{ root: string; sha: string }> {
   const sha = await resolveRef(repoRoot, ref);
-  const root = join(repoRoot, '.lab', 'worktrees', sha);
+  const root = join(worktreesDir(repoRoot), sha);
   if (!existsSync(join(root, 'package.json'))) {
     progress(`checking out ${ref} (${sha.slice(0, 8)}) into ${relative(repoRoot, root)}`);
-    await mkdir(join(repoRoot, '.lab', 'worktrees'), { recursive: true });
+    await mkdir(worktreesDir(repoRoot), { recursive: true });
     await git(repoRoot, 'worktree', 'add', '--detach', '--force', root, sha);
   }
   const [ours, theirs] = await Promise.all([
