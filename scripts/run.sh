@@ -24,10 +24,27 @@ if [ "$(node_major)" -lt 22 ]; then
 fi
 
 stamp="$root/node_modules/.install-stamp"
-if [ ! -f "$stamp" ] || [ "$root/package-lock.json" -nt "$stamp" ]; then
-  echo "setup: installing dependencies with node $(node --version) (npm ci) ..." >&2
-  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
-  touch "$stamp"
+stale() { [ ! -f "$stamp" ] || [ "$root/package-lock.json" -nt "$stamp" ]; }
+install() {
+  # Checked again under the lock: a run started at the same time may have installed already.
+  if stale; then
+    echo "setup: installing dependencies with node $(node --version) (npm ci) ..." >&2
+    (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    touch "$stamp"
+  fi
+}
+if stale; then
+  # Two runs at once (two terminals, parallel jobs) must not both delete and refill
+  # node_modules: one installs, the other waits for it.
+  if command -v flock >/dev/null 2>&1; then
+    mkdir -p "$tools"
+    exec 9>"$tools/install.lock"
+    flock 9
+    install
+    flock -u 9
+  else
+    install
+  fi
 fi
 
 exec "$@"
