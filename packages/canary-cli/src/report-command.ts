@@ -44,7 +44,13 @@ export function markdownReport(pr: number, windowS: number, verdicts: readonly S
   ].join('\n');
 }
 
-function textReport(pr: number, windowS: number, base: string, verdicts: readonly ServiceVerdict[]): string {
+function textReport(
+  pr: number,
+  windowS: number,
+  stepS: number,
+  base: string,
+  verdicts: readonly ServiceVerdict[],
+): string {
   const lines = [`canary report: PR ${pr} vs stable, last ${windowS} s, from ${base}`, ''];
   for (const v of verdicts) {
     lines.push(`  ${v.service.padEnd(15)} ${v.verdict.toUpperCase().padEnd(19)} ${v.reason}`);
@@ -52,7 +58,33 @@ function textReport(pr: number, windowS: number, base: string, verdicts: readonl
       lines.push(`      ${m.metric.padEnd(12)} ${describe(m)}${m.worse ? '   ← worse' : ''}`);
   }
   if (verdicts.length === 0) lines.push(`  no canary of PR ${pr} has reported metrics in this window`);
+  const next = nextStep(pr, windowS, stepS, verdicts);
+  if (next !== undefined) lines.push('', next);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What to do when there is no verdict yet: which traffic, how long to wait, or which
+ * shorter window and step make the minimum reachable sooner.
+ */
+export function nextStep(
+  pr: number,
+  windowS: number,
+  stepS: number,
+  verdicts: readonly ServiceVerdict[],
+): string | undefined {
+  const t = DEFAULT_THRESHOLDS;
+  if (verdicts.length === 0)
+    return `  next: is PR ${pr} running? ./canary lab add ${pr} (lab status lists the canaries), then send it traffic as below`;
+  if (!verdicts.some((v) => v.verdict === 'not enough traffic')) return undefined;
+  const wait = t.minSamples * stepS;
+  // Two requests about every 0.25 s, for at least the steps the verdict needs.
+  const rounds = Math.max(t.minRequests * 2, Math.ceil(wait / 0.25));
+  return [
+    `  next: send PR ${pr} at least ${t.minRequests} requests (and stable some too), spread over at least ${t.minSamples} steps of ${stepS} s (${wait} s), e.g.`,
+    `    for i in $(seq ${rounds}); do curl -s -o /dev/null localhost:8080/v1/items -H "Authorization: Bearer $TOKEN" -H 'X-Canary: ${pr}'; curl -s -o /dev/null localhost:8080/v1/items -H "Authorization: Bearer $TOKEN"; sleep 0.2; done`,
+    `  then run canary report again${windowS > 5 * 60 ? `; a shorter window gives a verdict sooner: --window 2m --step 2s` : ''}.`,
+  ].join('\n');
 }
 
 /**
@@ -71,7 +103,7 @@ export async function reportCommand(options: ReportOptions): Promise<number> {
     const status = await (await labClient(options.repoRoot)).status();
     if (status.prometheus === null)
       throw new Error(
-        'the lab runs no Prometheus: start it with `canary lab up --observability`, or pass --prometheus URL',
+        'the lab runs no Prometheus: stop it (Ctrl-C) and start it again with `npm start -- --observability` (canaries are not kept: lab add them again), or pass --prometheus URL',
       );
     base = status.prometheus;
   }
@@ -84,7 +116,7 @@ export async function reportCommand(options: ReportOptions): Promise<number> {
       ? json
       : options.format === 'markdown'
         ? markdownReport(options.pr, options.windowS, verdicts)
-        : textReport(options.pr, options.windowS, base, verdicts);
+        : textReport(options.pr, options.windowS, options.stepS, base, verdicts);
   process.stdout.write(out);
   return exitCode(verdicts);
 }

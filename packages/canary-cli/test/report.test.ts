@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mannWhitneyGreater, normalUpperTail } from '../src/report/mann-whitney.ts';
 import { formatP, judge, median } from '../src/report/verdict.ts';
+import { nextStep } from '../src/report-command.ts';
 
 const repeat = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
 
@@ -49,6 +50,17 @@ describe('canary analysis', () => {
     assert.match(quiet.reason, /canary served 24 requests in 20 intervals \(needs 50/);
     assert.equal(median([3, 1, 2]), 2);
     assert.equal(median([4, 1, 2, 3]), 2.5);
+  });
+
+  it('without a verdict the report says what to do next: which traffic, for how long, or which PR to add', () => {
+    const quiet = judge(samples({ rate: 0.5 }), 2);
+    const next = nextStep(124, 600, 15, [quiet]) ?? '';
+    assert.match(next, /send PR 124 at least 50 requests .* at least 8 steps of 15 s \(120 s\)/);
+    assert.match(next, /-H 'X-Canary: 124'/);
+    assert.match(next, /--window 2m --step 2s/, 'a shorter window for the default 10 minutes');
+    assert.doesNotMatch(nextStep(124, 120, 2, [quiet]) ?? '', /--window/);
+    assert.match(nextStep(124, 600, 15, []) ?? '', /\.\/canary lab add 124/);
+    assert.equal(nextStep(124, 600, 15, [judge(samples({}), 2)]), undefined, 'a verdict needs no advice');
   });
 
   it('prints p-values below 0.001 as a bound, others to two figures', () => {
