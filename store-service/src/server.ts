@@ -4,14 +4,17 @@ import { canaryServerInterceptor, type ServiceIdentity } from 'canary-context';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { addReflection, HEALTH_DESCRIPTOR_SET } from 'service-kit';
-import { DESCRIPTOR_SET_FILE, outOfRangeInt64Field, StoreServiceService } from 'store-contract';
+import {
+  DESCRIPTOR_SET_FILE,
+  outOfRangeInt64Field,
+  STORE_SERVICE_NAME,
+  StoreServiceService,
+} from 'store-contract';
 import type { ItemRepository } from './data/repository.ts';
 import type { ItemService } from './domain/items.ts';
 import type { AuthenticateCall } from './grpc/caller.ts';
 import { storeHandlers, UNDECODABLE } from './grpc/handlers.ts';
 import type { StoreMetrics } from './grpc/metrics.ts';
-
-export const STORE_SERVICE_NAME = 'store.v1.StoreService';
 
 /**
  * The service definition with decoders that do not throw: a request the generated

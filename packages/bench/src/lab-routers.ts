@@ -10,6 +10,7 @@ import { Routers } from 'local-runtime/routing';
 import type { PlatformObject } from 'routing-model';
 import { GUARDED_ENTRYPOINT } from 'routing-model/traefik';
 import { loadCatalogue } from 'service-catalogue';
+import { STORE_SERVICE_NAME } from 'store-contract';
 
 export const BENCH_HOST = 'api.bench.example';
 
@@ -45,7 +46,7 @@ const objects: PlatformObject[] = [
       rules: [
         {
           matches: [
-            { method: { service: 'store.v1.StoreService' }, headers: [{ name: 'x-canary', value: '123' }] },
+            { method: { service: STORE_SERVICE_NAME }, headers: [{ name: 'x-canary', value: '123' }] },
           ],
           backendRefs: [{ name: 'store-service', namespace: 'store-canary-pr-123', port: 8080 }],
         },

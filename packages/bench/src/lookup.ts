@@ -3,6 +3,7 @@
 import type { PlatformObject } from 'routing-model';
 import { buildMeshTable, selectMeshRule } from 'routing-model/mesh';
 import { buildEdgeTable, GUARDED_ENTRYPOINT, selectEdgeRoute } from 'routing-model/traefik';
+import { STORE_SERVICE_NAME } from 'store-contract';
 
 function objectsFor(n: number): PlatformObject[] {
   const objects: PlatformObject[] = [
@@ -50,7 +51,7 @@ function objectsFor(n: number): PlatformObject[] {
           {
             matches: [
               {
-                method: { service: 'store.v1.StoreService' },
+                method: { service: STORE_SERVICE_NAME },
                 headers: [{ name: 'x-canary', value: String(pr) }],
               },
             ],
@@ -72,7 +73,7 @@ export function lookups(): string[] {
     const edge = buildEdgeTable(objects);
     const mesh = buildMeshTable(objects);
     const request = { host: 'api.example.com', path: '/v1/items', headers: { 'x-canary': String(n) } };
-    const call = { service: 'store.v1.StoreService', method: 'GetItem', headers: { 'x-canary': String(n) } };
+    const call = { service: STORE_SERVICE_NAME, method: 'GetItem', headers: { 'x-canary': String(n) } };
     const time = (fn: () => unknown) => {
       const iterations = 20_000;
       const t0 = performance.now();

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { canaryBaggage, canaryFromBaggage } from './baggage.ts';
-import { isValidTrack, parseServedBy, servedByEntry, trackPr } from './identity.ts';
+import { isValidTrack, parseServedBy, servedByEntry } from './identity.ts';
+import { trackPr } from './names.ts';
 
 describe('served-by entries', () => {
   it('show the track and a short sha for sha-like versions', () => {

@@ -1,12 +1,10 @@
-import { PR_NUMBER_PATTERN } from './key.ts';
+import { CANARY_IMAGE_TAG, TRACK } from './names.ts';
 
 /** The `x-served-by` gRPC response metadata key and `X-Served-By` HTTP response header. */
 export const SERVED_BY_METADATA_KEY = 'x-served-by';
 export const SERVED_BY_HEADER = 'x-served-by';
 
-const TRACK = new RegExp(`^(stable|pr-${PR_NUMBER_PATTERN})$`);
 const SHA = /^[0-9a-f]{7,40}$/;
-const PR_TAG = new RegExp(`^pr-${PR_NUMBER_PATTERN}-([0-9a-f]{7,40})$`);
 
 /** Which build of which service answers: set by the manifests (DEPLOYMENT_TRACK, APP_VERSION). */
 export interface ServiceIdentity {
@@ -21,11 +19,6 @@ export function isValidTrack(track: string): boolean {
   return TRACK.test(track);
 }
 
-/** The PR number of a `pr-<N>` track, or undefined for stable. */
-export function trackPr(track: string): string | undefined {
-  return track.startsWith('pr-') ? track.slice(3) : undefined;
-}
-
 /**
  * This service's entry in the served-by chain, e.g. `api-service@pr-123 (sha 1a2b3c4)` or
  * `store-service@stable (v1.4.0)`. Versions that are commit shas (or PR image tags that
@@ -33,7 +26,7 @@ export function trackPr(track: string): string | undefined {
  */
 export function servedByEntry(identity: ServiceIdentity): string {
   const version = identity.version.toLowerCase();
-  const sha = SHA.test(version) ? version : PR_TAG.exec(version)?.[1];
+  const sha = SHA.test(version) ? version : CANARY_IMAGE_TAG.exec(version)?.[2];
   const shown = sha === undefined ? identity.version : `sha ${sha.slice(0, 7)}`;
   return `${identity.service}@${identity.track} (${shown})`;
 }

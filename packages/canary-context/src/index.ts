@@ -16,7 +16,6 @@ export {
   SERVED_BY_METADATA_KEY,
   type ServiceIdentity,
   servedByEntry,
-  trackPr,
 } from './identity.ts';
 export {
   CANARY_ECHO_HEADER,
@@ -32,3 +31,14 @@ export {
   PR_NUMBER_PATTERN,
   parseCanaryKey,
 } from './key.ts';
+export {
+  CANARY_IMAGE_TAG,
+  canaryImageTag,
+  canaryTrack,
+  IMAGE_TAG_SHA_LENGTH,
+  previewHost,
+  previewPr,
+  STABLE_TRACK,
+  TRACK,
+  trackPr,
+} from './names.ts';

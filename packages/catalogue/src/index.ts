@@ -116,8 +116,8 @@ export function serviceOf(catalogue: readonly ServiceEntry[], name: string): Ser
 
 /** The namespace shared by every stable service. */
 export const STABLE_NAMESPACE = 'apps';
-/** The track of the stable release. */
-export const STABLE_TRACK = 'stable';
+/** The tracks (`stable`, `pr-<N>`) are canary-context's: re-exported for the catalogue's users. */
+export { canaryTrack, STABLE_TRACK } from 'canary-context';
 
 function prString(pr: number | string): string {
   const value = String(pr);
@@ -144,11 +144,6 @@ export function prOfNamespace(namespace: string): string | undefined {
 
 /** Glob of every canary namespace (AppProject destinations). */
 export const CANARY_NAMESPACE_GLOB = `*${CANARY_INFIX}*`;
-
-/** The track of PR `pr`'s canaries: `pr-<N>`. */
-export function canaryTrack(pr: number | string): string {
-  return `pr-${prString(pr)}`;
-}
 
 /** The address a caller inside the cluster uses for a service: its stable Service, which the mesh routes. */
 export function clusterAddress(entry: Pick<ServiceEntry, 'name' | 'port'>): string {

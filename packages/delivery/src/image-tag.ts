@@ -1,14 +1,12 @@
-import { isPrNumber } from 'canary-context';
+import { canaryImageTag } from 'canary-context';
 
 /**
  * Canary image tag: `pr-<N>-<head sha, 8 hex>`, exactly what the PR ApplicationSets
  * render from the generator's `head_short_sha`. A new tag per push rolls the pods.
  */
 export function canaryTag(pr: number | string, headSha: string): string {
-  const number = String(pr);
-  if (!isPrNumber(number)) throw new Error(`not a PR number: ${JSON.stringify(number)}`);
   if (!/^[0-9a-f]{40}$/.test(headSha)) throw new Error(`not a full commit sha: ${JSON.stringify(headSha)}`);
-  return `pr-${number}-${headSha.slice(0, 8)}`;
+  return canaryImageTag(pr, headSha);
 }
 
 /** Release tag `vX.Y.Z` (optionally `-rc.N`) → the image tag, which is the same string. */

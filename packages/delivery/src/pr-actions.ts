@@ -1,3 +1,4 @@
+import { canaryTrack } from 'canary-context';
 import type { GitHub } from './github.ts';
 import { COMMENT_MARKER } from './pr-comment.ts';
 
@@ -66,7 +67,7 @@ export async function deletePrImages(
   packages: readonly string[],
   pr: number,
 ) {
-  const prefix = `pr-${pr}-`;
+  const prefix = `${canaryTrack(pr)}-`;
   const deleted: string[] = [];
   for (const pkg of packages) {
     const base = `/${ownerType}/${owner}/packages/container/${encodeURIComponent(pkg)}/versions`;

@@ -60,16 +60,34 @@ export interface ReadRule {
 }
 
 const TERM = /^\s*([A-Za-z]+)\(\s*((?:`[^`]*`\s*,\s*)*`[^`]*`)\s*\)\s*$/;
+const ANY_TERM = /\b([A-Za-z]+)\(\s*((?:`[^`]*`\s*,\s*)*`[^`]*`)\s*\)/g;
+const ARITY: Readonly<Record<string, number>> = { Host: 1, PathPrefix: 1, Path: 1, Header: 2 };
 
-/** Reads a rule: terms joined by && (no ||, ! or grouping). Never throws. */
+function matcher(name: string, args: readonly string[]): Matcher {
+  const [a = '', b = ''] = args;
+  if (name === 'Host') return { kind: 'Host', host: a.toLowerCase() };
+  if (name === 'PathPrefix') return { kind: 'PathPrefix', prefix: a };
+  if (name === 'Path') return { kind: 'Path', path: a };
+  return { kind: 'Header', name: a.toLowerCase(), value: b };
+}
+
+const argsOf = (list: string) => [...list.matchAll(/`([^`]*)`/g)].map((a) => a[1] ?? '');
+
+/**
+ * Reads a rule: terms joined by && (no ||, ! or grouping). Never throws. A rule outside
+ * the subset still yields the matchers its terms spell (its hosts and headers, as written),
+ * with the problem that makes the lab refuse it.
+ */
 export const readRule = (rule: string): ReadRule => {
   const names = [...rule.matchAll(/\b([A-Za-z]+)\(/g)].map((m) => m[1] ?? '');
-  if (/\|\||!|\(\s*[A-Za-z]+\(/.test(rule))
-    return {
-      matchers: [],
-      names,
-      problem: `"${rule}": only && of matchers is supported (no ||, ! or grouping)`,
-    };
+  if (/\|\||!|\(\s*[A-Za-z]+\(/.test(rule)) {
+    const matchers = [...rule.matchAll(ANY_TERM)].flatMap((m) => {
+      const name = m[1] ?? '';
+      const args = argsOf(m[2] ?? '');
+      return ARITY[name] === args.length ? [matcher(name, args)] : [];
+    });
+    return { matchers, names, problem: `"${rule}": only && of matchers is supported (no ||, ! or grouping)` };
+  }
   const matchers: Matcher[] = [];
   let problem: string | undefined;
   for (const term of rule.split('&&')) {
@@ -78,8 +96,8 @@ export const readRule = (rule: string): ReadRule => {
       problem ??= `"${rule}": cannot parse "${term.trim()}"`;
       continue;
     }
-    const args = [...m[2].matchAll(/`([^`]*)`/g)].map((a) => a[1] ?? '');
-    const want = { Host: 1, PathPrefix: 1, Path: 1, Header: 2 }[m[1]];
+    const args = argsOf(m[2]);
+    const want = ARITY[m[1]];
     if (want === undefined) {
       problem ??= `"${rule}": matcher ${m[1]} is not supported by the lab (supported: Host, PathPrefix, Path, Header)`;
       continue;
@@ -88,11 +106,7 @@ export const readRule = (rule: string): ReadRule => {
       problem ??= `"${rule}": ${m[1]} takes ${want} argument(s), got ${args.length}`;
       continue;
     }
-    const [a = '', b = ''] = args;
-    if (m[1] === 'Host') matchers.push({ kind: 'Host', host: a.toLowerCase() });
-    else if (m[1] === 'PathPrefix') matchers.push({ kind: 'PathPrefix', prefix: a });
-    else if (m[1] === 'Path') matchers.push({ kind: 'Path', path: a });
-    else matchers.push({ kind: 'Header', name: a.toLowerCase(), value: b });
+    matchers.push(matcher(m[1], args));
   }
   return { matchers, names, problem };
 };

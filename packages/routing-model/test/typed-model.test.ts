@@ -77,7 +77,16 @@ describe('Traefik objects as typed data', () => {
     assert.deepEqual(v2.matchers, [{ kind: 'Host', host: 'a' }]);
     assert.deepEqual(v2.names, ['Host', 'Headers']);
     assert.match(v2.problem ?? '', /matcher Headers is not supported/);
-    assert.match(readRule('Host(`a`) || Host(`b`)').problem ?? '', /only &&/);
+    const or = readRule('Host(`a`) || PathPrefix(`/x`)');
+    assert.match(or.problem ?? '', /only &&/);
+    assert.deepEqual(
+      or.matchers,
+      [
+        { kind: 'Host', host: 'a' },
+        { kind: 'PathPrefix', prefix: '/x' },
+      ],
+      'its terms as written',
+    );
   });
 
   it('compares what two rules match regardless of matcher order, and writes matchers back as a rule', () => {

@@ -1,7 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import { grpcServerMetrics } from 'service-kit';
-
-const SERVICE = 'store.v1.StoreService';
+import { STORE_SERVICE_NAME } from 'store-contract';
 
 /** The store's server metrics and business counters. */
 export function storeMetrics(registry: Registry) {
@@ -25,7 +24,7 @@ export function storeMetrics(registry: Registry) {
     }),
     versionConflicts,
     observeCall(method: string, code: string, seconds: number) {
-      const labels = { grpc_service: SERVICE, grpc_method: method, grpc_code: code };
+      const labels = { grpc_service: STORE_SERVICE_NAME, grpc_method: method, grpc_code: code };
       server.handled.inc(labels);
       server.duration.observe(labels, seconds);
       if (code === 'ABORTED') versionConflicts.inc();

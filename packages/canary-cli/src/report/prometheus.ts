@@ -1,3 +1,4 @@
+import { canaryTrack, STABLE_TRACK } from 'canary-context';
 import type { Samples, ServiceSamples } from './verdict.ts';
 
 interface RangeResult {
@@ -45,7 +46,7 @@ export async function fetchSamples(
   stepS: number,
   now = Date.now() / 1000,
 ): Promise<ServiceSamples[]> {
-  const tracks = `track=~"stable|pr-${pr}"`;
+  const tracks = `track=~"${STABLE_TRACK}|${canaryTrack(pr)}"`;
   const [rate, errorRatio, p50, p99] = await Promise.all(
     Object.values(REPORT_SERIES).map((series) =>
       queryRange(base, `${series}{${tracks}}`, now - windowS, now, stepS),
@@ -56,11 +57,13 @@ export async function fetchSamples(
       ([, v]) => Number(v),
     );
   const samples = (results: readonly RangeResult[], service: string): Samples => ({
-    canary: side(results, service, `pr-${pr}`),
-    stable: side(results, service, 'stable'),
+    canary: side(results, service, canaryTrack(pr)),
+    stable: side(results, service, STABLE_TRACK),
   });
   const services = [
-    ...new Set((rate ?? []).filter((r) => r.metric.track === `pr-${pr}`).map((r) => r.metric.service ?? '')),
+    ...new Set(
+      (rate ?? []).filter((r) => r.metric.track === canaryTrack(pr)).map((r) => r.metric.service ?? ''),
+    ),
   ]
     .filter(Boolean)
     .sort();

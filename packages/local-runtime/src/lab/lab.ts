@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isPrNumber, MAX_PR_NUMBER } from 'canary-context';
+import { canaryImageTag, isPrNumber, MAX_PR_NUMBER } from 'canary-context';
 import type { PlatformObject } from 'routing-model';
 import { GUARDED_ENTRYPOINT, PUBLIC_ENTRYPOINT } from 'routing-model/traefik';
 import {
@@ -398,7 +398,7 @@ export class Lab {
               entry,
               namespace,
               canaryTrack(pr),
-              `pr-${pr}-${sha.slice(0, 8)}`,
+              canaryImageTag(pr, sha),
               root,
               tables[entry.name],
               options.env,
@@ -539,7 +539,8 @@ export class Lab {
     await this.#supervisor.stopAll();
     // The worktrees of --ref and --stable-ref: checked out again by the next lab that asks.
     const worktrees = new Set([...this.#canaries.values()].flatMap((c) => c.worktree ?? []));
-    if (this.#stableRoot !== '' && this.#stableRoot !== this.#options.repoRoot) worktrees.add(this.#stableRoot);
+    if (this.#stableRoot !== '' && this.#stableRoot !== this.#options.repoRoot)
+      worktrees.add(this.#stableRoot);
     for (const root of worktrees) await removeWorktree(this.#options.repoRoot, root);
     await this.#routers.closeMesh();
     await this.#dynamo?.close().catch(() => undefined);

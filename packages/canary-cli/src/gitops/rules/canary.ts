@@ -1,5 +1,14 @@
-import { CANARY_HEADER, CANARY_METADATA_KEY } from 'canary-context';
-import { canaryTrack, STABLE_TRACK } from 'service-catalogue';
+import {
+  CANARY_HEADER,
+  CANARY_METADATA_KEY,
+  canaryImageTag,
+  canaryTrack,
+  previewHost,
+  previewPr,
+  STABLE_TRACK,
+} from 'canary-context';
+import { GUARDED_ENTRYPOINT } from 'routing-model/traefik';
+import { isolatedTable as prTable } from 'service-catalogue';
 import type { RenderedApplication } from '../argo.ts';
 import { asArray, at, isClusterScoped, type K8sObject, type RenderedObject, syncWave } from '../objects.ts';
 import { MANIFESTS } from '../render.ts';
@@ -377,9 +386,9 @@ export const isolatedTable: ApplicationRule = {
       app.objects.some(({ object }) => object.kind === 'ServiceAccount' && object.metadata.name === e.name),
     );
     const want =
-      service?.data === null || service === undefined
+      service?.data === null || service === undefined || app.pullRequest === undefined
         ? undefined
-        : `${service.data.table}-pr-${app.pullRequest}`;
+        : prTable(service.data.table, app.pullRequest);
     for (const item of app.objects.filter(({ object }) => object.kind === 'Table')) {
       const name = at(item.object, 'spec', 'tableName');
       if (want === undefined || name !== want)
@@ -402,13 +411,11 @@ export const isolatedTable: ApplicationRule = {
 
 export type { K8sObject };
 
-const PREVIEW_HOST = /^pr-([0-9]+)\.(.+)$/;
-
 /** Routes outside a PR's own Application may not answer a preview hostname. */
 function* previewClaims(app: RenderedApplication): Generator<ScopedProblem> {
   for (const item of app.objects.filter(({ object }) => object.kind === 'IngressRoute'))
     for (const [i, route] of traefikRoutes(item.object).entries())
-      if (PREVIEW_HOST.test(hostOf(route.match) ?? ''))
+      if (previewPr(hostOf(route.match) ?? '') !== undefined)
         yield {
           on: item,
           path: `spec.routes[${i}].match`,
@@ -426,18 +433,18 @@ function* previewRoutes(app: RenderedApplication, scene: Scene): Generator<Scope
   for (const item of app.objects.filter(({ object }) => object.kind === 'IngressRoute'))
     for (const [i, route] of traefikRoutes(item.object).entries()) {
       const host = hostOf(route.match) ?? '';
-      const claimed = PREVIEW_HOST.exec(host);
-      if (claimed === null && !isPreview(item.object)) continue;
-      const want = `pr-${pr}.${apiHost ?? '<api host>'}`;
+      const claimed = previewPr(host);
+      if (claimed === undefined && !isPreview(item.object)) continue;
+      const want = previewHost(pr, apiHost ?? '<api host>');
       if (route.match !== `Host(\`${want}\`)`)
         yield {
           on: item,
           path: `spec.routes[${i}].match`,
-          message: `PR ${pr}'s preview route matches "${route.match}"${claimed !== null && claimed[1] !== pr ? `: that is PR ${claimed[1]}'s hostname` : ''}`,
+          message: `PR ${pr}'s preview route matches "${route.match}"${claimed !== undefined && claimed !== pr ? `: that is PR ${claimed}'s hostname` : ''}`,
           fix: `match exactly Host(\`${want}\`)`,
         };
       const eps = asArray(at(item.object, 'spec', 'entryPoints'));
-      if (eps.length !== 1 || eps[0] !== 'internal')
+      if (eps.length !== 1 || eps[0] !== GUARDED_ENTRYPOINT)
         yield {
           on: item,
           path: 'spec.entryPoints',
@@ -505,7 +512,7 @@ export const workloadAtPrHead: ApplicationRule = {
   *check(app, scene) {
     const pr = scene.pullRequests.find((p) => p.number === app.pullRequest);
     if (pr === undefined) return;
-    const tag = `pr-${pr.number}-${pr.headSha.slice(0, 8)}`;
+    const tag = canaryImageTag(pr.number, pr.headSha);
     const retag = 'tag with pr-{{ .number }}-{{ .head_short_sha }} (8 characters)';
     for (const workload of app.children.filter((c) => c.application.kind === 'Application')) {
       const on = appItem(workload);

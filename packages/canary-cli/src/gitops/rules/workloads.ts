@@ -1,3 +1,5 @@
+import { CANARY_IMAGE_TAG, STABLE_TRACK, TRACK } from 'canary-context';
+import { LINKERD_INJECT } from 'routing-model/mesh';
 import { asArray, at, type K8sObject, quantity, type RenderedObject } from '../objects.ts';
 import { allObjects, containers, findObject, ofKind } from './scene.ts';
 import type { ApplicationRule, ObjectRule, Problem, Scene, ScopedProblem } from './types.ts';
@@ -25,14 +27,14 @@ export const immutableImageTag: ApplicationRule = {
         });
         if (tag === undefined && !image.includes('@')) yield bad(`${image} has no tag`, 'set a version tag');
         else if (tag === 'latest') yield bad(`${image}: latest is mutable`, 'set a version tag');
-        else if (tag !== undefined && /^pr-\d+$/.test(tag))
+        else if (tag !== undefined && tag !== STABLE_TRACK && TRACK.test(tag))
           yield bad(
             `${image}: a reused pr-<N> tag leaves the pod spec unchanged on push, so nothing rolls`,
             'tag with pr-<N>-<head sha>',
           );
         else if (
           app.pullRequest !== undefined &&
-          !new RegExp(`^pr-${app.pullRequest}-[0-9a-f]{7,40}$`).test(tag ?? '')
+          CANARY_IMAGE_TAG.exec(tag ?? '')?.[1] !== String(app.pullRequest)
         )
           yield bad(
             `${image}: PR ${app.pullRequest}'s images are tagged pr-${app.pullRequest}-<head sha>`,
@@ -170,7 +172,7 @@ export const quotaFitsRollout: ApplicationRule = {
       quantity(at(defaults, kind === 'requests' ? 'defaultRequest' : 'default', resource)) ?? 0;
     const total: Usage = { requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0 };
     let pods = 0;
-    const meshed = namespace?.metadata.annotations?.['linkerd.io/inject'] === 'enabled';
+    const meshed = namespace?.metadata.annotations?.[LINKERD_INJECT] === 'enabled';
     for (const child of app.children)
       for (const { object } of child.objects.filter((o) => o.object.kind === 'Deployment')) {
         const n = rolloutPods(object);
@@ -189,7 +191,7 @@ export const quotaFitsRollout: ApplicationRule = {
           string,
           string
         >;
-        if (meshed && podAnnotations['linkerd.io/inject'] !== 'disabled')
+        if (meshed && podAnnotations[LINKERD_INJECT] !== 'disabled')
           for (const [field, annotation] of Object.entries(LINKERD_PROXY) as Array<[keyof Usage, string]>) {
             const [kind, resource] = field.startsWith('requests')
               ? (['requests', field === 'requestsCpu' ? 'cpu' : 'memory'] as const)
