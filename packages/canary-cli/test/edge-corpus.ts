@@ -140,3 +140,70 @@ export function sendRaw(
     });
   });
 }
+
+export interface GrpcCall {
+  readonly id: string;
+  readonly service: string;
+  readonly method: string;
+  /** x-canary values sent (each its own header line); [] sends none. */
+  readonly canary: readonly string[];
+}
+
+/** gRPC calls for the mesh cross-check: services, methods and x-canary values, 2 × 4 × 10 = 80. */
+export function buildGrpcCorpus(
+  service: string,
+  prs: { withMesh: readonly number[]; unknown: number },
+): GrpcCall[] {
+  const values: string[][] = [
+    [],
+    ...prs.withMesh.map((n) => [String(n)]),
+    [String(prs.unknown)],
+    ['abc'],
+    [''],
+    [`0${prs.withMesh[0]}`],
+    [String(prs.unknown), String(prs.withMesh[0])],
+    [`${prs.withMesh[0]}, ${prs.unknown}`],
+  ];
+  const out: GrpcCall[] = [];
+  for (const svc of [service, `${service}Other`])
+    for (const method of ['GetItem', 'ListItems', 'UpdateStock', 'NoSuchMethod'])
+      for (const [k, canary] of values.slice(0, 10).entries())
+        out.push({ id: `${svc}/${method}/k${k}`, service: svc, method, canary });
+  return out;
+}
+
+export interface GrpcAnswer {
+  readonly status: number;
+  /** The echo's reply (JSON) when a backend answered. */
+  readonly echo: string | undefined;
+}
+
+/** One unary call over h2c (prior knowledge) with an empty message; reads the answer's headers. */
+export async function sendGrpc(port: number, call: GrpcCall, timeoutMs = 5_000): Promise<GrpcAnswer> {
+  const { connect } = await import('node:http2');
+  const session = connect(`http://127.0.0.1:${port}`);
+  try {
+    return await new Promise<GrpcAnswer>((resolve, reject) => {
+      session.on('error', reject);
+      const headers: Record<string, string | string[]> = {
+        ':method': 'POST',
+        ':path': `/${call.service}/${call.method}`,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      };
+      if (call.canary.length > 0) headers['x-canary'] = [...call.canary];
+      const stream = session.request(headers);
+      const timer = setTimeout(() => stream.close(), timeoutMs);
+      stream.on('response', (h) => {
+        clearTimeout(timer);
+        const echo = h['x-echo-reply'];
+        resolve({ status: Number(h[':status'] ?? 0), echo: typeof echo === 'string' ? echo : undefined });
+        stream.close();
+      });
+      stream.on('error', reject);
+      stream.end(Buffer.from([0, 0, 0, 0, 0]));
+    });
+  } finally {
+    session.close();
+  }
+}

@@ -7,30 +7,39 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { edgeFactory, type LabEdge, type LabObject } from 'local-runtime/lab';
-import { STABLE_NAMESPACE } from 'service-catalogue';
+import { Routers } from 'local-runtime/routing';
+import { loadCatalogue, STABLE_NAMESPACE } from 'service-catalogue';
 import { findGo, goSkipReason } from 'upstream-tools';
 import { type ControlPlane, startControlPlane } from '../src/cluster/control-plane.ts';
 import { installCrds } from '../src/cluster/crds.ts';
 import { edgeServices, type ServiceKey, wireBackends } from '../src/cluster/edge-backends.ts';
-import { type EchoReply, echoServer } from '../src/cluster/edge-echo.ts';
+import { type EchoReply, echoListener } from '../src/cluster/edge-echo.ts';
 import { waitForRouters, waitForServers } from '../src/cluster/edge-probe.ts';
 import { KubeApi } from '../src/cluster/kube-api.ts';
 import { createTestHosts, type TestHosts, testHostsUnavailableReason } from '../src/cluster/test-hosts.ts';
 import { type RunningTraefik, startTraefik } from '../src/cluster/traefik.ts';
 import { verifyScenesInCluster } from '../src/cluster/verify-cluster.ts';
+import { waitFor } from '../src/cluster/wait.ts';
 import { flattenApplications } from '../src/gitops/argo.ts';
 import { CANARY_ENVIRONMENT } from '../src/gitops/render.ts';
 import type { Scene } from '../src/gitops/rules/types.ts';
 import { verifyRepository } from '../src/gitops/verify.ts';
-import { buildCorpus, type CorpusRequest, type RawAnswer, sendRaw } from './edge-corpus.ts';
+import {
+  buildCorpus,
+  buildGrpcCorpus,
+  type CorpusRequest,
+  type GrpcAnswer,
+  type RawAnswer,
+  sendGrpc,
+  sendRaw,
+} from './edge-corpus.ts';
 import { kubectlMissing } from './kubectl.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -81,6 +90,8 @@ describe('the lab edge against real Traefik, request by request', {
   const labServers: Server[] = [];
   const labBackends = new Map<number, ServiceKey>();
   let apiHost = '';
+  let routers: Routers;
+  let api: KubeApi;
 
   before(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'edge-differential-'));
@@ -88,7 +99,7 @@ describe('the lab edge against real Traefik, request by request', {
     plane = await startControlPlane({ dir: join(workDir, 'plane'), progress: quiet });
     const config = new KubeConfig();
     config.loadFromFile(plane.kubeconfig);
-    const api = new KubeApi(config);
+    api = new KubeApi(config);
     await installCrds(api, await findGo(), quiet);
     const report = await verifyRepository(repoRoot);
     scene = report.scenes.find((s) => s.name === CANARY_ENVIRONMENT) as Scene;
@@ -99,7 +110,12 @@ describe('the lab edge against real Traefik, request by request', {
     );
 
     hosts = await createTestHosts(6);
-    traefik = await startTraefik({ kubeconfig: plane.kubeconfig, dir: workDir, progress: quiet });
+    traefik = await startTraefik({
+      kubeconfig: plane.kubeconfig,
+      dir: workDir,
+      progress: quiet,
+      gateway: true,
+    });
     traefikBackends = await wireBackends(api, hosts, edgeServices(objects));
     await waitForRouters(
       traefik,
@@ -109,7 +125,7 @@ describe('the lab edge against real Traefik, request by request', {
 
     // The lab's side: one echo server per Service on loopback, the edge as the lab makes it.
     for (const key of edgeServices(objects)) {
-      const server = echoServer();
+      const server = echoListener();
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       labServers.push(server);
       labBackends.set((server.address() as AddressInfo).port, key);
@@ -132,10 +148,64 @@ describe('the lab edge against real Traefik, request by request', {
       },
     });
     await lab.start(edgeObjects.map((o) => o.object as LabObject));
+
+    // The mesh: the lab's mesh routers, and Traefik's GRPCRoute implementation behind a
+    // Gateway whose routes are the rendered GRPCRoutes with the Gateway as their parent.
+    const meshObjects = objects.filter((o) => o.object.kind === 'GRPCRoute').map((o) => o.object);
+    routers = new Routers(loadCatalogue(repoRoot), (ref) => {
+      const address = addressOf.get(`${ref.namespace}/${ref.name}`);
+      return address === undefined ? { kind: 'down', reason: 'not in the test' } : { kind: 'up', address };
+    });
+    await routers.listenMesh(meshObjects as LabObject[]);
+    await api.apply({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GatewayClass',
+      metadata: { name: 'canary-verify' },
+      spec: { controllerName: 'traefik.io/gateway-controller' },
+    });
+    await api.apply({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'mesh-check', namespace: STABLE_NAMESPACE },
+      spec: {
+        gatewayClassName: 'canary-verify',
+        listeners: [
+          {
+            name: 'grpc',
+            port: traefik.gatewayPort,
+            protocol: 'HTTP',
+            allowedRoutes: { namespaces: { from: 'All' }, kinds: [{ kind: 'GRPCRoute' }] },
+          },
+        ],
+      },
+    });
+    for (const route of meshObjects)
+      await api.apply({
+        ...route,
+        metadata: { name: `${route.metadata.name}-via-gateway`, namespace: route.metadata.namespace },
+        spec: {
+          ...(route.spec as object),
+          parentRefs: [{ name: 'mesh-check', namespace: STABLE_NAMESPACE, sectionName: 'grpc' }],
+        },
+      });
+    const gatewayRouters = meshObjects.reduce(
+      (n, r) => n + ((r.spec as { rules?: unknown[] }).rules?.length ?? 0),
+      0,
+    );
+    assert.ok(
+      await waitFor(
+        async () =>
+          (await traefik.routers()).filter((r) => r.provider === 'kubernetesgateway').length >=
+          gatewayRouters,
+        30_000,
+      ),
+      `Traefik made routers of the ${meshObjects.length} GRPCRoutes: ${JSON.stringify((await traefik.routers()).filter((r) => r.provider === 'kubernetesgateway').map((r) => [r.name, r.status, r.error]))}`,
+    );
   });
 
   after(async () => {
     await lab?.close();
+    await routers?.closeMesh();
     for (const server of labServers) server.close();
     await traefik?.stop();
     await hosts?.close();
@@ -175,6 +245,38 @@ describe('the lab edge against real Traefik, request by request', {
     t.diagnostic(
       `traefik ${traefik.version}: ${corpus.length} requests; ${disagreements.length} undocumented disagreements; ` +
         `deliberate differences: ${[...deliberate].map(([n, c]) => `${n} (${c})`).join(', ') || 'none'}`,
+    );
+    assert.deepEqual(
+      disagreements,
+      [],
+      `${disagreements.length} disagreements:\n${disagreements.join('\n')}`,
+    );
+  });
+
+  it("routes gRPC calls as Traefik's GRPCRoute implementation does with the same GRPCRoutes (method and x-canary matches)", async (t) => {
+    const mesh = scene.pullRequests
+      .filter((p) => p.labels.includes('canary:store-service'))
+      .map((p) => p.number);
+    const corpus = buildGrpcCorpus('store.v1.StoreService', { withMesh: mesh, unknown: 8 });
+    const outcome = (a: GrpcAnswer, service: (r: EchoReply) => ServiceKey | undefined) => {
+      if (a.echo === undefined) return `HTTP ${a.status}, no backend`;
+      const reply = JSON.parse(a.echo) as EchoReply;
+      return `${service(reply) ?? `unknown ${reply.address}:${reply.port}`} x-canary ${JSON.stringify(reply.headers['x-canary'] ?? [])}`;
+    };
+    const labPort = Number(routers.meshAddress('store-service').split(':')[1]);
+    const disagreements: string[] = [];
+    for (const call of corpus) {
+      const viaLab = outcome(await sendGrpc(labPort, call), (r) => labBackends.get(r.port));
+      const viaTraefik = outcome(await sendGrpc(traefik.gatewayPort as number, call), (r) =>
+        traefikBackends.get(r.address),
+      );
+      if (viaLab !== viaTraefik)
+        disagreements.push(
+          `${call.id} ${JSON.stringify(call.canary)}\n    lab:     ${viaLab}\n    traefik: ${viaTraefik}`,
+        );
+    }
+    t.diagnostic(
+      `traefik ${traefik.version} GRPCRoutes behind a Gateway: ${corpus.length} calls; ${disagreements.length} disagreements`,
     );
     assert.deepEqual(
       disagreements,

@@ -1,8 +1,11 @@
 // A backend for the edge probes: runs inside the test network namespace (test-hosts.ts) and
 // answers every request with what arrived, so a probe can tell which Service Traefik chose
 // (by the address the request was sent to) and which headers it added or removed.
-// Usage: node edge-echo.ts <port>. Prints "ready" once listening.
+// It speaks HTTP/1.1 and, for gRPC backends (h2c), HTTP/2 with prior knowledge on the same
+// port. Usage: node edge-echo.ts <port>. Prints "ready" once listening.
 import { createServer, type Server } from 'node:http';
+import { createServer as createH2Server } from 'node:http2';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 
 export interface EchoReply {
   /** The address the request was sent to: one per Service in the probe's EndpointSlices. */
@@ -40,8 +43,57 @@ export function echoServer(): Server {
   return server;
 }
 
+const H2_PREFACE = 'PRI * HTTP/2.0';
+
+/**
+ * An h2c echo for gRPC calls: answers every call with an empty message stream, OK status,
+ * and the EchoReply (where it was sent, its metadata) in the `x-echo-reply` header.
+ */
+function grpcEcho() {
+  const server = createH2Server();
+  server.on('stream', (stream, headers) => {
+    const metadata: Record<string, string[]> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      if (name.startsWith(':') || value === undefined) continue;
+      metadata[name] = Array.isArray(value) ? value : [String(value)];
+    }
+    const socket = stream.session?.socket;
+    const reply: EchoReply = {
+      address: socket?.localAddress?.replace(/^::ffff:/, '') ?? '',
+      port: socket?.localPort ?? 0,
+      method: String(headers[':method'] ?? ''),
+      url: String(headers[':path'] ?? ''),
+      headers: metadata,
+    };
+    stream.resume();
+    stream.on('end', () => {
+      stream.respond(
+        { ':status': 200, 'content-type': 'application/grpc', 'x-echo-reply': JSON.stringify(reply) },
+        { waitForTrailers: true },
+      );
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end();
+    });
+  });
+  return server;
+}
+
+/** One port for both: a connection that opens with HTTP/2's preface goes to the h2c echo. */
+export function echoListener(): NetServer {
+  const http1 = echoServer();
+  const http2 = grpcEcho();
+  return createNetServer((socket) => {
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      (first.toString('latin1').startsWith(H2_PREFACE) ? http2 : http1).emit('connection', socket);
+      socket.resume();
+    });
+  });
+}
+
 function main(port: number): void {
-  echoServer().listen(port, '0.0.0.0', () => process.stdout.write('ready\n'));
+  echoListener().listen(port, '0.0.0.0', () => process.stdout.write('ready\n'));
   process.stdin.on('end', () => process.exit(0));
   process.stdin.resume();
 }

@@ -25,6 +25,8 @@ export interface RunningTraefik {
   readonly version: string;
   /** Loopback port of each entrypoint. */
   readonly ports: Readonly<Record<EdgeEntrypoint, number>>;
+  /** With `gateway`: the port of the entrypoint a Gateway listener binds (Traefik matches them by port). */
+  readonly gatewayPort: number | undefined;
   routers(): Promise<TraefikItem[]>;
   middlewares(): Promise<TraefikItem[]>;
   services(): Promise<TraefikItem[]>;
@@ -44,6 +46,11 @@ export async function startTraefik(options: {
   readonly kubeconfig: string;
   readonly dir: string;
   readonly progress?: (line: string) => void;
+  /**
+   * Also run the kubernetesgateway provider, with an entrypoint `gateway` for a Gateway's
+   * listener: Traefik's GRPCRoute implementation, the reference the lab's mesh is held to.
+   */
+  readonly gateway?: boolean;
 }): Promise<RunningTraefik> {
   const tool = await ensureTool('traefik', options.progress);
   const ports = {
@@ -52,6 +59,7 @@ export async function startTraefik(options: {
     internal: await freePort(),
   };
   const api = await freePort();
+  const gatewayPort = options.gateway === true ? await freePort() : undefined;
   const log = join(options.dir, 'traefik.log');
   // Outside a cluster the provider reads KUBECONFIG; the in-cluster variables must be absent.
   const env: NodeJS.ProcessEnv = {
@@ -72,6 +80,9 @@ export async function startTraefik(options: {
       '--providers.kubernetescrd=true',
       '--providers.kubernetescrd.allowCrossNamespace=true',
       '--providers.kubernetescrd.allowEmptyServices=true',
+      ...(gatewayPort === undefined
+        ? []
+        : [`--entryPoints.gateway.address=127.0.0.1:${gatewayPort}`, '--providers.kubernetesgateway=true']),
       // Load every change at once: the probes wait for Traefik, not for a throttle.
       '--providers.providersThrottleDuration=0s',
       '--global.checkNewVersion=false',
@@ -114,6 +125,7 @@ export async function startTraefik(options: {
   return {
     version: tool.version,
     ports,
+    gatewayPort,
     routers: () => get('/api/http/routers?per_page=1000'),
     middlewares: () => get('/api/http/middlewares?per_page=1000'),
     services: () => get('/api/http/services?per_page=1000'),

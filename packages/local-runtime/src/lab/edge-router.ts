@@ -151,7 +151,9 @@ export class EdgeRouter {
    */
   hostOf(hostHeader: string | undefined): string {
     const raw = (hostHeader ?? '').toLowerCase();
-    const host = raw.startsWith('[') ? raw.slice(0, raw.indexOf(']') + 1) : (raw.split(':')[0] ?? '');
+    const named = raw.startsWith('[') ? raw.slice(0, raw.indexOf(']') + 1) : (raw.split(':')[0] ?? '');
+    // A fully qualified name (trailing dot) is the same host, as Traefik matches it.
+    const host = named.endsWith('.') ? named.slice(0, -1) : named;
     if (LOOPBACK.has(host)) return this.#options.host;
     if (host.endsWith('.localhost')) return `${host.slice(0, -'localhost'.length)}${this.#options.host}`;
     return host;
@@ -191,7 +193,8 @@ export class EdgeRouter {
 
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const host = this.hostOf(req.headers.host);
-    const route = selectEdgeRoute(this.#table, entryPoint, { host, path, headers: req.headers });
+    // A repeated header is a list, each value matched on its own (as Traefik's Header()).
+    const route = selectEdgeRoute(this.#table, entryPoint, { host, path, headers: req.headersDistinct });
     if (route === undefined) {
       this.#sendError(
         entryPoint,
@@ -271,10 +274,14 @@ export class EdgeRouter {
   ) {
     const headers: Record<string, string | string[]> = {};
     const named = connectionOptions(req.headers);
+    const distinct = req.headersDistinct;
     for (const [name, value] of Object.entries(req.headers)) {
       if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
       if (name.startsWith('proxy-') || isForwardingClaim(name)) continue;
-      headers[name] = value;
+      // A repeated header goes on as the client sent it (one line per value), unless a
+      // middleware replaced it.
+      const sent = distinct[name];
+      headers[name] = sent !== undefined && sent.length > 1 && sent.join(', ') === value ? sent : value;
     }
     if (req.headers.host !== undefined) headers.host = req.headers.host;
     headers['x-forwarded-for'] = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
