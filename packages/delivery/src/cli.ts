@@ -17,20 +17,6 @@ import { type MergedPullRequest, releaseNotes } from './release-notes.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
-export const COMMANDS = [
-  'platform',
-  'changed-services',
-  'image-tag',
-  'set-image-tag',
-  'pr-comment',
-  'sync-labels',
-  'delete-pr-images',
-  'fork-guard',
-  'release-notes',
-  'canary-prs',
-  'report-comment',
-] as const;
-
 function output(name: string, value: string): void {
   process.stdout.write(`${value}\n`);
   const file = process.env.GITHUB_OUTPUT;
@@ -65,10 +51,9 @@ const parseServices = (value: string): string[] => {
   return list as string[];
 };
 
-async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  const { values } = parseArgs({
-    args: rest,
+const parse = (args: string[]) =>
+  parseArgs({
+    args,
     strict: true,
     options: {
       base: { type: 'string' },
@@ -85,176 +70,187 @@ async function main(argv: string[]): Promise<void> {
       'min-requests': { type: 'string', default: '200' },
       'owner-type': { type: 'string', default: 'orgs' },
     },
+  }).values;
+type Values = ReturnType<typeof parse>;
+
+/** The GitHub API with the workflow's token. */
+const gitHub = () => github(env('GITHUB_TOKEN'), process.env.GITHUB_API_URL);
+
+function platform(): void {
+  const p = readPlatform(repoRoot);
+  output('registry', p.registry);
+  output('host', p.hostIntegration);
+  output('repository', `${p.githubOwner}/${p.githubRepo}`);
+}
+
+/** The files a change touched: a list in a file, or git's diff of base...head. */
+function changedFiles(values: Values): string[] {
+  const list =
+    values['files-from'] !== undefined
+      ? readFileSync(values['files-from'], 'utf8')
+      : execFileSync(
+          'git',
+          ['diff', '--name-only', `${required(values, 'base')}...${required(values, 'head')}`],
+          {
+            cwd: repoRoot,
+            encoding: 'utf8',
+          },
+        );
+  return list.split('\n').filter(Boolean);
+}
+
+function changedServicesCommand(values: Values): void {
+  const services = changedServices(changedFiles(values), readWorkspaces(repoRoot), loadCatalogue(repoRoot));
+  output('services', JSON.stringify(services));
+}
+
+function imageTag(values: Values): void {
+  output(
+    'tag',
+    values.pr !== undefined
+      ? canaryTag(values.pr, required(values, 'sha'))
+      : releaseTag(required(values, 'tag')),
+  );
+}
+
+function setImageTagCommand(values: Values): void {
+  const file = required(values, 'file');
+  writeFileSync(
+    file,
+    setImageTag(readFileSync(file, 'utf8'), required(values, 'image'), required(values, 'tag')),
+  );
+  output('file', file);
+}
+
+async function prComment(values: Values): Promise<void> {
+  const p = readPlatform(repoRoot);
+  const body = prCommentBody({
+    pr: Number(required(values, 'pr')),
+    tag: required(values, 'tag'),
+    services: parseServices(required(values, 'services')),
+    host: p.hostIntegration,
   });
-  switch (command) {
-    case 'platform': {
-      const p = readPlatform(repoRoot);
-      output('registry', p.registry);
-      output('host', p.hostIntegration);
-      output('repository', `${p.githubOwner}/${p.githubRepo}`);
-      return;
-    }
-    case 'changed-services': {
-      const files =
-        values['files-from'] !== undefined
-          ? readFileSync(values['files-from'], 'utf8').split('\n').filter(Boolean)
-          : execFileSync(
-              'git',
-              ['diff', '--name-only', `${required(values, 'base')}...${required(values, 'head')}`],
-              { cwd: repoRoot, encoding: 'utf8' },
-            )
-              .split('\n')
-              .filter(Boolean);
-      output(
-        'services',
-        JSON.stringify(changedServices(files, readWorkspaces(repoRoot), loadCatalogue(repoRoot))),
-      );
-      return;
-    }
-    case 'image-tag':
-      output(
-        'tag',
-        values.pr !== undefined
-          ? canaryTag(values.pr, required(values, 'sha'))
-          : releaseTag(required(values, 'tag')),
-      );
-      return;
-    case 'set-image-tag': {
-      const file = required(values, 'file');
-      writeFileSync(
-        file,
-        setImageTag(readFileSync(file, 'utf8'), required(values, 'image'), required(values, 'tag')),
-      );
-      output('file', file);
-      return;
-    }
-    case 'pr-comment': {
-      const p = readPlatform(repoRoot);
-      const body = prCommentBody({
-        pr: Number(required(values, 'pr')),
-        tag: required(values, 'tag'),
-        services: parseServices(required(values, 'services')),
-        host: p.hostIntegration,
-      });
-      const result = await upsertComment(
-        github(env('GITHUB_TOKEN'), process.env.GITHUB_API_URL),
-        env('GITHUB_REPOSITORY'),
-        Number(values.pr),
-        body,
-      );
-      output('comment', result);
-      return;
-    }
-    case 'canary-prs': {
-      // One PR (workflow_dispatch) or every open PR with a canary label.
-      if (values.pr !== undefined && values.pr !== '') {
-        output('prs', JSON.stringify([Number(values.pr)]));
-        return;
-      }
-      const prs = await canaryPullRequests(
-        github(env('GITHUB_TOKEN'), process.env.GITHUB_API_URL),
-        env('GITHUB_REPOSITORY'),
-        loadCatalogue(repoRoot).map((s) => s.label),
-      );
-      output('prs', JSON.stringify(prs));
-      return;
-    }
-    case 'report-comment': {
-      const pr = Number(required(values, 'pr'));
-      const minRequests = Number(values['min-requests']);
-      if (!Number.isInteger(minRequests) || minRequests < 1)
-        throw new Error(`--min-requests: expected a positive whole number, got ${values['min-requests']}`);
-      const decision = reportComment(
-        parseReport(readFileSync(required(values, 'file'), 'utf8'), pr),
-        readFileSync(required(values, 'markdown'), 'utf8'),
-        minRequests,
-      );
-      if (!decision.post) {
-        output('comment', `skipped: ${decision.reason}`);
-        return;
-      }
-      const result = await upsertComment(
-        github(env('GITHUB_TOKEN'), process.env.GITHUB_API_URL),
-        env('GITHUB_REPOSITORY'),
-        pr,
-        decision.body,
-        REPORT_MARKER,
-      );
-      output('comment', result);
-      return;
-    }
-    case 'sync-labels': {
-      const result = await syncLabels(
-        github(env('GITHUB_TOKEN'), process.env.GITHUB_API_URL),
-        env('GITHUB_REPOSITORY'),
-        Number(required(values, 'pr')),
-        parseServices(required(values, 'services')),
-        loadCatalogue(repoRoot),
-      );
-      output('labels', JSON.stringify(result));
-      return;
-    }
-    case 'delete-pr-images': {
-      const [owner = '', repo = ''] = env('GITHUB_REPOSITORY').split('/');
-      const packages = loadCatalogue(repoRoot).map((s) => imageName(`${repo}`, s.image));
-      const ownerType = values['owner-type'] === 'users' ? 'users' : 'orgs';
-      const deleted = await deletePrImages(
-        github(env('GITHUB_TOKEN'), process.env.GITHUB_API_URL),
-        owner,
-        ownerType,
-        packages,
-        Number(required(values, 'pr')),
-      );
-      output('deleted', JSON.stringify(deleted));
-      return;
-    }
-    case 'fork-guard': {
-      const result = await guardForkPush(
-        github(env('GITHUB_TOKEN'), process.env.GITHUB_API_URL),
-        env('GITHUB_REPOSITORY'),
-        Number(required(values, 'pr')),
-        required(values, 'sha'),
-      );
-      output('removed', JSON.stringify(result.removed));
-      return;
-    }
-    case 'release-notes': {
-      const tag = releaseTag(required(values, 'tag'));
-      const previous = values.previous;
-      const repo = env('GITHUB_REPOSITORY');
-      const since =
-        previous === undefined
-          ? '1970-01-01T00:00:00Z'
-          : execFileSync('git', ['log', '-1', '--format=%cI', previous], {
-              cwd: repoRoot,
-              encoding: 'utf8',
-            }).trim();
-      const gh = github(env('GITHUB_TOKEN'), process.env.GITHUB_API_URL);
-      const found = await gh.request<{
-        items: Array<{
-          number: number;
-          title: string;
-          user: { login: string };
-          labels: Array<{ name: string }>;
-          pull_request?: { merged_at?: string };
-        }>;
-      }>(
-        'GET',
-        `/search/issues?q=${encodeURIComponent(`repo:${repo} is:pr is:merged merged:>${since}`)}&per_page=100`,
-      );
-      const prs: MergedPullRequest[] = (found?.items ?? []).map((i) => ({
-        number: i.number,
-        title: i.title,
-        author: i.user.login,
-        labels: i.labels.map((l) => l.name),
-        mergedAt: i.pull_request?.merged_at ?? '',
-      }));
-      output('notes', releaseNotes(tag, previous, prs, repo));
-      return;
-    }
-    default:
-      throw new Error(`unknown command ${command ?? '(none)'}; commands: ${COMMANDS.join(', ')}`);
+  output('comment', await upsertComment(gitHub(), env('GITHUB_REPOSITORY'), Number(values.pr), body));
+}
+
+async function syncLabelsCommand(values: Values): Promise<void> {
+  const result = await syncLabels(
+    gitHub(),
+    env('GITHUB_REPOSITORY'),
+    Number(required(values, 'pr')),
+    parseServices(required(values, 'services')),
+    loadCatalogue(repoRoot),
+  );
+  output('labels', JSON.stringify(result));
+}
+
+async function deletePrImagesCommand(values: Values): Promise<void> {
+  const [owner = '', repo = ''] = env('GITHUB_REPOSITORY').split('/');
+  const packages = loadCatalogue(repoRoot).map((s) => imageName(`${repo}`, s.image));
+  const ownerType = values['owner-type'] === 'users' ? 'users' : 'orgs';
+  const deleted = await deletePrImages(gitHub(), owner, ownerType, packages, Number(required(values, 'pr')));
+  output('deleted', JSON.stringify(deleted));
+}
+
+async function forkGuard(values: Values): Promise<void> {
+  const result = await guardForkPush(
+    gitHub(),
+    env('GITHUB_REPOSITORY'),
+    Number(required(values, 'pr')),
+    required(values, 'sha'),
+  );
+  output('removed', JSON.stringify(result.removed));
+}
+
+/** The PRs merged since `since` (an ISO time), from GitHub's search. */
+async function mergedSince(repo: string, since: string): Promise<MergedPullRequest[]> {
+  const found = await gitHub().request<{
+    items: Array<{
+      number: number;
+      title: string;
+      user: { login: string };
+      labels: Array<{ name: string }>;
+      pull_request?: { merged_at?: string };
+    }>;
+  }>(
+    'GET',
+    `/search/issues?q=${encodeURIComponent(`repo:${repo} is:pr is:merged merged:>${since}`)}&per_page=100`,
+  );
+  return (found?.items ?? []).map((i) => ({
+    number: i.number,
+    title: i.title,
+    author: i.user.login,
+    labels: i.labels.map((l) => l.name),
+    mergedAt: i.pull_request?.merged_at ?? '',
+  }));
+}
+
+async function releaseNotesCommand(values: Values): Promise<void> {
+  const tag = releaseTag(required(values, 'tag'));
+  const previous = values.previous;
+  const repo = env('GITHUB_REPOSITORY');
+  const since =
+    previous === undefined
+      ? '1970-01-01T00:00:00Z'
+      : execFileSync('git', ['log', '-1', '--format=%cI', previous], {
+          cwd: repoRoot,
+          encoding: 'utf8',
+        }).trim();
+  output('notes', releaseNotes(tag, previous, await mergedSince(repo, since), repo));
+}
+
+/** One PR (workflow_dispatch) or every open PR with a canary label. */
+async function canaryPrs(values: Values): Promise<void> {
+  if (values.pr !== undefined && values.pr !== '') {
+    output('prs', JSON.stringify([Number(values.pr)]));
+    return;
   }
+  const labels = loadCatalogue(repoRoot).map((s) => s.label);
+  output('prs', JSON.stringify(await canaryPullRequests(gitHub(), env('GITHUB_REPOSITORY'), labels)));
+}
+
+async function reportCommentCommand(values: Values): Promise<void> {
+  const pr = Number(required(values, 'pr'));
+  const minRequests = Number(values['min-requests']);
+  if (!Number.isInteger(minRequests) || minRequests < 1)
+    throw new Error(`--min-requests: expected a positive whole number, got ${values['min-requests']}`);
+  const decision = reportComment(
+    parseReport(readFileSync(required(values, 'file'), 'utf8'), pr),
+    readFileSync(required(values, 'markdown'), 'utf8'),
+    minRequests,
+  );
+  if (!decision.post) {
+    output('comment', `skipped: ${decision.reason}`);
+    return;
+  }
+  output(
+    'comment',
+    await upsertComment(gitHub(), env('GITHUB_REPOSITORY'), pr, decision.body, REPORT_MARKER),
+  );
+}
+
+/** Every command the workflows call, by name. */
+const commands = {
+  platform,
+  'changed-services': changedServicesCommand,
+  'image-tag': imageTag,
+  'set-image-tag': setImageTagCommand,
+  'pr-comment': prComment,
+  'sync-labels': syncLabelsCommand,
+  'delete-pr-images': deletePrImagesCommand,
+  'fork-guard': forkGuard,
+  'release-notes': releaseNotesCommand,
+  'canary-prs': canaryPrs,
+  'report-comment': reportCommentCommand,
+} satisfies Record<string, (values: Values) => void | Promise<void>>;
+
+export const COMMANDS = Object.keys(commands) as ReadonlyArray<keyof typeof commands>;
+
+async function main([command, ...rest]: string[]): Promise<void> {
+  const values = parse(rest);
+  if (command === undefined || !Object.hasOwn(commands, command))
+    throw new Error(`unknown command ${command ?? '(none)'}; commands: ${COMMANDS.join(', ')}`);
+  await commands[command as keyof typeof commands](values);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
