@@ -139,6 +139,9 @@ export function explanationLines(facts: ExplainFacts): string[] {
       `  entrypoint ${facts.entryPoint}: ${publicEntry ? `public (X-Canary and baggage are removed, answers lose their internal headers)` : 'guarded (X-Canary is honoured)'}`,
     );
   if (why !== undefined) {
+    out.push(
+      `  the lab's edge: ${why.edgeKind === 'traefik' ? 'real Traefik (lab up --edge traefik)' : "the lab's emulation of Traefik"}`,
+    );
     if (facts.key !== undefined && why.propagatedKey === null && facts.keyError === null)
       out.push(`  X-Canary: ${facts.key} was removed at the edge: every hop is stable`);
     else if (why.propagatedKey !== null && !facts.running.includes(why.propagatedKey))

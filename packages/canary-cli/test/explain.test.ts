@@ -58,6 +58,7 @@ describe('explain says which route decided each hop', { skip: kubectlMissing }, 
       /mesh: the call to store-service: no canary route matched: stable \(store-service\.apps\)/,
     );
     assert.doesNotMatch(text, /pr-7|pr-123|PR 7|PR 123/, 'stable calls are not attributed to a PR route');
+    assert.match(text, /the lab's edge: the lab's emulation of Traefik/);
   });
 
   it('an unrelated key (PR 123 runs no route for it at the mesh, PR 7 does not match): stable calls name no PR route', () => {
