@@ -74,16 +74,20 @@ export function nextStep(
   verdicts: readonly ServiceVerdict[],
 ): string | undefined {
   const t = DEFAULT_THRESHOLDS;
-  if (verdicts.length === 0)
-    return `  next: is PR ${pr} running? ./canary lab add ${pr} (lab status lists the canaries), then send it traffic as below`;
-  if (!verdicts.some((v) => v.verdict === 'not enough traffic')) return undefined;
+  const quiet = verdicts.length === 0;
+  if (!quiet && !verdicts.some((v) => v.verdict === 'not enough traffic')) return undefined;
   const wait = t.minSamples * stepS;
   // Two requests about every 0.25 s, for at least the steps the verdict needs.
   const rounds = Math.max(t.minRequests * 2, Math.ceil(wait / 0.25));
   return [
+    ...(quiet
+      ? [
+          `  next: is PR ${pr} running? ./canary lab status lists the canaries, ./canary lab add ${pr} starts it; a canary reports once it has served requests.`,
+        ]
+      : []),
     `  next: send PR ${pr} at least ${t.minRequests} requests (and stable some too), spread over at least ${t.minSamples} steps of ${stepS} s (${wait} s), e.g.`,
     `    for i in $(seq ${rounds}); do curl -s -o /dev/null localhost:8080/v1/items -H "Authorization: Bearer $TOKEN" -H 'X-Canary: ${pr}'; curl -s -o /dev/null localhost:8080/v1/items -H "Authorization: Bearer $TOKEN"; sleep 0.2; done`,
-    `  then run canary report again${windowS > 5 * 60 ? `; a shorter window gives a verdict sooner: --window 2m --step 2s` : ''}.`,
+    `  then run ./canary report again${windowS > 5 * 60 ? '; a shorter window gives a verdict sooner: --window 2m --step 2s' : ''}.`,
   ].join('\n');
 }
 

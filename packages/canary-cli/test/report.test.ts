@@ -59,7 +59,7 @@ describe('canary analysis', () => {
     assert.match(next, /-H 'X-Canary: 124'/);
     assert.match(next, /--window 2m --step 2s/, 'a shorter window for the default 10 minutes');
     assert.doesNotMatch(nextStep(124, 120, 2, [quiet]) ?? '', /--window/);
-    assert.match(nextStep(124, 600, 15, []) ?? '', /\.\/canary lab add 124/);
+    assert.match(nextStep(124, 600, 15, []) ?? '', /\.\/canary lab add 124 starts it.*\n.*send PR 124/s);
     assert.equal(nextStep(124, 600, 15, [judge(samples({}), 2)]), undefined, 'a verdict needs no advice');
   });
 

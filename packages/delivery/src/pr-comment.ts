@@ -30,7 +30,7 @@ export function prCommentBody({ pr, tag, services, host }: CommentInput): string
     '',
     `Without the header (a link in chat, a phone, a webhook): **https://pr-${pr}.${host}/** reaches PR ${pr} at every hop, on the internal entrypoint, when the PR deploys an edge service.`,
     '',
-    `On your machine: \`npm start\`, then \`npx canary lab add ${pr} --services ${services.join(',')} --ref <this branch>\`.`,
+    `On your machine: \`npm start\`, then \`./canary lab add ${pr} --services ${services.join(',')} --ref <this branch>\`.`,
     `In a browser: the **extension-canary** extension, PR ${pr} for ${host}.`,
     '',
   ].join('\n');

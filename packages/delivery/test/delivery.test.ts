@@ -207,7 +207,7 @@ describe('PR comment and GitHub calls (against a local fake API)', () => {
     assert.ok(body.startsWith(COMMENT_MARKER));
     assert.match(body, /X-Canary: 42/);
     assert.match(body, /curl -s https:\/\/api\.int\.example\.com\/v1\/items/);
-    assert.match(body, /npx canary lab add 42 --services store-service/);
+    assert.match(body, /\.\/canary lab add 42 --services store-service/);
     assert.match(body, /extension-canary/);
     assert.match(prCommentBody({ pr: 1, tag: 'x', services: [], host: 'h' }), /no canary is deployed/);
   });
