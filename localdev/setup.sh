@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# Starts a local Kubernetes cluster for the real-cluster path (Argo CD, Traefik, Linkerd,
-# observability): checks every prerequisite first and says which one is missing.
-# Usage: localdev/setup.sh            (then: make -C localdev infrastructure argocd-setup)
+# Starts (or selects) the cluster for the real-cluster path and checks every prerequisite
+# first, naming whichever is missing.
+#   CLUSTER=minikube localdev/setup.sh   (default) a minikube profile, Calico CNI
+#   CLUSTER=kind     localdev/setup.sh   a kind cluster (its own CNI enforces NetworkPolicies)
+#   CLUSTER=eks      localdev/setup.sh   the EKS cluster of your current kubectl context,
+#                                        created beforehand (AWS Load Balancer Controller and
+#                                        EKS Pod Identity Agent add-on installed)
+# Then: make -C localdev infrastructure argocd-setup CLUSTER=<the same>
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
+CLUSTER="${CLUSTER:-minikube}"
 CPUS="${MINIKUBE_CPUS:-6}"
 MEMORY="${MINIKUBE_MEMORY:-16384}"
 PROFILE="${MINIKUBE_PROFILE:-pr-canary}"
-KUBERNETES_VERSION="$(sed -n 's/^KUBERNETES_VERSION=//p' "$here/versions.env")"
+setting() { sed -n "s/^$1=//p" "$here/versions.env"; }
+KUBERNETES_VERSION="$(setting KUBERNETES_VERSION)"
+KIND_NODE_IMAGE="$(setting KIND_NODE_IMAGE)"
 
 missing=()
 need() {
@@ -17,22 +25,51 @@ need() {
     missing+=("$tool: $hint")
   fi
 }
-need minikube "https://minikube.sigs.k8s.io/docs/start/"
+case "$CLUSTER" in
+  minikube) need minikube "https://minikube.sigs.k8s.io/docs/start/" ;;
+  kind) need kind "https://kind.sigs.k8s.io/docs/user/quick-start/#installation (0.27 or newer)" ;;
+  eks) need aws "https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html" ;;
+  *)
+    echo "setup: CLUSTER must be minikube, kind or eks, not $CLUSTER" >&2
+    exit 1
+    ;;
+esac
 need kubectl "https://kubernetes.io/docs/tasks/tools/ (1.27 or newer)"
 need helm "https://helm.sh/docs/intro/install/ (3.14 or newer)"
-need linkerd "curl -sSfL https://run.linkerd.io/install-edge | sh (2.18 or newer, for GRPCRoute v1)"
+need curl "your package manager (make linkerd downloads the pinned linkerd CLI with it)"
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: missing prerequisites:" >&2
   for m in "${missing[@]}"; do echo "  - $m" >&2; done
   exit 1
 fi
 
-if ! minikube status --profile "$PROFILE" >/dev/null 2>&1; then
-  echo "setup: starting minikube profile $PROFILE (Kubernetes $KUBERNETES_VERSION, $CPUS CPUs, ${MEMORY} MiB) ..."
-  # A CNI plugin is needed for linkerd-cni (meshed pods under pod-security "restricted").
-  minikube start --profile "$PROFILE" --cpus "$CPUS" --memory "$MEMORY" --cni calico --kubernetes-version "$KUBERNETES_VERSION"
-else
-  echo "setup: minikube profile $PROFILE is running"
-fi
-kubectl config use-context "$PROFILE" >/dev/null
-echo "setup: cluster ready. Next: make -C localdev infrastructure argocd-setup"
+case "$CLUSTER" in
+  minikube)
+    if ! minikube status --profile "$PROFILE" >/dev/null 2>&1; then
+      echo "setup: starting minikube profile $PROFILE (Kubernetes $KUBERNETES_VERSION, $CPUS CPUs, ${MEMORY} MiB) ..."
+      # A CNI plugin that enforces NetworkPolicies, and that linkerd-cni chains onto.
+      minikube start --profile "$PROFILE" --cpus "$CPUS" --memory "$MEMORY" --cni calico --kubernetes-version "$KUBERNETES_VERSION"
+    else
+      echo "setup: minikube profile $PROFILE is running"
+    fi
+    kubectl config use-context "$PROFILE" >/dev/null
+    ;;
+  kind)
+    if ! kind get clusters 2>/dev/null | grep -qx "$PROFILE"; then
+      echo "setup: creating kind cluster $PROFILE ($KIND_NODE_IMAGE) ..."
+      kind create cluster --name "$PROFILE" --image "$KIND_NODE_IMAGE" --wait 5m
+    else
+      echo "setup: kind cluster $PROFILE exists"
+    fi
+    kubectl config use-context "kind-$PROFILE" >/dev/null
+    ;;
+  eks)
+    context="$(kubectl config current-context)"
+    echo "setup: using the current context $context (CLUSTER=eks creates nothing)"
+    kubectl get --raw /readyz >/dev/null
+    if ! kubectl -n kube-system get daemonset eks-pod-identity-agent >/dev/null 2>&1; then
+      echo "setup: note: no eks-pod-identity-agent DaemonSet; aws-identity pod-identity needs that EKS add-on" >&2
+    fi
+    ;;
+esac
+echo "setup: cluster ready. Next: make -C localdev infrastructure argocd-setup CLUSTER=$CLUSTER"

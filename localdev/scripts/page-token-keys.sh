@@ -10,7 +10,9 @@ if kubectl -n "$ns" get secret "$name" >/dev/null 2>&1; then
   echo "page-token-keys: secret $ns/$name exists"
   exit 0
 fi
-kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+# Namespace apps comes from `make apps-namespace` (the same object Argo CD renders, meshed and
+# restricted); creating it bare here would let stable pods start without the mesh.
+kubectl get namespace "$ns" >/dev/null
 key="$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
 kubectl -n "$ns" create secret generic "$name" --from-literal=PAGE_TOKEN_KEYS="$key" >/dev/null
 echo "page-token-keys: created secret $ns/$name"

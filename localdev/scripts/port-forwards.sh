@@ -11,9 +11,9 @@ forward() {
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 echo "port-forwards (Ctrl-C stops them):"
-# The internal entrypoint is not on the Traefik Service (it must never reach a public load
-# balancer): forward to the pod. Its traffic arrives from 127.0.0.1, which canary-guard allows.
-forward traefik deploy/traefik 18080:8081 "Traefik internal (X-Canary honoured)"
+# The internal entrypoint has its own Service (traefik-internal), never the public one. Port
+# forwarding enters Traefik's pod, so its traffic arrives from 127.0.0.1, which canary-guard admits.
+forward traefik svc/traefik-internal 18080:8081 "Traefik internal (X-Canary honoured, previews pr-<N>.localhost)"
 forward traefik svc/traefik 18443:443 "Traefik public (X-Canary stripped), https"
 forward argocd svc/argocd-server 18081:80 "Argo CD                          "
 forward monitoring svc/kube-prometheus-stack-grafana 13000:80 "Grafana                          "

@@ -156,7 +156,7 @@ export const MUTATIONS: readonly Mutation[] = [
     rule: 'project-permits',
     edits: [
       {
-        find: '  namespaceResourceWhitelist:\n    - group: apps\n      kind: Deployment\n    - group: ""\n      kind: Service\n    - group: policy\n      kind: PodDisruptionBudget\n    - group: monitoring.coreos.com\n      kind: ServiceMonitor\n',
+        find: '  namespaceResourceWhitelist:\n    - group: apps\n      kind: Deployment\n    - group: ""\n      kind: Service\n    - group: policy\n      kind: PodDisruptionBudget\n',
         replace: '  namespaceResourceWhitelist: []\n',
         within: 'canary/appproject.yaml',
       },
@@ -172,7 +172,7 @@ export const MUTATIONS: readonly Mutation[] = [
     rule: 'pr-head-confined',
     edits: [
       {
-        find: '  namespaceResourceWhitelist:\n    - group: apps\n      kind: Deployment\n    - group: ""\n      kind: Service\n    - group: policy\n      kind: PodDisruptionBudget\n    - group: monitoring.coreos.com\n      kind: ServiceMonitor\n',
+        find: '  namespaceResourceWhitelist:\n    - group: apps\n      kind: Deployment\n    - group: ""\n      kind: Service\n    - group: policy\n      kind: PodDisruptionBudget\n',
         replace: '',
         within: 'canary/appproject.yaml',
       },

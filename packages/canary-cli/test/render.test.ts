@@ -80,9 +80,11 @@ describe('canary render', { skip: kubectlMissing }, () => {
       'AuthorizationPolicy store-canary-pr-123/store-service-pr-callers',
       'ConfigMap store-canary-pr-123/store-service-env',
       'GRPCRoute apps/store-service-canary-pr-123',
+      'IngressRoute apps/store-service-preview-pr-123',
       'LimitRange store-canary-pr-123/canary-limits',
       'MeshTLSAuthentication store-canary-pr-123/store-service-callers',
       'MeshTLSAuthentication store-canary-pr-123/store-service-pr-callers',
+      'Middleware apps/store-service-preview-pr-123-key',
       'Namespace store-canary-pr-123',
       'NetworkPolicy store-canary-pr-123/canary-ingress',
       'NetworkPolicy store-canary-pr-123/store-service-ingress',
@@ -91,6 +93,7 @@ describe('canary render', { skip: kubectlMissing }, () => {
       'ResourceQuota store-canary-pr-123/canary-quota',
       'Server store-canary-pr-123/store-service-grpc',
       'ServiceAccount store-canary-pr-123/store-service',
+      'ServiceMonitor store-canary-pr-123/store-service',
     ]);
     assert.ok(names(pr123[0])?.includes('IngressRoute apps/api-service-canary-pr-123'));
     // This PR's api may call the stable store: its own admission, in apps.
@@ -114,9 +117,8 @@ describe('canary render', { skip: kubectlMissing }, () => {
       );
       assert.deepEqual(
         workload.objects.map(({ object }) => `${object.kind} ${object.metadata.namespace}`).sort(),
-        ['Deployment', 'PodDisruptionBudget', 'Service', 'ServiceMonitor'].map(
-          (k) => `${k} ${app?.destinationNamespace}`,
-        ),
+        // No ServiceMonitor: how a canary is scraped comes from the default branch.
+        ['Deployment', 'PodDisruptionBudget', 'Service'].map((k) => `${k} ${app?.destinationNamespace}`),
       );
       const deployment = find(workload, 'Deployment');
       assert.equal(
@@ -201,13 +203,17 @@ describe('canary render', { skip: kubectlMissing }, () => {
     ]);
   });
 
-  it("data: a store canary shares the environment's table; canary:isolated-data gives it its own ACK Table", () => {
+  it("data: a store canary shares the environment's table; canary:isolated-data gives it its own (on DynamoDB Local the store creates it: no ACK Table; ACK's: aws-identity.test.ts)", () => {
     assert.equal(at(find(pr7[0], 'ConfigMap'), 'data', 'TABLE_NAME'), 'store-items-integration-001');
     assert.ok(!pr7[0]?.objects.some(({ object }) => object.kind === 'Table'));
     assert.equal(at(find(pr42[0], 'ConfigMap'), 'data', 'TABLE_NAME'), 'store-items-pr-42');
-    const table = find(pr42[0], 'Table');
-    assert.equal(at(table, 'spec', 'tableName'), 'store-items-pr-42');
-    assert.equal(table.metadata.annotations?.['services.k8s.aws/deletion-policy'], 'delete');
+    assert.ok(!pr42[0]?.objects.some(({ object }) => object.kind === 'Table'));
+    // The table is on the workload's pod template too: the label rolls the pods.
+    const deployment = find(pr42[0]?.children[0], 'Deployment');
+    assert.equal(
+      at(deployment, 'spec', 'template', 'metadata', 'annotations', 'config.pr-canary.dev/env.TABLE_NAME'),
+      'store-items-pr-42',
+    );
     assert.equal(at(find(pr123[0], 'ConfigMap'), 'data', 'TABLE_NAME'), undefined, 'the api has no table');
   });
 
@@ -274,8 +280,8 @@ describe('canary render', { skip: kubectlMissing }, () => {
       assert.equal(docs[0]?.kind, 'Application');
       assert.equal(
         docs.length,
-        1 + 17 + 1 + 4,
-        'the PR Application, its 17 objects, the workload Application and its 4',
+        1 + 20 + 1 + 3,
+        'the PR Application, its 20 objects (preview route and key, ServiceMonitor included), the workload Application and its 3',
       );
     } finally {
       await rm(out, { recursive: true, force: true });

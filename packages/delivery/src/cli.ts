@@ -129,6 +129,7 @@ async function prComment(values: Values): Promise<void> {
     tag: required(values, 'tag'),
     services: parseServices(required(values, 'services')),
     host: p.hostIntegration,
+    internalUrl: p.internalUrl,
   });
   output('comment', await upsertComment(gitHub(), env('GITHUB_REPOSITORY'), Number(values.pr), body));
 }

@@ -8,6 +8,8 @@ export interface Platform {
   readonly githubRepo: string;
   readonly registry: string;
   readonly hostIntegration: string;
+  /** How people on the platform's network reach the guarded internal entrypoint (platform setting internal-url). */
+  readonly internalUrl: string;
 }
 
 export function readPlatform(repoRoot: string): Platform {
@@ -23,5 +25,6 @@ export function readPlatform(repoRoot: string): Platform {
     githubRepo: need('github-repo'),
     registry: need('registry'),
     hostIntegration: need('host-integration-001'),
+    internalUrl: need('internal-url'),
   };
 }

@@ -203,13 +203,26 @@ describe('PR comment and GitHub calls (against a local fake API)', () => {
       tag: 'pr-42-1a2b3c4d',
       services: ['store-service'],
       host: 'api.int.example.com',
+      internalUrl: 'https://canary.int.example.com/',
     });
     assert.ok(body.startsWith(COMMENT_MARKER));
-    assert.match(body, /X-Canary: 42/);
-    assert.match(body, /curl -s https:\/\/api\.int\.example\.com\/v1\/items/);
+    // Through the internal entrypoint (the public host strips the key), with the API host
+    // and, for a store-only PR too, the preview hostname.
+    assert.match(
+      body,
+      /curl -s https:\/\/canary\.int\.example\.com\/v1\/items -H 'Host: api\.int\.example\.com' -H 'X-Canary: 42'/,
+    );
+    assert.match(
+      body,
+      /curl -s https:\/\/canary\.int\.example\.com\/v1\/items -H 'Host: pr-42\.api\.int\.example\.com'/,
+    );
+    assert.doesNotMatch(body, /curl -s https:\/\/api\.int\.example\.com/, 'never the public host');
     assert.match(body, /\.\/canary lab add 42 --services store-service/);
     assert.match(body, /extension-canary/);
-    assert.match(prCommentBody({ pr: 1, tag: 'x', services: [], host: 'h' }), /no canary is deployed/);
+    assert.match(
+      prCommentBody({ pr: 1, tag: 'x', services: [], host: 'h', internalUrl: 'http://i' }),
+      /no canary is deployed/,
+    );
   });
 
   async function fakeGitHub(state: {

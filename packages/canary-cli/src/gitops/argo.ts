@@ -1,4 +1,4 @@
-import { type Document, isMap, isSeq, type YAMLMap, YAMLSeq } from 'yaml';
+import { type Document, isMap, isSeq, YAMLMap, YAMLSeq } from 'yaml';
 import { buildKustomization, KustomizeError } from './kustomize.ts';
 import { at, describe, isClusterScoped, type K8sObject, type RenderedObject } from './objects.ts';
 
@@ -30,7 +30,7 @@ export interface SourceRoots {
   readonly head?: { readonly sha: string; readonly root: string };
 }
 
-const SUPPORTED_KUSTOMIZE = new Set(['images', 'patches', 'components']);
+const SUPPORTED_KUSTOMIZE = new Set(['images', 'patches', 'components', 'commonAnnotations']);
 
 /** `kustomize edit set image` as Argo CD runs it: `[old=]name[:tag][@digest]`, replacing the entry. */
 function setImage(doc: Document, spec: string): void {
@@ -66,6 +66,19 @@ function append(doc: Document, field: string, values: readonly unknown[]): void 
   const seq = isSeq(existing) ? (existing as YAMLSeq) : new YAMLSeq();
   for (const value of values) seq.items.push(doc.createNode(value));
   doc.set(field, seq);
+}
+
+/**
+ * `kustomize edit add annotation` as Argo CD runs it for spec.source.kustomize.commonAnnotations:
+ * merged into the kustomization's commonAnnotations (which kustomize also puts on pod templates).
+ */
+function addAnnotations(doc: Document, annotations: Readonly<Record<string, unknown>>): void {
+  const entries = Object.entries(annotations);
+  if (entries.length === 0) return;
+  const existing = doc.get('commonAnnotations');
+  const map = isMap(existing) ? (existing as YAMLMap) : new YAMLMap();
+  for (const [key, value] of entries) map.set(key, String(value ?? ''));
+  doc.set('commonAnnotations', map);
 }
 
 function rootFor(roots: SourceRoots, revision: string): { root: string; head: boolean } {
@@ -108,6 +121,7 @@ export async function renderApplication(
     for (const image of (options.images as string[] | undefined) ?? []) setImage(doc, image);
     append(doc, 'components', (options.components as unknown[] | undefined) ?? []);
     append(doc, 'patches', (options.patches as unknown[] | undefined) ?? []);
+    addAnnotations(doc, (options.commonAnnotations as Record<string, unknown> | undefined) ?? {});
   });
   // Argo CD applies namespaced objects without a namespace into the destination.
   for (const { object } of objects) {
