@@ -13,7 +13,7 @@ import type { RenderedApplication } from '../argo.ts';
 import { asArray, at, isClusterScoped, type K8sObject, type RenderedObject, syncWave } from '../objects.ts';
 import { MANIFESTS } from '../render.ts';
 import { allObjects, containers, headerMatchers, hostOf, middlewareOf, traefikRoutes } from './scene.ts';
-import { type ApplicationRule, appItem, type Scene, type ScopedProblem } from './types.ts';
+import { type ApplicationRule, appItem, type ObjectRule, type Problem, type Scene } from './types.ts';
 
 /** The platform settings file (the default branch, the registry …). */
 export const PLATFORM_FILE = `${MANIFESTS}/platform/platform.yaml`;
@@ -25,61 +25,59 @@ export const isPreview = (object: K8sObject) =>
   (at(object, 'metadata', 'labels') as Record<string, string> | undefined)?.[PREVIEW_LABEL] === 'preview';
 const ROUTE_KINDS = new Set(['IngressRoute', 'GRPCRoute']);
 
-export const canaryKeyValue: ApplicationRule = {
+export const canaryKeyValue: ObjectRule = {
   id: 'canary-key-value',
   description:
     "for PR N, every route rendered for it matches the header X-Canary (x-canary in gRPC) with value N, never N as a header name, and sends to PR N's namespace",
   remediation: 'correct the rule composed in applications/canary/pr-canaries.yaml',
-  applications: 'pr',
-  reads: ['IngressRoute', 'GRPCRoute'],
-  *check(app) {
+  kinds: ['IngressRoute', 'GRPCRoute'],
+  *check(item, scene, app) {
+    if (app === undefined || !scene.canary.includes(app)) return;
     const pr = String(app.pullRequest);
     const fix = `match header ${CANARY_HEADER} with value ${pr} and send to ${app.destinationNamespace}`;
-    for (const item of app.objects) {
-      const wrong = (path: string, message: string): ScopedProblem => ({ on: item, path, message, fix });
-      // Preview hostnames are keyed by their host (rule preview-hostname), not a header.
-      if (item.object.kind === 'IngressRoute' && !isPreview(item.object))
-        for (const [i, route] of traefikRoutes(item.object).entries()) {
-          const headers = headerMatchers(route.match);
+    const wrong = (path: string, message: string): Problem => ({ path, message, fix });
+    // Preview hostnames are keyed by their host (rule preview-hostname), not a header.
+    if (item.object.kind === 'IngressRoute' && !isPreview(item.object))
+      for (const [i, route] of traefikRoutes(item.object).entries()) {
+        const headers = headerMatchers(route.match);
+        if (headers.some((h) => h.name === pr))
+          yield wrong(
+            `spec.routes[${i}].match`,
+            `"${route.match}" uses the PR number ${pr} as a header name`,
+          );
+        const keys = headers.filter((h) => h.name.toLowerCase() === CANARY_HEADER);
+        if (keys.length !== 1 || keys[0]?.value !== pr)
+          yield wrong(
+            `spec.routes[${i}].match`,
+            `"${route.match}" must match Header(\`X-Canary\`, \`${pr}\`) exactly once for PR ${pr}`,
+          );
+        for (const [j, s] of (route.services ?? []).entries())
+          if (s.namespace !== app.destinationNamespace)
+            yield wrong(
+              `spec.routes[${i}].services[${j}].namespace`,
+              `sends PR ${pr}'s requests to ${s.namespace ?? '(route namespace)'}`,
+            );
+      }
+    if (item.object.kind === 'GRPCRoute')
+      for (const [r, rule] of asArray(at(item.object, 'spec', 'rules')).entries()) {
+        const matches = asArray(at(rule, 'matches'));
+        if (matches.length === 0) continue; // the catch-all to stable
+        for (const [m, match] of matches.entries()) {
+          const headers = asArray(at(match, 'headers')) as Array<{ name?: string; value?: string }>;
+          const path = `spec.rules[${r}].matches[${m}].headers`;
           if (headers.some((h) => h.name === pr))
-            yield wrong(
-              `spec.routes[${i}].match`,
-              `"${route.match}" uses the PR number ${pr} as a header name`,
-            );
-          const keys = headers.filter((h) => h.name.toLowerCase() === CANARY_HEADER);
+            yield wrong(path, `uses the PR number ${pr} as a metadata key`);
+          const keys = headers.filter((h) => (h.name ?? '').toLowerCase() === CANARY_METADATA_KEY);
           if (keys.length !== 1 || keys[0]?.value !== pr)
+            yield wrong(path, `must match ${CANARY_METADATA_KEY}: ${pr} exactly once for PR ${pr}`);
+        }
+        for (const [b, ref] of asArray(at(rule, 'backendRefs')).entries())
+          if (at(ref, 'namespace') !== app.destinationNamespace)
             yield wrong(
-              `spec.routes[${i}].match`,
-              `"${route.match}" must match Header(\`X-Canary\`, \`${pr}\`) exactly once for PR ${pr}`,
+              `spec.rules[${r}].backendRefs[${b}].namespace`,
+              `sends PR ${pr}'s calls to ${String(at(ref, 'namespace'))}`,
             );
-          for (const [j, s] of (route.services ?? []).entries())
-            if (s.namespace !== app.destinationNamespace)
-              yield wrong(
-                `spec.routes[${i}].services[${j}].namespace`,
-                `sends PR ${pr}'s requests to ${s.namespace ?? '(route namespace)'}`,
-              );
-        }
-      if (item.object.kind === 'GRPCRoute')
-        for (const [r, rule] of asArray(at(item.object, 'spec', 'rules')).entries()) {
-          const matches = asArray(at(rule, 'matches'));
-          if (matches.length === 0) continue; // the catch-all to stable
-          for (const [m, match] of matches.entries()) {
-            const headers = asArray(at(match, 'headers')) as Array<{ name?: string; value?: string }>;
-            const path = `spec.rules[${r}].matches[${m}].headers`;
-            if (headers.some((h) => h.name === pr))
-              yield wrong(path, `uses the PR number ${pr} as a metadata key`);
-            const keys = headers.filter((h) => (h.name ?? '').toLowerCase() === CANARY_METADATA_KEY);
-            if (keys.length !== 1 || keys[0]?.value !== pr)
-              yield wrong(path, `must match ${CANARY_METADATA_KEY}: ${pr} exactly once for PR ${pr}`);
-          }
-          for (const [b, ref] of asArray(at(rule, 'backendRefs')).entries())
-            if (at(ref, 'namespace') !== app.destinationNamespace)
-              yield wrong(
-                `spec.rules[${r}].backendRefs[${b}].namespace`,
-                `sends PR ${pr}'s calls to ${String(at(ref, 'namespace'))}`,
-              );
-        }
-    }
+      }
   },
 };
 
@@ -325,177 +323,160 @@ function environmentOf(scene: Scene, deployment: RenderedObject, container: Reco
   return { env, missing };
 }
 
-export const environmentTrack: ApplicationRule = {
+export const environmentTrack: ObjectRule = {
   id: 'environment-track',
   description:
     "each service's pods get DEPLOYMENT_TRACK stable (or pr-<N> for PR N) and the table of their environment or PR, from ConfigMaps that are rendered",
   remediation:
     'the <service>-env ConfigMap: stable in kustomize/<service>/stable, canaries in manifests-microservices/canary',
-  applications: 'all',
-  reads: ['Deployment', 'ConfigMap', 'Table'],
-  *check(app, scene) {
-    for (const item of app.objects.filter(({ object }) => object.kind === 'Deployment')) {
-      const entry = scene.context.catalogue.find((e) => e.name === item.object.metadata.name);
-      const container = containers(item.object).find((c) => c.name === item.object.metadata.name);
-      if (entry === undefined || container === undefined) continue;
-      const { env, missing } = environmentOf(scene, item, container);
-      const fix = (what: string) => `render ${what} in the ConfigMap ${entry.name}-env`;
-      for (const name of missing)
-        yield {
-          on: item,
-          path: 'spec.template.spec.containers[0].envFrom',
-          message: `ConfigMap ${name} is not rendered in ${item.object.metadata.namespace}: the pods would not start`,
-          fix: `render ConfigMap ${name} (stable: kustomize/${entry.name}/stable; PR: manifests-microservices/canary)`,
-        };
-      const track = app.pullRequest === undefined ? STABLE_TRACK : canaryTrack(app.pullRequest);
-      if (env.get('DEPLOYMENT_TRACK') !== track)
-        yield {
-          on: item,
-          path: 'spec.template.spec.containers[0].env',
-          message: `DEPLOYMENT_TRACK is ${env.get('DEPLOYMENT_TRACK') ?? 'unset'}, not ${track}: X-Served-By, logs and metrics would name the wrong track`,
-          fix: fix(`DEPLOYMENT_TRACK: ${track}`),
-        };
-      if (entry.data === null) continue;
-      const table = env.get('TABLE_NAME');
-      const parent = scene.canary.find((p) => p.children.includes(app));
-      const isolated = parent?.objects.find(({ object }) => object.kind === 'Table');
-      const want =
-        isolated !== undefined
-          ? String(at(isolated.object, 'spec', 'tableName'))
-          : `${entry.data.table}-${scene.name}`;
-      if (table !== want)
-        yield {
-          on: item,
-          path: 'spec.template.spec.containers[0].env',
-          message: `TABLE_NAME is ${table ?? 'unset'}, not ${want}${isolated !== undefined ? " (the PR's own table)" : ` (${scene.name}'s table)`}`,
-          fix: fix(`TABLE_NAME: ${want}`),
-        };
-    }
+  kinds: ['Deployment'],
+  *check(item, scene, app) {
+    const entry = scene.context.catalogue.find((e) => e.name === item.object.metadata.name);
+    const container = containers(item.object).find((c) => c.name === item.object.metadata.name);
+    if (app === undefined || entry === undefined || container === undefined) return;
+    const { env, missing } = environmentOf(scene, item, container);
+    const fix = (what: string) => `render ${what} in the ConfigMap ${entry.name}-env`;
+    for (const name of missing)
+      yield {
+        path: 'spec.template.spec.containers[0].envFrom',
+        message: `ConfigMap ${name} is not rendered in ${item.object.metadata.namespace}: the pods would not start`,
+        fix: `render ConfigMap ${name} (stable: kustomize/${entry.name}/stable; PR: manifests-microservices/canary)`,
+      };
+    const track = app.pullRequest === undefined ? STABLE_TRACK : canaryTrack(app.pullRequest);
+    if (env.get('DEPLOYMENT_TRACK') !== track)
+      yield {
+        path: 'spec.template.spec.containers[0].env',
+        message: `DEPLOYMENT_TRACK is ${env.get('DEPLOYMENT_TRACK') ?? 'unset'}, not ${track}: X-Served-By, logs and metrics would name the wrong track`,
+        fix: fix(`DEPLOYMENT_TRACK: ${track}`),
+      };
+    if (entry.data === null) return;
+    const table = env.get('TABLE_NAME');
+    const parent = scene.canary.find((p) => p.children.includes(app));
+    const isolated = parent?.objects.find(({ object }) => object.kind === 'Table');
+    const want =
+      isolated !== undefined
+        ? String(at(isolated.object, 'spec', 'tableName'))
+        : `${entry.data.table}-${scene.name}`;
+    if (table !== want)
+      yield {
+        path: 'spec.template.spec.containers[0].env',
+        message: `TABLE_NAME is ${table ?? 'unset'}, not ${want}${isolated !== undefined ? " (the PR's own table)" : ` (${scene.name}'s table)`}`,
+        fix: fix(`TABLE_NAME: ${want}`),
+      };
   },
 };
 
-export const isolatedTable: ApplicationRule = {
+export const isolatedTable: ObjectRule = {
   id: 'isolated-table',
   description:
     "a PR's own DynamoDB table (ACK Table) is named <table>-pr-<N> and deleted with it: removing the PR never touches a shared table",
   remediation: 'keep the name from CanaryParams.table, deletion policy delete',
-  applications: 'pr',
-  reads: ['Table', 'ServiceAccount'],
-  *check(app, scene) {
+  kinds: ['Table'],
+  *check(item, scene, app) {
+    if (app === undefined || !scene.canary.includes(app)) return;
+    // The PR Application's service: the one whose ServiceAccount it renders.
     const service = scene.context.catalogue.find((e) =>
       app.objects.some(({ object }) => object.kind === 'ServiceAccount' && object.metadata.name === e.name),
     );
     const want =
-      service?.data === null || service === undefined || app.pullRequest === undefined
+      service === undefined || service.data === null || app.pullRequest === undefined
         ? undefined
         : prTable(service.data.table, app.pullRequest);
-    for (const item of app.objects.filter(({ object }) => object.kind === 'Table')) {
-      const name = at(item.object, 'spec', 'tableName');
-      if (want === undefined || name !== want)
-        yield {
-          on: item,
-          path: 'spec.tableName',
-          message: `table ${String(name)} is not ${want ?? 'a per-PR table of a service with data'}: closing the PR deletes it`,
-          fix: `name it ${want ?? '<table>-pr-<N>'}`,
-        };
-      if (item.object.metadata.annotations?.['services.k8s.aws/deletion-policy'] === 'retain')
-        yield {
-          on: item,
-          path: 'metadata.annotations',
-          message: "deletion-policy retain: the PR's table would outlive the PR",
-          fix: 'set services.k8s.aws/deletion-policy: delete',
-        };
-    }
+    const name = at(item.object, 'spec', 'tableName');
+    if (want === undefined || name !== want)
+      yield {
+        path: 'spec.tableName',
+        message: `table ${String(name)} is not ${want ?? 'a per-PR table of a service with data'}: closing the PR deletes it`,
+        fix: `name it ${want ?? '<table>-pr-<N>'}`,
+      };
+    if (item.object.metadata.annotations?.['services.k8s.aws/deletion-policy'] === 'retain')
+      yield {
+        path: 'metadata.annotations',
+        message: "deletion-policy retain: the PR's table would outlive the PR",
+        fix: 'set services.k8s.aws/deletion-policy: delete',
+      };
   },
 };
 
 export type { K8sObject };
 
-/** Routes outside a PR's own Application may not answer a preview hostname. */
-function* previewClaims(app: RenderedApplication): Generator<ScopedProblem> {
-  for (const item of app.objects.filter(({ object }) => object.kind === 'IngressRoute'))
-    for (const [i, route] of traefikRoutes(item.object).entries())
-      if (previewPr(hostOf(route.match) ?? '') !== undefined)
-        yield {
-          on: item,
-          path: `spec.routes[${i}].match`,
-          message: `"${route.match}" claims a PR's preview hostname outside that PR's Application`,
-        };
+/** A route outside a PR's own Application may not answer a preview hostname. */
+function* previewClaims(item: RenderedObject): Generator<Problem> {
+  for (const [i, route] of traefikRoutes(item.object).entries())
+    if (previewPr(hostOf(route.match) ?? '') !== undefined)
+      yield {
+        path: `spec.routes[${i}].match`,
+        message: `"${route.match}" claims a PR's preview hostname outside that PR's Application`,
+      };
 }
 
 /** A PR Application's preview route: PR N's hostname, guarded, keyed N, to PR N's namespace. */
-function* previewRoutes(app: RenderedApplication, scene: Scene): Generator<ScopedProblem> {
+function* previewRoute(item: RenderedObject, app: RenderedApplication, scene: Scene): Generator<Problem> {
   const pr = String(app.pullRequest);
   const keyRoute = app.objects
     .filter((o) => o.object.kind === 'IngressRoute' && !isPreview(o.object))
     .flatMap((o) => traefikRoutes(o.object))[0];
   const apiHost = keyRoute === undefined ? undefined : hostOf(keyRoute.match);
-  for (const item of app.objects.filter(({ object }) => object.kind === 'IngressRoute'))
-    for (const [i, route] of traefikRoutes(item.object).entries()) {
-      const host = hostOf(route.match) ?? '';
-      const claimed = previewPr(host);
-      if (claimed === undefined && !isPreview(item.object)) continue;
-      const want = previewHost(pr, apiHost ?? '<api host>');
-      if (route.match !== `Host(\`${want}\`)`)
+  for (const [i, route] of traefikRoutes(item.object).entries()) {
+    const claimed = previewPr(hostOf(route.match) ?? '');
+    if (claimed === undefined && !isPreview(item.object)) continue;
+    const want = previewHost(pr, apiHost ?? '<api host>');
+    if (route.match !== `Host(\`${want}\`)`)
+      yield {
+        path: `spec.routes[${i}].match`,
+        message: `PR ${pr}'s preview route matches "${route.match}"${claimed !== undefined && claimed !== pr ? `: that is PR ${claimed}'s hostname` : ''}`,
+        fix: `match exactly Host(\`${want}\`)`,
+      };
+    const eps = asArray(at(item.object, 'spec', 'entryPoints'));
+    if (eps.length !== 1 || eps[0] !== GUARDED_ENTRYPOINT)
+      yield {
+        path: 'spec.entryPoints',
+        message: `PR ${pr}'s preview route is on ${eps.join(', ') || 'every entrypoint'}`,
+        fix: `entryPoints: [${GUARDED_ENTRYPOINT}]`,
+      };
+    const middlewares = (route.middlewares ?? []).map((ref) => middlewareOf(scene, ref, item.object));
+    if (!middlewares.some((mw) => at(mw, 'spec', 'ipAllowList') !== undefined))
+      yield {
+        path: `spec.routes[${i}].middlewares`,
+        message: `PR ${pr}'s preview route is not guarded`,
+        fix: 'add middleware canary-guard',
+      };
+    const sets = middlewares
+      .map((mw) => at(mw, 'spec', 'headers', 'customRequestHeaders') as Record<string, unknown> | undefined)
+      .flatMap((headers) =>
+        Object.entries(headers ?? {}).filter(([name]) => name.toLowerCase() === CANARY_HEADER),
+      );
+    if (sets.length !== 1 || String(sets[0]?.[1]) !== pr)
+      yield {
+        path: `spec.routes[${i}].middlewares`,
+        message: `PR ${pr}'s preview route must set ${CANARY_HEADER}: ${pr} exactly once (it sets ${sets.map(([, v]) => String(v)).join(', ') || 'nothing'})`,
+        fix: `a Middleware with customRequestHeaders X-Canary: "${pr}"`,
+      };
+    for (const [j, svc] of (route.services ?? []).entries())
+      if (svc.namespace !== app.destinationNamespace)
         yield {
-          on: item,
-          path: `spec.routes[${i}].match`,
-          message: `PR ${pr}'s preview route matches "${route.match}"${claimed !== undefined && claimed !== pr ? `: that is PR ${claimed}'s hostname` : ''}`,
-          fix: `match exactly Host(\`${want}\`)`,
+          path: `spec.routes[${i}].services[${j}].namespace`,
+          message: `PR ${pr}'s preview hostname sends to ${svc.namespace ?? '(route namespace)'}`,
+          fix: `send to ${app.destinationNamespace}`,
         };
-      const eps = asArray(at(item.object, 'spec', 'entryPoints'));
-      if (eps.length !== 1 || eps[0] !== GUARDED_ENTRYPOINT)
-        yield {
-          on: item,
-          path: 'spec.entryPoints',
-          message: `PR ${pr}'s preview route is on ${eps.join(', ') || 'every entrypoint'}`,
-          fix: 'entryPoints: [internal]',
-        };
-      const middlewares = (route.middlewares ?? []).map((ref) => middlewareOf(scene, ref, item.object));
-      if (!middlewares.some((mw) => at(mw, 'spec', 'ipAllowList') !== undefined))
-        yield {
-          on: item,
-          path: `spec.routes[${i}].middlewares`,
-          message: `PR ${pr}'s preview route is not guarded`,
-          fix: 'add middleware canary-guard',
-        };
-      const sets = middlewares
-        .map((mw) => at(mw, 'spec', 'headers', 'customRequestHeaders') as Record<string, unknown> | undefined)
-        .flatMap((headers) =>
-          Object.entries(headers ?? {}).filter(([name]) => name.toLowerCase() === CANARY_HEADER),
-        );
-      if (sets.length !== 1 || String(sets[0]?.[1]) !== pr)
-        yield {
-          on: item,
-          path: `spec.routes[${i}].middlewares`,
-          message: `PR ${pr}'s preview route must set ${CANARY_HEADER}: ${pr} exactly once (it sets ${sets.map(([, v]) => String(v)).join(', ') || 'nothing'})`,
-          fix: `a Middleware with customRequestHeaders X-Canary: "${pr}"`,
-        };
-      for (const [j, svc] of (route.services ?? []).entries())
-        if (svc.namespace !== app.destinationNamespace)
-          yield {
-            on: item,
-            path: `spec.routes[${i}].services[${j}].namespace`,
-            message: `PR ${pr}'s preview hostname sends to ${svc.namespace ?? '(route namespace)'}`,
-            fix: `send to ${app.destinationNamespace}`,
-          };
-    }
+  }
 }
 
-export const previewHostname: ApplicationRule = {
+export const previewHostname: ObjectRule = {
   id: 'preview-hostname',
   description:
     "a preview hostname pr-<N>.<api host> is rendered only for PR N, on the internal entrypoint with canary-guard, sets X-Canary: N and sends to PR N's namespace",
   remediation:
     'preview hostnames come only from components/canary-route-edge/preview.yaml (previewMatch / previewKey in pr-canaries.yaml)',
-  applications: 'all',
-  reads: ['IngressRoute', 'Middleware'],
-  check: (app, scene) =>
-    app.pullRequest === undefined
-      ? previewClaims(app)
-      : scene.canary.includes(app)
-        ? previewRoutes(app, scene)
-        : [],
+  kinds: ['IngressRoute'],
+  check: (item, scene, app) =>
+    app === undefined
+      ? []
+      : app.pullRequest === undefined
+        ? previewClaims(item)
+        : scene.canary.includes(app)
+          ? previewRoute(item, app, scene)
+          : [],
 };
 
 /** The image tag of `[name=]registry/image:tag[@digest]`. */

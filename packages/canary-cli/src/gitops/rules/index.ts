@@ -109,11 +109,7 @@ function applicationsOf(scene: Scene, scope: ApplicationScope): readonly Rendere
 }
 
 /** A rule's findings in one scene: the rule reports problems, the runner says whose. */
-function runRule(
-  rule: Rule,
-  scene: Scene,
-  byKind: ReadonlyMap<string, readonly RenderedObject[]>,
-): Finding[] {
+function runRule(rule: Rule, scene: Scene, index: SceneIndex): Finding[] {
   const out: Finding[] = [];
   const add = (problems: Iterable<Problem>, subject: Subject) => {
     for (const { path, message, fix, on } of problems) {
@@ -133,26 +129,39 @@ function runRule(
   for (const problem of across?.(scene) ?? []) add([problem], problem.on);
   if ('kinds' in rule) {
     const items = rule.kinds.includes('*')
-      ? (byKind.get('*') ?? [])
-      : rule.kinds.flatMap((k) => byKind.get(k) ?? []);
-    for (const item of items) add(rule.check(item, scene), item);
+      ? (index.byKind.get('*') ?? [])
+      : rule.kinds.flatMap((k) => index.byKind.get(k) ?? []);
+    for (const item of items) add(rule.check(item, scene, index.renderedBy.get(item)), item);
   } else if ('applications' in rule) {
     for (const app of applicationsOf(scene, rule.applications)) add(rule.check(app, scene), appItem(app));
   }
   return out;
 }
 
+/** A scene's objects by kind (`*`: all), and the Application that renders each. */
+interface SceneIndex {
+  readonly byKind: ReadonlyMap<string, readonly RenderedObject[]>;
+  readonly renderedBy: ReadonlyMap<RenderedObject, RenderedApplication>;
+}
+
+function indexScene(scene: Scene): SceneIndex {
+  const objects = checkedObjects(scene);
+  const byKind = new Map<string, RenderedObject[]>([['*', objects]]);
+  for (const item of objects) {
+    const list = byKind.get(item.object.kind);
+    if (list === undefined) byKind.set(item.object.kind, [item]);
+    else list.push(item);
+  }
+  const renderedBy = new Map<RenderedObject, RenderedApplication>();
+  for (const app of allApplications(scene)) for (const item of app.objects) renderedBy.set(item, app);
+  return { byKind, renderedBy };
+}
+
 /** Runs the rules on every scene; findings come rule by rule, in the order of `rules`. */
 export function runRules(scenes: readonly Scene[], rules: readonly Rule[] = RULES): Finding[] {
   return scenes.flatMap((scene) => {
-    const objects = checkedObjects(scene);
-    const byKind = new Map<string, RenderedObject[]>([['*', objects]]);
-    for (const item of objects) {
-      const list = byKind.get(item.object.kind);
-      if (list === undefined) byKind.set(item.object.kind, [item]);
-      else list.push(item);
-    }
-    return rules.flatMap((rule) => runRule(rule, scene, byKind));
+    const index = indexScene(scene);
+    return rules.flatMap((rule) => runRule(rule, scene, index));
   });
 }
 

@@ -78,10 +78,14 @@ export interface RuleInfo {
   readonly remediation: string;
 }
 
-/** A rule about single objects: the runner calls `check` for each rendered object of `kinds` (`*`: every kind). */
+/**
+ * A rule about single objects: the runner calls `check` for each rendered object of `kinds`
+ * (`*`: every kind), with the Application that renders it (undefined for what
+ * `applications/<env>` applies directly, and for Applications an ApplicationSet generates).
+ */
 export interface ObjectRule extends RuleInfo {
   readonly kinds: readonly string[];
-  check(item: RenderedObject, scene: Scene): Iterable<Problem>;
+  check(item: RenderedObject, scene: Scene, app: RenderedApplication | undefined): Iterable<Problem>;
   /** Facts no single object holds (e.g. one per catalogue entry); every problem names its object. */
   readonly acrossScene?: (scene: Scene) => Iterable<ScopedProblem>;
 }

@@ -2,50 +2,45 @@ import { CANARY_IMAGE_TAG, STABLE_TRACK, TRACK } from 'canary-context';
 import { LINKERD_INJECT } from 'routing-model/mesh';
 import { asArray, at, type K8sObject, quantity, type RenderedObject } from '../objects.ts';
 import { allObjects, containers, findObject, ofKind } from './scene.ts';
-import type { ApplicationRule, ObjectRule, Problem, Scene, ScopedProblem } from './types.ts';
+import type { ObjectRule, Problem, Scene } from './types.ts';
 
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet'];
 
-export const immutableImageTag: ApplicationRule = {
+export const immutableImageTag: ObjectRule = {
   id: 'immutable-image-tag',
   description:
     "images carry an explicit, immutable tag: no latest, no bare pr-<N> (nothing rolls on push); canaries use pr-<N>-<head sha>, stable images come from the platform's registry",
   remediation:
     'set a version tag (canaries: pr-<N>-<head_short_sha>, stable: a version in the platform registry)',
-  applications: 'all',
-  reads: WORKLOAD_KINDS,
-  *check(app, scene) {
-    for (const item of app.objects.filter(({ object }) => WORKLOAD_KINDS.includes(object.kind)))
-      for (const [i, c] of containers(item.object).entries()) {
-        const image = String(c.image ?? '');
-        const tag = /:([^/:@]+)(@.*)?$/.exec(image)?.[1];
-        const bad = (message: string, fix: string): ScopedProblem => ({
-          on: item,
-          path: `spec.template.spec.containers[${i}].image`,
-          message,
-          fix,
-        });
-        if (tag === undefined && !image.includes('@')) yield bad(`${image} has no tag`, 'set a version tag');
-        else if (tag === 'latest') yield bad(`${image}: latest is mutable`, 'set a version tag');
-        else if (tag !== undefined && tag !== STABLE_TRACK && TRACK.test(tag))
-          yield bad(
-            `${image}: a reused pr-<N> tag leaves the pod spec unchanged on push, so nothing rolls`,
-            'tag with pr-<N>-<head sha>',
-          );
-        else if (
-          app.pullRequest !== undefined &&
-          CANARY_IMAGE_TAG.exec(tag ?? '')?.[1] !== String(app.pullRequest)
-        )
-          yield bad(
-            `${image}: PR ${app.pullRequest}'s images are tagged pr-${app.pullRequest}-<head sha>`,
-            `set the image from the ApplicationSet's head_short_sha`,
-          );
-        else if (app.pullRequest === undefined && !image.startsWith(`${scene.context.registry}/`))
-          yield bad(
-            `${image} is not in the platform's registry ${scene.context.registry}`,
-            'prefix the registry from manifests-microservices/platform',
-          );
-      }
+  kinds: WORKLOAD_KINDS,
+  *check(item, scene, app) {
+    const pr = app?.pullRequest;
+    for (const [i, c] of containers(item.object).entries()) {
+      const image = String(c.image ?? '');
+      const tag = /:([^/:@]+)(@.*)?$/.exec(image)?.[1];
+      const bad = (message: string, fix: string): Problem => ({
+        path: `spec.template.spec.containers[${i}].image`,
+        message,
+        fix,
+      });
+      if (tag === undefined && !image.includes('@')) yield bad(`${image} has no tag`, 'set a version tag');
+      else if (tag === 'latest') yield bad(`${image}: latest is mutable`, 'set a version tag');
+      else if (tag !== undefined && tag !== STABLE_TRACK && TRACK.test(tag))
+        yield bad(
+          `${image}: a reused pr-<N> tag leaves the pod spec unchanged on push, so nothing rolls`,
+          'tag with pr-<N>-<head sha>',
+        );
+      else if (pr !== undefined && CANARY_IMAGE_TAG.exec(tag ?? '')?.[1] !== String(pr))
+        yield bad(
+          `${image}: PR ${pr}'s images are tagged pr-${pr}-<head sha>`,
+          `set the image from the ApplicationSet's head_short_sha`,
+        );
+      else if (pr === undefined && !image.startsWith(`${scene.context.registry}/`))
+        yield bad(
+          `${image} is not in the platform's registry ${scene.context.registry}`,
+          'prefix the registry from manifests-microservices/platform',
+        );
+    }
   },
 };
 
@@ -154,18 +149,17 @@ function rolloutPods(deployment: K8sObject): number {
   return replicas + extra;
 }
 
-export const quotaFitsRollout: ApplicationRule = {
+export const quotaFitsRollout: ObjectRule = {
   id: 'quota-fits-rollout',
   description:
     "a canary namespace's ResourceQuota holds its pods during a rollout (surge pod included), app and Linkerd proxy counted, with the LimitRange's defaults",
   remediation: "raise the quota, or size the canary's resources down",
-  applications: 'pr',
-  reads: ['ResourceQuota', 'Namespace', 'LimitRange', 'Deployment'],
-  check(app) {
+  kinds: ['ResourceQuota'],
+  check(quota, scene, app) {
+    // A PR Application's quota: what its workload Applications run in the namespace.
+    if (app === undefined || !scene.canary.includes(app)) return [];
     const ns = app.destinationNamespace;
-    const quota = app.objects.find(({ object }) => object.kind === 'ResourceQuota');
     const namespace = app.objects.find(({ object }) => object.kind === 'Namespace')?.object;
-    if (quota === undefined) return [];
     const limitRange = app.objects.find(({ object }) => object.kind === 'LimitRange')?.object;
     const defaults = asArray(at(limitRange, 'spec', 'limits')).find((l) => at(l, 'type') === 'Container');
     const byDefault = (kind: 'requests' | 'limits', resource: 'cpu' | 'memory') =>
@@ -210,13 +204,12 @@ export const quotaFitsRollout: ApplicationRule = {
       ['limits.memory', total.limitsMemory, (v) => `${Math.ceil(v / 2 ** 20)}Mi`],
       ['pods', pods, (v) => String(v)],
     ];
-    return checks.flatMap(([key, need, show]): ScopedProblem[] => {
+    return checks.flatMap(([key, need, show]): Problem[] => {
       const have = quantity(hard[key]);
       return have === undefined || have + 1e-9 >= need
         ? []
         : [
             {
-              on: quota,
               path: `spec.hard.${key}`,
               message: `${ns} needs ${show(need)} of ${key} during a rollout (${pods} pods, app + proxy), the quota allows ${hard[key]}: the surge pod would be rejected`,
               fix: `raise ${key} to at least ${show(need)} (or shrink the canary's resources)`,
