@@ -9,6 +9,7 @@ import type { ServiceProcess } from 'local-runtime/process';
 import { startApi, startStore } from 'local-runtime/services';
 import { httpClient } from 'test-harness/http';
 import { startTcpProxy, type TcpProxy } from 'test-harness/tcp-proxy';
+import { waitFor } from 'test-harness/wait';
 
 /** grpc.health.v1 status of one service name on a store ('' is the server's overall status). */
 async function healthOf(port: number, service: string): Promise<string> {
@@ -77,13 +78,11 @@ describe('resilience', () => {
     assert.equal((await http('GET', '/healthz')).status, 200, 'liveness does not depend on the store');
 
     store = track(await startStoreAt(dynamo, storePort));
-    let recovered: number | undefined;
-    for (let i = 0; i < 100 && recovered === undefined; i += 1) {
-      const r = await http('GET', `/v1/items/${id}`);
-      if (r.status === 200) recovered = i;
-      else await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.notEqual(recovered, undefined, 'API answered 200 again without a restart');
+    await waitFor(async () => (await http('GET', `/v1/items/${id}`)).status === 200, {
+      timeout: 10_000,
+      interval: 100,
+      what: 'the API to answer 200 again without a restart',
+    });
     assert.equal((await http('GET', '/readyz')).status, 200);
   });
 
@@ -97,11 +96,13 @@ describe('resilience', () => {
 
     await db.close();
     const port = store.ports.port ?? 0;
-    let readiness = 'SERVING';
-    for (let i = 0; i < 100 && readiness === 'SERVING'; i += 1) {
-      readiness = await healthOf(port, 'store.v1.StoreService');
-      if (readiness === 'SERVING') await new Promise((r) => setTimeout(r, 100));
-    }
+    const readiness = await waitFor(
+      async () => {
+        const status = await healthOf(port, 'store.v1.StoreService');
+        return status !== 'SERVING' && status;
+      },
+      { timeout: 10_000, interval: 100, what: 'readiness (store.v1.StoreService) to leave SERVING' },
+    );
     assert.equal(readiness, 'NOT_SERVING', 'readiness (store.v1.StoreService) follows DynamoDB');
     assert.equal(
       await healthOf(port, ''),
@@ -128,8 +129,10 @@ describe('resilience', () => {
     assert.equal((await http('GET', '/v1/items')).status, 200);
 
     slow.delayMs = 400;
+    const sent = slow.received;
     const burst = Array.from({ length: 40 }, () => http('GET', '/v1/items'));
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // The signal lands while the burst's calls are in flight (held by the slow proxy).
+    await waitFor(() => slow.received > sent, { timeout: 10_000, interval: 5, what: 'calls in flight' });
     const exit = api.stop('SIGTERM');
     const results = await Promise.allSettled(burst);
     const failures = results.filter((r) => r.status === 'rejected' || r.value.status !== 200);
@@ -149,10 +152,12 @@ describe('resilience', () => {
     assert.equal((await http('GET', '/v1/items')).status, 200);
 
     slowDb.delayMs = 300;
+    const sent = slowDb.received;
     const burst = Array.from({ length: 30 }, (_, i) =>
       http('POST', '/v1/items', { body: { name: `w${i}`, price_cents: i, category: 'food' } }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // The signal lands while the writes are in flight to DynamoDB (held by the slow proxy).
+    await waitFor(() => slowDb.received > sent, { timeout: 10_000, interval: 5, what: 'writes in flight' });
     const exit = store.stop('SIGTERM');
     const results = await Promise.allSettled(burst);
     const statuses = results.map((r) => (r.status === 'fulfilled' ? r.value.status : 'rejected'));

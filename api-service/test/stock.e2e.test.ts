@@ -5,8 +5,10 @@ import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite
 import type { ServiceProcess } from 'local-runtime/process';
 import { startApi, startStore } from 'local-runtime/services';
 import { type HttpResult, httpClient } from 'test-harness/http';
+import { waitFor } from 'test-harness/wait';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Pacing between retries of one client, not a wait on the scenario. */
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('stock changes', () => {
   let dynamo: EmbeddedDynamo;
@@ -106,9 +108,10 @@ describe('stock changes', () => {
       for (let n = 0; n < 15; n += 1) {
         const key = `client-${c}-change-${n}`;
         const change = (n % 3) + 1;
-        let r: HttpResult;
-        // Retry every answer that leaves the outcome open (or the store unreachable) with the same key.
-        for (;;) {
+        let r: HttpResult | undefined;
+        // Retry every answer that leaves the outcome open (or the store unreachable) with the
+        // same key; bounded (400 tries, 20 s of pauses), far beyond the store's restart.
+        for (let attempt = 0; attempt < 400; attempt += 1) {
           r = await http('POST', `/v1/items/${id}/inventory`, {
             headers: { 'idempotency-key': key },
             body: { quantity_change: change },
@@ -116,27 +119,34 @@ describe('stock changes', () => {
           const code = (r.body as { error?: { code?: string } }).error?.code ?? String(r.status);
           outcomes[code] = (outcomes[code] ?? 0) + 1;
           if (r.status !== 503 && r.status !== 504) break;
-          await sleep(50);
+          await pause(50);
         }
-        assert.equal(r.status, 200, r.text);
+        assert.equal(r?.status, 200, r?.text);
         believed.push(change);
       }
     };
     const burst = Promise.all(Array.from({ length: 8 }, (_, c) => client(c)));
-    while (believed.length < 20) await sleep(5);
+    await waitFor(() => believed.length >= 20, {
+      timeout: 30_000,
+      interval: 5,
+      what: '20 acknowledged changes',
+    });
     store.child.kill('SIGKILL');
     killed = true;
     await store.exited;
-    await sleep(300);
+    // Restart once the clients have felt the store gone (an answer that leaves the outcome open).
+    const felt = () => (outcomes['503'] ?? 0) + (outcomes.outcome_unknown ?? 0) + (outcomes.unavailable ?? 0);
+    await waitFor(() => felt() > 0, {
+      timeout: 10_000,
+      interval: 5,
+      what: 'a client to meet the store gone',
+    });
     store = await startStore(dynamo, { PORT: String(storePort) });
     await burst;
     assert.ok(killed);
     assert.equal(believed.length, 8 * 15);
     const expected = believed.reduce((a, b) => a + b, 0);
     assert.equal(await stockOf(id), expected, `outcomes seen: ${JSON.stringify(outcomes)}`);
-    assert.ok(
-      (outcomes['503'] ?? 0) + (outcomes.outcome_unknown ?? 0) + (outcomes.unavailable ?? 0) > 0,
-      'the kill was felt',
-    );
+    assert.ok(felt() > 0, 'the kill was felt');
   });
 });

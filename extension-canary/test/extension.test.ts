@@ -13,6 +13,7 @@ import { manifestRoutes } from 'canary-cli/lab-routes';
 import { Lab } from 'local-runtime/lab';
 import { type BrowserContext, chromium, type Page, type Worker } from 'playwright-core';
 import { requireTool } from 'test-harness/tools';
+import { waitFor } from 'test-harness/wait';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 const repoRoot = join(here, '..');
@@ -112,17 +113,20 @@ describe('extension-canary in Chromium', { skip: missing }, () => {
     const id = await tabId();
     // The badge is redrawn when the navigation commits: poll briefly for the expected text.
     const badgeWith = async (text: string) => {
-      let badge = await worker.evaluate(
-        (t) => (globalThis as unknown as { canary: Canary }).canary.badge(t as number),
-        id,
+      const current = () =>
+        worker.evaluate((t) => (globalThis as unknown as { canary: Canary }).canary.badge(t as number), id);
+      let badge = await current();
+      await waitFor(
+        async () => {
+          badge = await current();
+          return badge.text === text;
+        },
+        {
+          timeout: 2000,
+          interval: 50,
+          what: () => `the badge to show ${text} (shows ${badge.text})`,
+        },
       );
-      for (let i = 0; i < 40 && badge.text !== text; i += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        badge = await worker.evaluate(
-          (t) => (globalThis as unknown as { canary: Canary }).canary.badge(t as number),
-          id,
-        );
-      }
       return badge;
     };
     let badge = await badgeWith('123');

@@ -6,6 +6,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
 import { type FaultProxy, startFaultProxy } from 'test-harness/dynamo-faults';
+import { waitFor } from 'test-harness/wait';
 import type { StoreConfig } from '../src/config.ts';
 import { ensureTable } from '../src/data/table.ts';
 import type { DynamoDocuments } from '../src/dynamo/documents.ts';
@@ -178,7 +179,11 @@ for (const kind of ['thin', 'sdk', 'sdk-tuned', 'aws-lite'] as const)
       faults.plan.latencyMs = 1000;
       const controller = new AbortController();
       const started = Date.now();
-      setTimeout(() => controller.abort(new Error('deadline passed')), 50);
+      // Aborted while the proxy holds the call.
+      const received = faults.received.GetItem ?? 0;
+      void waitFor(() => (faults.received.GetItem ?? 0) > received, { timeout: 5000, interval: 1 }).then(() =>
+        controller.abort(new Error('deadline passed')),
+      );
       await assert.rejects(db.get({ TableName: table, Key: key('a') }, { signal: controller.signal }), {
         name: 'AbortError',
       });
@@ -191,12 +196,17 @@ for (const kind of ['thin', 'sdk', 'sdk-tuned', 'aws-lite'] as const)
       const slow = await open({ DYNAMODB_TIMEOUT_MS: 200 });
       Object.assign(faults.plan, { latencyMs: 2500, operations: ['PutItem'] });
       const before = faults.forwarded.PutItem ?? 0;
+      const receivedBefore = faults.received.PutItem ?? 0;
       try {
         await assert.rejects(slow.put({ TableName: table, Item: { ...key('slow'), n: 1 } }), {
           name: 'TimeoutError',
         });
-        await new Promise((r) => setTimeout(r, 2600));
-        assert.equal((faults.forwarded.PutItem ?? 0) - before, 1, 'sent once');
+        // Until the held write reaches DynamoDB: a repeat would have arrived at the proxy by then.
+        await waitFor(() => (faults.forwarded.PutItem ?? 0) - before >= 1, {
+          timeout: 10_000,
+          what: 'the held write to be forwarded',
+        });
+        assert.equal((faults.received.PutItem ?? 0) - receivedBefore, 1, 'sent once');
       } finally {
         reset();
         slow.close();

@@ -7,6 +7,7 @@ import { type LocalIssuer, startIssuer } from 'local-runtime/issuer';
 import type { ServiceProcess } from 'local-runtime/process';
 import { startStore } from 'local-runtime/services';
 import { Category, type ListItemsRequest } from 'store-contract';
+import { waitFor } from 'test-harness/wait';
 import { connectStore } from './store-client.ts';
 
 const ITEMS = 20_000;
@@ -101,7 +102,10 @@ describe('the store at scale (20,000 items in one tenant)', () => {
     }
     const listed = () => listLines.slice(from);
     // Log lines arrive from the store process shortly after the answers.
-    for (let i = 0; i < 100 && listed().length < 16; i += 1) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => listed().length >= 16, {
+      timeout: 5000,
+      what: () => `16 log lines, ${listed().length} so far`,
+    });
     const reads = listed().map((l) => l.items_read ?? -1);
     assert.equal(reads.length, 16);
     assert.ok(
@@ -139,7 +143,7 @@ describe('the store at scale (20,000 items in one tenant)', () => {
     const from = listLines.length;
     const page = await list({ status: 2, pageSize: 100 }); // ITEM_STATUS_OUT_OF_STOCK
     assert.equal(page.ids.length, 100);
-    for (let i = 0; i < 100 && listLines.length <= from; i += 1) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => listLines.length > from, { timeout: 5000, what: "the list call's log line" });
     const read = Number(listLines[from]?.items_read);
     assert.ok(read <= 101, `read ${read}`);
   });

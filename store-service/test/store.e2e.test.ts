@@ -10,6 +10,7 @@ import { type LocalIssuer, startIssuer } from 'local-runtime/issuer';
 import { type ServiceProcess, startService } from 'local-runtime/process';
 import { startStore } from 'local-runtime/services';
 import { Category, readErrorDetails } from 'store-contract';
+import { waitFor } from 'test-harness/wait';
 import { bearer, connectStore } from './store-client.ts';
 
 const require = createRequire(import.meta.url);
@@ -66,13 +67,15 @@ describe('store-service over gRPC', () => {
     };
     for (const service of ['', 'store.v1.StoreService']) {
       let status: string | number = 'UNKNOWN';
-      for (let i = 0; i < 50 && status !== 'SERVING' && status !== 1; i += 1) {
-        status = await new Promise((resolve, reject) =>
-          health.check({ service }, (e, res) => (e ? reject(e) : resolve(res.status))),
-        );
-        if (status !== 'SERVING' && status !== 1) await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.ok(status === 'SERVING' || status === 1, `${service || '(server)'}: ${status}`);
+      await waitFor(
+        async () => {
+          status = await new Promise<string | number>((resolve, reject) =>
+            health.check({ service }, (e, res) => (e ? reject(e) : resolve(res.status))),
+          );
+          return status === 'SERVING' || status === 1;
+        },
+        { timeout: 5000, interval: 100, what: () => `${service || '(server)'} SERVING, last ${status}` },
+      );
     }
     health.close();
   });

@@ -10,11 +10,12 @@ import { promisify } from 'node:util';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Lab } from 'local-runtime/lab';
 import { httpClient, rawHttp } from 'test-harness/http';
+import { waitFor } from 'test-harness/wait';
 import { manifestRoutes } from '../src/lab-routes.ts';
 import { fixtureRepo, git, repoRoot } from './fixture-repo.ts';
 import { kubectlMissing } from './kubectl.ts';
 
-const startLab = (root = repoRoot, extra: { stableRef?: string } = {}) =>
+const startLab = (root = repoRoot, extra: { stableRef?: string; restartBackoffMs?: number } = {}) =>
   Lab.start({ repoRoot: root, routes: manifestRoutes, port: 0, publicPort: 0, dataDir: undefined, ...extra });
 
 /** X-Served-By tracks for one request: [api track, store track]. */
@@ -36,7 +37,8 @@ describe('the lab', { skip: kubectlMissing }, () => {
   describe('routing by header from the rendered manifests', () => {
     let lab: Lab;
     before(async () => {
-      lab = await startLab();
+      // A killed process stays down while these tests look at it (no restart within a minute).
+      lab = await startLab(repoRoot, { restartBackoffMs: 60_000 });
       await lab.add(123, { services: ['api-service', 'store-service'] });
       await lab.add(7, { services: ['store-service'] });
     });
@@ -199,7 +201,7 @@ describe('the lab', { skip: kubectlMissing }, () => {
         while (!done()) seen.add((await tracks(lab, '123')).status);
         return seen;
       })();
-      while (before < 15) await new Promise((resolve) => setTimeout(resolve, 20));
+      await waitFor(() => before >= 15, { timeout: 30_000, what: '15 requests before the removal' });
       await lab.remove(123);
       removed = true;
       await Promise.all(workers);
@@ -212,7 +214,12 @@ describe('the lab', { skip: kubectlMissing }, () => {
     it('a canary whose process died while its routes remain answers a clear error naming the PR, never stable', async () => {
       lab.backend('store-service', 7)?.child.kill('SIGKILL');
       lab.backend('api-service', 55)?.child.kill('SIGKILL');
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      const down = (service: string, pr: number) =>
+        lab.status().services.find((s) => s.key === lab.keyOf(service, pr))?.up === false;
+      await waitFor(() => down('store-service', 7) && down('api-service', 55), {
+        timeout: 10_000,
+        what: 'the lab to see both processes exit',
+      });
       const store = await tracks(lab, '7');
       assert.equal(store.status, 503);
       const meshMessage = (store.body as { error: { message: string } }).error.message;
@@ -442,8 +449,11 @@ describe('the lab', { skip: kubectlMissing }, () => {
       out += d.toString();
     });
     try {
-      for (let i = 0; i < 200 && !out.includes('Ctrl-C stops everything'); i += 1)
-        await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => out.includes('Ctrl-C stops everything'), {
+        timeout: 20_000,
+        interval: 100,
+        what: () => `lab up to be ready; its output:\n${out}`,
+      });
       assert.match(out, /routes loaded: 2 edge, 0 mesh/);
       const run = (...args: string[]) =>
         promisify(execFile)(process.execPath, [cli, ...args, '--repo', repo.root]);

@@ -14,12 +14,13 @@ import { Lab } from 'local-runtime/lab';
 import { type Stack, startStack } from 'local-runtime/stack';
 import { httpClient } from 'test-harness/http';
 import { requireTool } from 'test-harness/tools';
+import { waitFor } from 'test-harness/wait';
 import { stringify } from 'yaml';
 import { canaryOverview } from '../../../manifests-microservices/observability/dashboards/canary-overview.ts';
 import { buildKustomization } from '../src/gitops/kustomize.ts';
 import { manifestRoutes } from '../src/lab-routes.ts';
 import { fetchSamples } from '../src/report/prometheus.ts';
-import { judge } from '../src/report/verdict.ts';
+import { DEFAULT_THRESHOLDS, judge, type ServiceSamples } from '../src/report/verdict.ts';
 import { repoRoot } from './fixture-repo.ts';
 import { kubectlMissing } from './kubectl.ts';
 
@@ -103,21 +104,27 @@ describe('a real Prometheus scraping the lab', { skip: promMissing }, () => {
     const want = ['api-service/pr-123', 'api-service/stable', 'store-service/pr-123', 'store-service/stable'];
     const seen = new Map<string, string[]>();
     try {
-      for (let attempt = 0; attempt < 90; attempt += 1) {
-        for (const q of queries) {
-          const r = await fetch(`${lab.prometheusUrl}/api/v1/query?query=${encodeURIComponent(q.expr)}`);
-          const body = (await r.json()) as {
-            data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
-          };
-          const series = body.data.result
-            .filter((s) => s.value[1] !== 'NaN')
-            .map((s) => `${s.metric.service}/${s.metric.track}`)
-            .sort();
-          seen.set(q.title, series);
-        }
-        if ([...seen.values()].every((series) => want.every((w) => series.includes(w)))) break;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
+      await waitFor(
+        async () => {
+          for (const q of queries) {
+            const r = await fetch(`${lab.prometheusUrl}/api/v1/query?query=${encodeURIComponent(q.expr)}`);
+            const body = (await r.json()) as {
+              data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+            };
+            const series = body.data.result
+              .filter((s) => s.value[1] !== 'NaN')
+              .map((s) => `${s.metric.service}/${s.metric.track}`)
+              .sort();
+            seen.set(q.title, series);
+          }
+          return [...seen.values()].every((series) => want.every((w) => series.includes(w)));
+        },
+        {
+          timeout: 60_000,
+          interval: 500,
+          what: () => `every panel to show ${want.join(', ')}; seen: ${JSON.stringify([...seen])}`,
+        },
+      );
     } finally {
       traffic = false;
       await load;
@@ -151,13 +158,28 @@ describe('a real Prometheus scraping the lab', { skip: promMissing }, () => {
       }
     };
     const loads = [drive({}), drive({ 'x-canary': '123' }), drive({ 'x-canary': '124' })];
-    // 20 s for the 1-minute rates to fill, then a 30 s window of 2 s steps.
-    await new Promise((resolve) => setTimeout(resolve, 50_000));
+    // Until a 30 s window of 2 s steps holds enough intervals with traffic on both sides to
+    // judge each service of both PRs (more than the report's own minimum, 12 of 16).
     const url = lab.prometheusUrl ?? '';
-    const [healthy, slowed] = await Promise.all([
-      fetchSamples(url, 123, 30, 2),
-      fetchSamples(url, 124, 30, 2),
-    ]);
+    const judgeable = (samples: ServiceSamples[], services: number) =>
+      samples.length === services &&
+      samples.every(
+        (s) => judge(s, 2, { ...DEFAULT_THRESHOLDS, minSamples: 12 }).verdict !== 'not enough traffic',
+      );
+    let last: ServiceSamples[][] = [];
+    const [healthy, slowed] = await waitFor(
+      async () => {
+        last = await Promise.all([fetchSamples(url, 123, 30, 2), fetchSamples(url, 124, 30, 2)]);
+        const [h = [], s = []] = last;
+        return judgeable(h, 2) && judgeable(s, 1) && ([h, s] as const);
+      },
+      {
+        timeout: 150_000,
+        interval: 2000,
+        what: () =>
+          `samples to judge PRs 123 and 124: ${JSON.stringify(last.map((p) => p.map((s) => judge(s, 2).reason)))}`,
+      },
+    );
     traffic = false;
     await Promise.all(loads);
     const verdicts = (samples: typeof healthy) =>
@@ -289,9 +311,12 @@ for (const build of ['sources', 'bundle'] as const)
         client: find('api-service', 'grpc.store.v1.StoreService/ListItems'),
         store: find('store-service', 'grpc.store.v1.StoreService/ListItems'),
       });
-      for (let i = 0; i < 100 && Object.values(wanted()).some((s) => s === undefined); i += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await waitFor(() => Object.values(wanted()).every((s) => s !== undefined), {
+        timeout: 10_000,
+        interval: 100,
+        what: () =>
+          `the three spans of trace ${traceId}: ${JSON.stringify(spans.filter((s) => s.traceId === traceId).map((s) => `${s.service} ${s.name}`))}`,
+      });
       const mine = spans.filter((s) => s.traceId === traceId);
       const { server, client, store } = wanted();
       for (const [label, span] of [
@@ -326,9 +351,11 @@ for (const build of ['sources', 'bundle'] as const)
       });
       assert.equal(sampled.status, 200);
       const storeSpanSince = () => spans.slice(exported).some((s) => s.service === 'store-service');
-      for (let i = 0; i < 50 && !storeSpanSince(); i += 1)
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.ok(storeSpanSince(), 'the sampled request’s store span is exported');
+      await waitFor(storeSpanSince, {
+        timeout: 5000,
+        interval: 100,
+        what: 'the sampled request’s store span',
+      });
       assert.deepEqual(
         spans.filter((s) => s.traceId === traceId).map((s) => `${s.service} ${s.name}`),
         [],

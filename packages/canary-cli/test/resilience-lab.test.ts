@@ -4,11 +4,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Lab } from 'local-runtime/lab';
 import { httpClient } from 'test-harness/http';
+import { waitFor } from 'test-harness/wait';
 import { manifestRoutes } from '../src/lab-routes.ts';
 import { repoRoot } from './fixture-repo.ts';
 import { kubectlMissing } from './kubectl.ts';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('lab resilience under load', { skip: kubectlMissing }, () => {
   let lab: Lab;
@@ -51,14 +52,20 @@ describe('lab resilience under load', { skip: kubectlMissing }, () => {
     };
   }
 
-  it('a canary added and removed every second: zero errors for traffic not addressed to it', async () => {
+  /** Until the load has sent `more` requests from now: traffic flows through what happens next. */
+  const moreRequests = (load: { readonly sent: number }, more: number) => {
+    const from = load.sent;
+    return waitFor(() => load.sent >= from + more, { timeout: 30_000, what: `${more} more requests` });
+  };
+
+  it('a canary added and removed under steady traffic: zero errors for traffic not addressed to it', async () => {
     const load = steadyLoad([
       { want: 'stable,stable' },
       { key: '7', want: 'stable,pr-7' },
       { want: 'stable,stable' },
     ]);
     for (let cycle = 0; cycle < 4; cycle += 1) {
-      const t0 = Date.now();
+      const cycleTraffic = moreRequests(load, 10);
       await lab.add(55, { services: ['api-service', 'store-service'] });
       const canary = await http('GET', '/v1/items', { headers: { 'x-canary': '55' } });
       assert.match(
@@ -67,7 +74,7 @@ describe('lab resilience under load', { skip: kubectlMissing }, () => {
         `cycle ${cycle}`,
       );
       await lab.remove(55);
-      await sleep(Math.max(0, 1000 - (Date.now() - t0)));
+      await cycleTraffic;
     }
     const failures = await load.stop();
     assert.deepEqual(failures, [], `${failures.length} of ${load.sent} failed`);
@@ -87,16 +94,21 @@ describe('lab resilience under load', { skip: kubectlMissing }, () => {
         });
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
         if (r.status === 201) acknowledged.push((r.body as { id: string }).id);
-        if (r.status !== 201) await sleep(20);
+        // Pacing, not a wait: a writer whose write failed does not spin while the store is down.
+        if (r.status !== 201) await pause(20);
       }
     });
-    while (acknowledged.length < 10) await sleep(20);
+    const acknowledgedAtLeast = (count: number) =>
+      waitFor(() => acknowledged.length >= count, { timeout: 30_000, what: `${count} acknowledged writes` });
+    await acknowledgedAtLeast(10);
     lab.backend('store-service')?.child.kill('SIGKILL');
-    const down = Date.now();
-    while ((statuses.get(503) ?? 0) < 3 && Date.now() - down < 10_000) await sleep(20);
+    await waitFor(() => (statuses.get(503) ?? 0) >= 3, {
+      timeout: 10_000,
+      what: `3 answers 503 while the store is down (${JSON.stringify([...statuses])})`,
+    });
     await lab.restart('store-service');
     const ackAtRestart = acknowledged.length;
-    while (acknowledged.length < ackAtRestart + 10) await sleep(20);
+    await acknowledgedAtLeast(ackAtRestart + 10);
     running = false;
     await Promise.all(writers);
     assert.ok(
@@ -114,22 +126,20 @@ describe('lab resilience under load', { skip: kubectlMissing }, () => {
   });
 
   it('a service killed with SIGKILL is restarted by the lab (backoff, routes kept); traffic that does not use it never fails', async () => {
-    const serving = async (key: string | undefined, want: string, withinMs: number) => {
-      const deadline = Date.now() + withinMs;
-      for (;;) {
-        const r = await http('GET', '/v1/items', { headers: key === undefined ? {} : { 'x-canary': key } });
-        if (r.status === 200 && (r.headers.get('x-served-by') ?? '').includes(want)) return Date.now();
-        if (Date.now() > deadline)
-          assert.fail(`${key ?? 'no key'} not served by ${want} again within ${withinMs} ms`);
-        await sleep(50);
-      }
-    };
+    const serving = (key: string | undefined, want: string, withinMs: number) =>
+      waitFor(
+        async () => {
+          const r = await http('GET', '/v1/items', { headers: key === undefined ? {} : { 'x-canary': key } });
+          return r.status === 200 && (r.headers.get('x-served-by') ?? '').includes(want) && Date.now();
+        },
+        { timeout: withinMs, interval: 50, what: `${key ?? 'no key'} served by ${want} again` },
+      );
     for (const [pr, want, unaffected] of [
       [7, 'store-service@pr-7', { want: 'stable,stable' }],
       [undefined, 'store-service@stable', { key: '7', want: 'stable,pr-7' }],
     ] as const) {
       const load = steadyLoad([unaffected]);
-      await sleep(200);
+      await moreRequests(load, 5);
       const victim = lab.backend('store-service', pr);
       assert.ok(victim);
       const killed = Date.now();
@@ -151,11 +161,11 @@ describe('lab resilience under load', { skip: kubectlMissing }, () => {
       { key: '7', want: 'stable,pr-7' },
       { want: 'stable,stable' },
     ]);
-    await sleep(300);
+    await moreRequests(load, 10);
     await lab.restart('api-service');
     await lab.restart('store-service');
     await lab.restart('store-service', 7);
-    await sleep(300);
+    await moreRequests(load, 10);
     const failures = await load.stop();
     assert.deepEqual(failures, [], `${failures.length} of ${load.sent} failed`);
     assert.ok(load.sent >= 20, `sent ${load.sent}`);

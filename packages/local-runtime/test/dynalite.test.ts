@@ -15,6 +15,7 @@ import {
   type QueryCommandInput,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import { waitFor } from 'test-harness/wait';
 import { type EmbeddedDynamoOptions, startEmbeddedDynamo } from '../src/dynalite.ts';
 
 const TABLE = 'iterators';
@@ -58,11 +59,11 @@ async function readsLeaveNoIteratorOpen(options: EmbeddedDynamoOptions): Promise
     );
     // CreateTable answers while the table is CREATING (ACTIVE a moment later, on disk
     // later than in memory): writes before that are ResourceNotFoundException.
-    const deadline = Date.now() + 10_000;
-    while ((await db.send(new DescribeTableCommand({ TableName: TABLE }))).Table?.TableStatus !== 'ACTIVE') {
-      assert.ok(Date.now() < deadline, `table ${TABLE} not ACTIVE within 10 s`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitFor(
+      async () =>
+        (await db.send(new DescribeTableCommand({ TableName: TABLE }))).Table?.TableStatus === 'ACTIVE',
+      { timeout: 10_000, what: `table ${TABLE} to be ACTIVE` },
+    );
     for (let i = 0; i < ITEMS; i += 1)
       await db.send(
         new PutItemCommand({

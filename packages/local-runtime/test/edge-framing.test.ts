@@ -16,6 +16,7 @@ import {
   type SeenRequest,
   startRecordingBackend,
 } from 'test-harness/smuggling';
+import { waitFor } from 'test-harness/wait';
 import { startIssuer } from '../src/issuer.ts';
 import type { Resolution } from '../src/lab/backends.ts';
 import { EdgeRouter } from '../src/lab/edge-router.ts';
@@ -85,15 +86,8 @@ const requests = (events: readonly BackendEvent[]) =>
   events.filter((e): e is SeenRequest => e.kind === 'request');
 
 /** Polls until `found` returns a value, for at most `ms`. */
-async function eventually<T>(found: () => T | undefined, ms = 3000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = found();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not seen within ${ms} ms`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+const eventually = <T extends object>(found: () => T | undefined, ms = 3000) =>
+  waitFor(found, { timeout: ms, interval: 1, what: 'the request at the backend' });
 
 describe('the lab edge frames requests itself', () => {
   let stable: RecordingBackend;

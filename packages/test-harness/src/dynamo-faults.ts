@@ -15,6 +15,8 @@ export interface FaultPlan {
 export interface FaultProxy {
   readonly endpoint: string;
   readonly plan: FaultPlan;
+  /** Requests received from the client, by operation, as they arrive (before any latency). */
+  readonly received: Record<string, number>;
   /** Requests forwarded to the store, by operation (each one applied exactly once). */
   readonly forwarded: Record<string, number>;
   readonly throttled: Record<string, number>;
@@ -29,6 +31,7 @@ export interface FaultProxy {
  */
 export async function startFaultProxy(target: string, plan: Partial<FaultPlan> = {}): Promise<FaultProxy> {
   const state: FaultPlan = { latencyMs: 0, throttleEvery: 0, resetAfterEvery: 0, operations: [], ...plan };
+  const received: Record<string, number> = {};
   const forwarded: Record<string, number> = {};
   const throttled: Record<string, number> = {};
   const reset: Record<string, number> = {};
@@ -42,6 +45,7 @@ export async function startFaultProxy(target: string, plan: Partial<FaultPlan> =
         String(req.headers['x-amz-target'] ?? '')
           .split('.')
           .pop() ?? '';
+      received[operation] = (received[operation] ?? 0) + 1;
       const faulty = state.operations.length === 0 || state.operations.includes(operation);
       if (faulty) seen[operation] = (seen[operation] ?? 0) + 1;
       const n = faulty ? (seen[operation] ?? 0) : 0;
@@ -87,6 +91,7 @@ export async function startFaultProxy(target: string, plan: Partial<FaultPlan> =
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     plan: state,
+    received,
     forwarded,
     throttled,
     reset,

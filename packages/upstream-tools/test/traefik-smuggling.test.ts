@@ -14,6 +14,7 @@ import {
   runSmugglingCorpus,
   startRecordingBackend,
 } from 'test-harness/smuggling';
+import { waitFor } from 'test-harness/wait';
 import { goSkipReason } from '../src/go.ts';
 import { freePort } from '../src/net.ts';
 import { ensureTool } from '../src/tools.ts';
@@ -84,12 +85,12 @@ describe('real Traefik in front of a recording backend', { skip: goMissing }, ()
       output += c.toString();
     });
     // Ready once a request reaches the backend through it (bounded).
-    const deadline = Date.now() + 30_000;
-    while ((await status(port, '/__ready')) !== 200) {
-      if (Date.now() > deadline || traefik.exitCode !== null)
-        throw new Error(`traefik ${version} did not route within 30 s:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const outcome = await waitFor(
+      async () =>
+        traefik?.exitCode !== null ? 'exited' : (await status(port, '/__ready')) === 200 && 'routing',
+      { timeout: 30_000, interval: 100, what: () => `traefik ${version} to route:\n${output}` },
+    );
+    if (outcome === 'exited') throw new Error(`traefik ${version} exited before routing:\n${output}`);
   });
 
   after(async () => {
