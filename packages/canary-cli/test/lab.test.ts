@@ -348,7 +348,10 @@ describe('the lab', { skip: kubectlMissing }, () => {
       } finally {
         await lab.stop();
       }
-      assert.ok(!existsSync(join(repo.root, '.lab/worktrees', variant)), 'the stopped lab removed its worktree');
+      assert.ok(
+        !existsSync(join(repo.root, '.lab/worktrees', variant)),
+        'the stopped lab removed its worktree',
+      );
     });
 
     it('--stable-ref: stable runs that ref, a canary the working tree', async () => {
@@ -360,7 +363,10 @@ describe('the lab', { skip: kubectlMissing }, () => {
       } finally {
         await lab.stop();
       }
-      assert.ok(!existsSync(join(repo.root, '.lab/worktrees', variant)), 'the stopped lab removed its worktree');
+      assert.ok(
+        !existsSync(join(repo.root, '.lab/worktrees', variant)),
+        'the stopped lab removed its worktree',
+      );
     });
 
     it('routing follows the manifests: a canary priority below stable loses, a renamed header routes only that header', async () => {
