@@ -11,7 +11,7 @@ import { github } from './github.ts';
 import { canaryTag, imageName, releaseTag } from './image-tag.ts';
 import { setImageTag } from './kustomize-images.ts';
 import { readPlatform } from './platform.ts';
-import { deletePrImages, guardForkPush, syncLabels, upsertComment } from './pr-actions.ts';
+import { approveFork, deletePrImages, guardForkPush, syncLabels, upsertComment } from './pr-actions.ts';
 import { prCommentBody } from './pr-comment.ts';
 import { type MergedPullRequest, releaseNotes } from './release-notes.ts';
 
@@ -160,7 +160,21 @@ async function forkGuard(values: Values): Promise<void> {
     Number(required(values, 'pr')),
     required(values, 'sha'),
   );
-  output('removed', JSON.stringify(result.removed));
+  output('marked', String(result.marked));
+  output('held', String(result.held));
+}
+
+/** A maintainer's approval of one fork commit (pr-canary-approve, after its images were built). */
+async function approveForkCommand(values: Values): Promise<void> {
+  const result = await approveFork(
+    gitHub(),
+    env('GITHUB_REPOSITORY'),
+    Number(required(values, 'pr')),
+    required(values, 'sha'),
+    parseServices(required(values, 'services')),
+    loadCatalogue(repoRoot),
+  );
+  output('approved', result.approved);
 }
 
 /** The PRs merged since `since` (an ISO time), from GitHub's search. */
@@ -240,6 +254,7 @@ const commands = {
   'sync-labels': syncLabelsCommand,
   'delete-pr-images': deletePrImagesCommand,
   'fork-guard': forkGuard,
+  'approve-fork': approveForkCommand,
   'release-notes': releaseNotesCommand,
   'canary-prs': canaryPrs,
   'report-comment': reportCommentCommand,

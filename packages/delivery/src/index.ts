@@ -11,8 +11,11 @@ export { canaryTag, imageName, releaseTag } from './image-tag.ts';
 export { getImageTag, setImageTag } from './kustomize-images.ts';
 export { readPlatform } from './platform.ts';
 export {
+  approvalLabel,
+  approveFork,
   deletePrImages,
   FORK_GUARD_MARKER,
+  FORK_LABEL,
   guardForkPush,
   type Labelled,
   syncLabels,

@@ -86,29 +86,83 @@ export async function deletePrImages(
 /** Marks the one comment the fork guard keeps on a PR. */
 export const FORK_GUARD_MARKER = '<!-- pr-canary:fork-guard -->';
 
-/**
- * A new push to a PR from a fork: removes its canary labels (`canary:*`), so that the PR
- * ApplicationSet stops deploying it until a maintainer has reviewed the new commits and
- * labels it again (only maintainers can label). Says so in one comment.
- */
-export async function guardForkPush(gh: GitHub, repo: string, pr: number, headSha: string) {
-  const labels = (await gh.request<Array<{ name: string }>>('GET', `/repos/${repo}/issues/${pr}/labels`)).map(
+/** The label that marks a PR from a fork: the PR ApplicationSet then deploys only an approved head. */
+export const FORK_LABEL = 'canary:fork';
+
+/** The approval of one fork commit: `canary@<full head sha>` (47 characters, under GitHub's 50). */
+export const approvalLabel = (sha: string) => `canary@${sha}`;
+
+const isApproval = (label: string) => /^canary@[0-9a-f]{40}$/.test(label);
+
+async function labelsOf(gh: GitHub, repo: string, pr: number): Promise<string[]> {
+  return (await gh.request<Array<{ name: string }>>('GET', `/repos/${repo}/issues/${pr}/labels`)).map(
     (l) => l.name,
   );
-  const removed = labels.filter((l) => l.startsWith('canary:'));
-  for (const label of removed)
-    await gh.request('DELETE', `/repos/${repo}/issues/${pr}/labels/${encodeURIComponent(label)}`);
-  if (removed.length > 0) {
+}
+
+/**
+ * A push to (or the opening of) a PR from a fork: marks it `canary:fork`, so the PR
+ * ApplicationSet deploys it only at a head a maintainer approved (label
+ * `canary@<head sha>`, see approveFork). A head without that approval is rendered held: it
+ * never syncs, whenever the push lands, and the canary keeps its approved commit. When the
+ * PR has a canary, says once per head that the new commits are held.
+ */
+export async function guardForkPush(gh: GitHub, repo: string, pr: number, headSha: string) {
+  const labels = await labelsOf(gh, repo, pr);
+  const marked = !labels.includes(FORK_LABEL);
+  if (marked) await gh.request('POST', `/repos/${repo}/issues/${pr}/labels`, { labels: [FORK_LABEL] });
+  const approved = labels.find(isApproval);
+  const held =
+    approved !== undefined && approved !== approvalLabel(headSha)
+      ? { approved: approved.slice('canary@'.length), head: headSha }
+      : undefined;
+  if (held !== undefined) {
     const body = [
       FORK_GUARD_MARKER,
-      '### PR canary paused',
+      '### PR canary held',
       '',
-      `This PR comes from a fork, and ${headSha.slice(0, 8)} was pushed after its canary was approved, so its labels (${removed.map((l) => `\`${l}\``).join(', ')}) were removed: unreviewed commits never deploy.`,
+      `This PR comes from a fork. Its canary runs ${held.approved.slice(0, 8)}, the commit a maintainer approved; ${headSha.slice(0, 8)} and anything pushed after it do not deploy.`,
       '',
-      'A maintainer who has reviewed the new commits can label the PR again to deploy them.',
+      `A maintainer who has reviewed ${headSha.slice(0, 8)} approves it with the \`pr-canary-approve\` workflow (PR ${pr}, sha \`${headSha}\`): it builds the images of exactly that commit and moves the canary to it.`,
       '',
     ].join('\n');
     await upsertComment(gh, repo, pr, body, FORK_GUARD_MARKER);
   }
-  return { removed };
+  return { marked, held: held !== undefined };
+}
+
+/**
+ * A maintainer approves one commit of a fork PR (the pr-canary-approve workflow, which
+ * built its images): refuses unless the PR comes from a fork and `sha` is its head; then
+ * labels it `canary:fork`, `canary@<sha>` (the only approval label) and the changed
+ * services' `canary:<service>` labels (the others' removed). Returns what changed.
+ */
+export async function approveFork(
+  gh: GitHub,
+  repo: string,
+  pr: number,
+  sha: string,
+  changed: readonly string[],
+  services: readonly Labelled[],
+) {
+  if (!/^[0-9a-f]{40}$/.test(sha))
+    throw new Error(`--sha must be a full commit sha (40 hex characters), got ${sha}`);
+  const pull = await gh.request<{ head: { sha: string; repo: { full_name: string } | null } }>(
+    'GET',
+    `/repos/${repo}/pulls/${pr}`,
+  );
+  if (pull.head.repo?.full_name === repo)
+    throw new Error(`PR ${pr} is not from a fork: its canary follows its head without approval`);
+  if (pull.head.sha !== sha)
+    throw new Error(
+      `PR ${pr}'s head is ${pull.head.sha}, not ${sha}: review and approve the head (nothing else can deploy)`,
+    );
+  const current = await labelsOf(gh, repo, pr);
+  const stale = current.filter((l) => isApproval(l) && l !== approvalLabel(sha));
+  for (const label of stale)
+    await gh.request('DELETE', `/repos/${repo}/issues/${pr}/labels/${encodeURIComponent(label)}`);
+  const add = [FORK_LABEL, approvalLabel(sha)].filter((l) => !current.includes(l));
+  if (add.length > 0) await gh.request('POST', `/repos/${repo}/issues/${pr}/labels`, { labels: add });
+  const labelled = await syncLabels(gh, repo, pr, changed, services);
+  return { approved: sha, removed: [...stale, ...labelled.remove], added: [...add, ...labelled.add] };
 }

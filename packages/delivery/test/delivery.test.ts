@@ -11,8 +11,11 @@ import { github } from '../src/github.ts';
 import { canaryTag, imageName, releaseTag } from '../src/image-tag.ts';
 import { getImageTag, setImageTag } from '../src/kustomize-images.ts';
 import {
+  approvalLabel,
+  approveFork,
   deletePrImages,
   FORK_GUARD_MARKER,
+  FORK_LABEL,
   guardForkPush,
   syncLabels,
   upsertComment,
@@ -230,6 +233,8 @@ describe('PR comment and GitHub calls (against a local fake API)', () => {
     comments: Array<{ id: number; body: string }>;
     versions: Array<{ id: number; metadata: { container: { tags: string[] } } }>;
     pulls?: Array<{ number: number; draft?: boolean; labels: Array<{ name: string }> }>;
+    /** GET /pulls/<N>: the PR's head. */
+    pull?: { head: { sha: string; repo: { full_name: string } } };
   }) {
     const calls: string[] = [];
     const server = createServer(async (req, res) => {
@@ -273,6 +278,8 @@ describe('PR comment and GitHub calls (against a local fake API)', () => {
         assert.equal(url.searchParams.get('state'), 'open');
         return send(200, url.searchParams.get('page') === '1' ? (state.pulls ?? []) : []);
       }
+      if (/\/pulls\/[0-9]+$/.test(url.pathname) && req.method === 'GET')
+        return state.pull === undefined ? send(404) : send(200, state.pull);
       if (url.pathname.endsWith('/versions') && req.method === 'GET')
         return send(200, url.searchParams.get('page') === '1' ? state.versions : []);
       if (url.pathname.includes('/versions/') && req.method === 'DELETE') return send(204);
@@ -404,24 +411,86 @@ describe('PR comment and GitHub calls (against a local fake API)', () => {
     }
   });
 
-  it('fork guard: a push removes every canary label and says so once; nothing to do leaves no comment', async () => {
+  it('fork guard: marks a fork PR canary:fork; a push after an approval says once that the new head is held', async () => {
+    const approved = 'a'.repeat(40);
+    const head = 'c0ffee0011223344556677889900aabbccddeeff';
     const state = {
-      labels: ['bug', 'canary:store-service', 'canary:isolated-data'],
+      labels: ['bug', 'canary:store-service', approvalLabel(approved)],
       comments: [] as Array<{ id: number; body: string }>,
       versions: [],
     };
     const fake = await fakeGitHub(state);
     try {
-      const sha = 'c0ffee0011223344556677889900aabbccddeeff';
-      assert.deepEqual(await guardForkPush(fake.gh, 'o/r', 9, sha), {
-        removed: ['canary:store-service', 'canary:isolated-data'],
-      });
-      assert.deepEqual(state.labels, ['bug']);
+      assert.deepEqual(await guardForkPush(fake.gh, 'o/r', 9, head), { marked: true, held: true });
+      // Labels stay: the ApplicationSet renders an unapproved head held, the approved commit keeps running.
+      assert.deepEqual(state.labels, ['bug', 'canary:store-service', approvalLabel(approved), FORK_LABEL]);
       assert.equal(state.comments.length, 1);
       assert.ok(state.comments[0]?.body.startsWith(FORK_GUARD_MARKER));
-      assert.match(state.comments[0]?.body ?? '', /c0ffee00 was pushed after its canary was approved/);
-      assert.deepEqual(await guardForkPush(fake.gh, 'o/r', 9, sha), { removed: [] });
-      assert.equal(state.comments.length, 1, 'no second comment');
+      assert.match(
+        state.comments[0]?.body ?? '',
+        /runs aaaaaaaa, the commit a maintainer approved; c0ffee00/,
+      );
+      assert.deepEqual(await guardForkPush(fake.gh, 'o/r', 9, head), { marked: false, held: true });
+      assert.equal(state.comments.length, 1, 'one comment, updated');
+      // The approved head itself, or a PR never approved: nothing held, nothing said.
+      assert.deepEqual(await guardForkPush(fake.gh, 'o/r', 9, approved), { marked: false, held: false });
+      const fresh = {
+        labels: [] as string[],
+        comments: [] as Array<{ id: number; body: string }>,
+        versions: [],
+      };
+      const other = await fakeGitHub(fresh);
+      try {
+        assert.deepEqual(await guardForkPush(other.gh, 'o/r', 10, head), { marked: true, held: false });
+        assert.deepEqual(fresh.labels, [FORK_LABEL]);
+        assert.equal(fresh.comments.length, 0);
+      } finally {
+        other.close();
+      }
+    } finally {
+      fake.close();
+    }
+  });
+
+  it('approve fork: only the head of a fork PR, with its full sha; one approval label; the changed services labelled', async () => {
+    const head = 'c0ffee0011223344556677889900aabbccddeeff';
+    const services = [
+      { name: 'api-service', label: 'canary:api-service' },
+      { name: 'store-service', label: 'canary:store-service' },
+    ];
+    const state = {
+      labels: ['canary:api-service', approvalLabel('b'.repeat(40))],
+      comments: [] as Array<{ id: number; body: string }>,
+      versions: [],
+      pull: { head: { sha: head, repo: { full_name: 'someone/fork' } } },
+    };
+    const fake = await fakeGitHub(state);
+    try {
+      await assert.rejects(
+        approveFork(fake.gh, 'o/r', 9, 'b'.repeat(40), ['store-service'], services),
+        /head is c0ffee00/,
+      );
+      await assert.rejects(
+        approveFork(fake.gh, 'o/r', 9, head.slice(0, 8), ['store-service'], services),
+        /full commit sha/,
+      );
+      assert.deepEqual(
+        state.labels,
+        ['canary:api-service', approvalLabel('b'.repeat(40))],
+        'refusals change nothing',
+      );
+      const result = await approveFork(fake.gh, 'o/r', 9, head, ['store-service'], services);
+      assert.equal(result.approved, head);
+      assert.deepEqual(
+        [...state.labels].sort(),
+        [FORK_LABEL, approvalLabel(head), 'canary:store-service'].sort(),
+      );
+      assert.ok(approvalLabel(head).length <= 50, "GitHub's label length limit");
+      state.pull = { head: { sha: head, repo: { full_name: 'o/r' } } };
+      await assert.rejects(
+        approveFork(fake.gh, 'o/r', 9, head, ['store-service'], services),
+        /not from a fork/,
+      );
     } finally {
       fake.close();
     }

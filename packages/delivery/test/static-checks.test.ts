@@ -32,10 +32,11 @@ describe('static checks', async () => {
   const workflows = await files('.github/workflows/*.yml');
   const shellcheckMissing = await requireTool('shellcheck', ['--version'], 'shellcheck');
 
-  it('finds the seven workflows', () => {
+  it('finds the eight workflows', () => {
     assert.deepEqual(workflows.map((w) => w.replace('.github/workflows/', '')).sort(), [
       'build-image.yml',
       'ci.yml',
+      'pr-canary-approve.yml',
       'pr-canary-report.yml',
       'pr-canary.yml',
       'pr-closed.yml',

@@ -3,7 +3,8 @@
  * with `missingkey=error`:
  *
  *   {{ .a.b }}                              a parameter, nested fields by dots
- *   {{ if COND }}…{{ else }}…{{ end }}      COND: `.a.b` (truthy), `has "x" .list`, `eq .a "x"`
+ *   {{ if COND }}…{{ else }}…{{ end }}      COND: `.a.b` (truthy), `has "x" .list`, `eq .a "x"`,
+ *                                           `has (printf "x%sy" .a) .list` (one %s)
  *   {{- … -}}                               whitespace trimming
  *
  * Anything else (other functions, pipelines, range, variables) is refused with the place
@@ -23,6 +24,12 @@ type Node =
 type Condition =
   | { readonly kind: 'truthy'; readonly path: readonly string[] }
   | { readonly kind: 'has'; readonly needle: string; readonly path: readonly string[] }
+  | {
+      readonly kind: 'has-printf';
+      readonly format: string;
+      readonly arg: readonly string[];
+      readonly path: readonly string[];
+    }
   | { readonly kind: 'eq'; readonly path: readonly string[]; readonly value: string };
 
 const ACTION = /\{\{(-?)\s*(.*?)\s*(-?)\}\}/gs;
@@ -44,7 +51,22 @@ const parseLiteral = (token: string, where: string, whole: string): string => {
 /** Splits `has "a b" .x` into tokens, keeping quoted strings whole. */
 const tokens = (expr: string): string[] => expr.match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? [];
 
+/** `has (printf "x%sy" .a) .list`: Sprig's has with a needle Go's printf builds from one string. */
+const HAS_PRINTF = /^has\s+\(printf\s+("(?:[^"\\]|\\.)*")\s+(\S+)\)\s+(\S+)$/;
+
 function parseCondition(expr: string, where: string, whole: string): Condition {
+  const printf = HAS_PRINTF.exec(expr);
+  if (printf?.[1] !== undefined && printf[2] !== undefined && printf[3] !== undefined) {
+    const format = parseLiteral(printf[1], where, whole);
+    if (format.split('%').length !== 2 || !format.includes('%s'))
+      throw new TemplateError(`${where}: printf format ${printf[1]} must hold exactly one %s in ${whole}`);
+    return {
+      kind: 'has-printf',
+      format,
+      arg: parsePath(printf[2], where, whole),
+      path: parsePath(printf[3], where, whole),
+    };
+  }
   const t = tokens(expr);
   if (t.length === 1 && t[0] !== undefined) return { kind: 'truthy', path: parsePath(t[0], where, whole) };
   if (t.length === 3 && t[0] === 'has' && t[1] !== undefined && t[2] !== undefined)
@@ -58,7 +80,7 @@ function parseCondition(expr: string, where: string, whole: string): Condition {
     };
   }
   throw new TemplateError(
-    `${where}: unsupported condition in ${whole} (supported: .param, has "x" .list, eq .param "x")`,
+    `${where}: unsupported condition in ${whole} (supported: .param, has "x" .list, eq .param "x", has (printf "x%s" .param) .list)`,
   );
 }
 
@@ -132,6 +154,14 @@ function holds(cond: Condition, params: Params, where: string): boolean {
       return value.includes(cond.needle);
     case 'eq':
       return String(value) === cond.value;
+    case 'has-printf': {
+      if (!Array.isArray(value))
+        throw new TemplateError(`${where}: has: .${cond.path.join('.')} is not a list`);
+      const arg = lookup(params, cond.arg, where);
+      if (typeof arg !== 'string' && typeof arg !== 'number')
+        throw new TemplateError(`${where}: printf: .${cond.arg.join('.')} is not a scalar`);
+      return value.includes(cond.format.replace('%s', String(arg)));
+    }
   }
 }
 
