@@ -86,7 +86,7 @@ export const MUTATIONS: readonly Mutation[] = [
     rule: 'ports-resolve',
     edits: [
       {
-        find: '      - select: { kind: IngressRoute }\n        fieldPaths: [spec.routes.0.services.0.port]\n',
+        find: '      - select: { kind: IngressRoute }\n        reject: [{ labelSelector: config.pr-canary.dev/backend=stable-edge }]\n        fieldPaths: [spec.routes.0.services.0.port]\n',
         replace: '',
         within: 'manifests-microservices/canary/kustomization.yaml',
       },
@@ -123,7 +123,13 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: "the guard's allow-list widened to 0.0.0.0/0",
     rule: 'guard-allow-list',
-    edits: [{ find: '      - 10.0.0.0/8', replace: '      - 0.0.0.0/0' }],
+    edits: [
+      {
+        find: '    sourceRange:\n      - 127.0.0.1/32\n',
+        replace: '    sourceRange:\n      - 0.0.0.0/0\n',
+        within: 'shared/middlewares.yaml',
+      },
+    ],
   },
   {
     name: 'selfHeal misspelt selfheal in the stable ApplicationSet',
@@ -277,7 +283,7 @@ export const MUTATIONS: readonly Mutation[] = [
       {
         find: '    argocd.argoproj.io/sync-wave: "1"\n',
         replace: '    argocd.argoproj.io/sync-wave: "0"\n',
-        within: 'canary-route-mesh',
+        within: 'canary-route-mesh/grpcroute.yaml',
       },
     ],
   },
@@ -344,9 +350,9 @@ export const MUTATIONS: readonly Mutation[] = [
     rule: 'no-secrets-in-git',
     edits: [
       {
-        find: '      - 127.0.0.1/32\n',
+        find: '      # platform setting internal-cidr\n      - 127.0.0.1/32\n',
         replace:
-          '      - 127.0.0.1/32\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: registry\n  namespace: apps\nstringData:\n  token: not-a-real-token\n',
+          '      # platform setting internal-cidr\n      - 127.0.0.1/32\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: registry\n  namespace: apps\nstringData:\n  token: not-a-real-token\n',
       },
     ],
   },
@@ -375,9 +381,15 @@ export const MUTATIONS: readonly Mutation[] = [
     ],
   },
   {
-    name: "an isolated PR table named like the environment's shared table",
+    name: "an isolated PR table named like the environment's shared table (on AWS, where ACK creates it)",
     rule: 'isolated-table',
     edits: [
+      // With DynamoDB Local (the platform's default) the store creates the table: no Table object.
+      {
+        find: '  aws-identity: dynamodb-local\n',
+        replace: '  aws-identity: pod-identity\n',
+        within: 'platform/platform.yaml',
+      },
       { find: '{{ .data.table }}-pr-{{ .number }}', replace: '{{ .data.table }}-{{ .values.environment }}' },
     ],
   },
