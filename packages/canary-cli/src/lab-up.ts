@@ -49,7 +49,9 @@ export function statusLines(status: LabStatus): string[] {
   }
   if (status.canaries.length > 0) {
     say('');
-    say('  canary  services                         head      ref             isolated tables');
+    say(
+      `  ${'canary'.padEnd(8)} ${'services'.padEnd(32)} ${'head'.padEnd(8)}  ${'ref'.padEnd(15)} isolated tables`,
+    );
     for (const c of status.canaries) {
       const tables = Object.entries(c.tables).map(([service, table]) => `${table} (${service})`);
       say(
