@@ -19,6 +19,8 @@ import { type ApplicationRule, appItem, type ObjectRule, type Problem, type Scen
 export const PLATFORM_FILE = `${MANIFESTS}/platform/platform.yaml`;
 
 const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
+/** The PR label that gives a canary a table of its own (applications/canary/pr-canaries.yaml). */
+const ISOLATED_DATA_LABEL = 'canary:isolated-data';
 /** Objects of a preview hostname (components/canary-route-edge/preview.yaml). */
 export const PREVIEW_LABEL = 'config.pr-canary.dev/route';
 export const isPreview = (object: K8sObject) =>
@@ -353,14 +355,20 @@ export const environmentTrack: ObjectRule = {
     const table = env.get('TABLE_NAME');
     const parent = scene.canary.find((p) => p.children.includes(app));
     const isolated = parent?.objects.find(({ object }) => object.kind === 'Table');
+    // On DynamoDB Local the store creates an isolated PR's table itself (no Table object).
+    const labelled =
+      app.pullRequest !== undefined &&
+      scene.pullRequests.some((p) => p.number === app.pullRequest && p.labels.includes(ISOLATED_DATA_LABEL));
     const want =
       isolated !== undefined
         ? String(at(isolated.object, 'spec', 'tableName'))
-        : `${entry.data.table}-${scene.name}`;
+        : labelled && app.pullRequest !== undefined
+          ? prTable(entry.data.table, app.pullRequest)
+          : `${entry.data.table}-${scene.name}`;
     if (table !== want)
       yield {
         path: 'spec.template.spec.containers[0].env',
-        message: `TABLE_NAME is ${table ?? 'unset'}, not ${want}${isolated !== undefined ? " (the PR's own table)" : ` (${scene.name}'s table)`}`,
+        message: `TABLE_NAME is ${table ?? 'unset'}, not ${want}${isolated !== undefined || labelled ? " (the PR's own table)" : ` (${scene.name}'s table)`}`,
         fix: fix(`TABLE_NAME: ${want}`),
       };
   },
@@ -410,13 +418,48 @@ function* previewClaims(item: RenderedObject): Generator<Problem> {
       };
 }
 
-/** A PR Application's preview route: PR N's hostname, guarded, keyed N, to PR N's namespace. */
+/** Where stable services live. */
+const STABLE_NAMESPACE = 'apps';
+
+/** The API host: the host of the stable edge's guarded (internal) routes. */
+function stableEdgeHost(scene: Scene): string | undefined {
+  for (const { object } of allObjects(scene)) {
+    if (object.kind !== 'IngressRoute' || object.metadata.namespace !== STABLE_NAMESPACE || isPreview(object))
+      continue;
+    const eps = asArray(at(object, 'spec', 'entryPoints'));
+    if (eps.length !== 1 || eps[0] !== GUARDED_ENTRYPOINT) continue;
+    const route = traefikRoutes(object)[0];
+    const host = route === undefined ? undefined : hostOf(route.match);
+    if (
+      host !== undefined &&
+      previewPr(host) === undefined &&
+      headerMatchers(route?.match ?? '').length === 0
+    )
+      return host;
+  }
+  return undefined;
+}
+
+/**
+ * A PR Application's preview route: PR N's hostname, guarded, keyed N, to PR N's namespace
+ * (or, for a PR Application of a mesh service, to the stable edge service).
+ */
 function* previewRoute(item: RenderedObject, app: RenderedApplication, scene: Scene): Generator<Problem> {
   const pr = String(app.pullRequest);
   const keyRoute = app.objects
     .filter((o) => o.object.kind === 'IngressRoute' && !isPreview(o.object))
     .flatMap((o) => traefikRoutes(o.object))[0];
-  const apiHost = keyRoute === undefined ? undefined : hostOf(keyRoute.match);
+  // A PR Application of a mesh service has no key route: its preview hostname is on the
+  // stable edge's host (components/canary-route-mesh/preview.yaml).
+  const apiHost = keyRoute === undefined ? stableEdgeHost(scene) : hostOf(keyRoute.match);
+  // Where a preview may send: PR N's namespace or, for a PR without an edge canary of its
+  // own here, a stable edge service of the catalogue in apps.
+  const edgeServices = new Set(
+    scene.context.catalogue.filter((e) => e.exposure === 'edge').map((e) => `${STABLE_NAMESPACE}/${e.name}`),
+  );
+  const allowed = (svc: { namespace?: string; name?: string }) =>
+    svc.namespace === app.destinationNamespace ||
+    (keyRoute === undefined && edgeServices.has(`${svc.namespace ?? ''}/${svc.name ?? ''}`));
   for (const [i, route] of traefikRoutes(item.object).entries()) {
     const claimed = previewPr(hostOf(route.match) ?? '');
     if (claimed === undefined && !isPreview(item.object)) continue;
@@ -453,11 +496,14 @@ function* previewRoute(item: RenderedObject, app: RenderedApplication, scene: Sc
         fix: `a Middleware with customRequestHeaders X-Canary: "${pr}"`,
       };
     for (const [j, svc] of (route.services ?? []).entries())
-      if (svc.namespace !== app.destinationNamespace)
+      if (!allowed(svc))
         yield {
           path: `spec.routes[${i}].services[${j}].namespace`,
-          message: `PR ${pr}'s preview hostname sends to ${svc.namespace ?? '(route namespace)'}`,
-          fix: `send to ${app.destinationNamespace}`,
+          message: `PR ${pr}'s preview hostname sends to ${svc.namespace ?? '(route namespace)'}/${svc.name ?? ''}`,
+          fix:
+            keyRoute === undefined
+              ? `send to a stable edge service in ${STABLE_NAMESPACE} (platform setting preview-service)`
+              : `send to ${app.destinationNamespace}`,
         };
   }
 }
@@ -465,9 +511,9 @@ function* previewRoute(item: RenderedObject, app: RenderedApplication, scene: Sc
 export const previewHostname: ObjectRule = {
   id: 'preview-hostname',
   description:
-    "a preview hostname pr-<N>.<api host> is rendered only for PR N, on the internal entrypoint with canary-guard, sets X-Canary: N and sends to PR N's namespace",
+    "a preview hostname pr-<N>.<api host> is rendered only for PR N, on the internal entrypoint with canary-guard, sets X-Canary: N and sends to PR N's namespace (a mesh service's PR: to the stable edge service in apps)",
   remediation:
-    'preview hostnames come only from components/canary-route-edge/preview.yaml (previewMatch / previewKey in pr-canaries.yaml)',
+    'preview hostnames come only from components/canary-route-edge|mesh/preview.yaml (previewMatch / previewKey in pr-canaries.yaml)',
   kinds: ['IngressRoute'],
   check: (item, scene, app) =>
     app === undefined
