@@ -19,8 +19,8 @@ import { loadCatalogue, STABLE_NAMESPACE } from 'service-catalogue';
 import { findGo, goSkipReason } from 'upstream-tools';
 import { type ControlPlane, startControlPlane } from '../src/cluster/control-plane.ts';
 import { installCrds } from '../src/cluster/crds.ts';
-import { edgeServices, type ServiceKey, wireBackends } from '../src/cluster/edge-backends.ts';
-import { type EchoReply, echoListener } from '../src/cluster/edge-echo.ts';
+import { edgeServices, meshServices, type ServiceKey, wireBackends } from '../src/cluster/edge-backends.ts';
+import { type EchoReply, echoServer, grpcEchoServer } from '../src/cluster/edge-echo.ts';
 import { waitForRouters, waitForServers } from '../src/cluster/edge-probe.ts';
 import { KubeApi } from '../src/cluster/kube-api.ts';
 import { createTestHosts, type TestHosts, testHostsUnavailableReason } from '../src/cluster/test-hosts.ts';
@@ -87,7 +87,7 @@ describe('the lab edge against real Traefik, request by request', {
   let lab: LabEdge;
   let scene: Scene;
   let traefikBackends: Map<string, ServiceKey>;
-  const labServers: Server[] = [];
+  const labServers: Array<Pick<Server, 'close'>> = [];
   const labBackends = new Map<number, ServiceKey>();
   let apiHost = '';
   let routers: Routers;
@@ -116,16 +116,24 @@ describe('the lab edge against real Traefik, request by request', {
       progress: quiet,
       gateway: true,
     });
-    traefikBackends = await wireBackends(api, hosts, edgeServices(objects));
+    const backendServices = [...new Set([...edgeServices(objects), ...meshServices(objects)])];
+    traefikBackends = await wireBackends(api, hosts, backendServices);
     await waitForRouters(
       traefik,
       edgeObjects.filter((o) => o.object.kind === 'IngressRoute'),
     );
-    assert.ok(await waitForServers(traefik, traefikBackends.keys()), 'Traefik picked up every backend');
+    const addressesOf = (keys: readonly ServiceKey[]) =>
+      [...traefikBackends].filter(([, key]) => keys.includes(key)).map(([address]) => address);
+    assert.ok(
+      await waitForServers(traefik, addressesOf(edgeServices(objects))),
+      'Traefik picked up every edge backend',
+    );
 
-    // The lab's side: one echo server per Service on loopback, the edge as the lab makes it.
-    for (const key of edgeServices(objects)) {
-      const server = echoListener();
+    // The lab's side: one echo server per Service on loopback (h2c for the mesh's gRPC
+    // Services, as their Service ports declare), the edge as the lab makes it.
+    const grpcServices = meshServices(objects);
+    for (const key of backendServices) {
+      const server = grpcServices.includes(key) ? grpcEchoServer() : echoServer();
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       labServers.push(server);
       labBackends.set((server.address() as AddressInfo).port, key);
@@ -200,6 +208,10 @@ describe('the lab edge against real Traefik, request by request', {
         30_000,
       ),
       `Traefik made routers of the ${meshObjects.length} GRPCRoutes: ${JSON.stringify((await traefik.routers()).filter((r) => r.provider === 'kubernetesgateway').map((r) => [r.name, r.status, r.error]))}`,
+    );
+    assert.ok(
+      await waitForServers(traefik, addressesOf(meshServices(objects))),
+      'Traefik picked up every mesh backend',
     );
   });
 

@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { asArray, at, type K8sObject, type RenderedObject } from '../gitops/objects.ts';
 import type { EchoReply } from './edge-echo.ts';
 import type { KubeApi } from './kube-api.ts';
-import { ECHO_PORT, type TestHosts } from './test-hosts.ts';
+import { ECHO_H2C_PORT, ECHO_PORT, type TestHosts } from './test-hosts.ts';
 
 /** Marks the EndpointSlices the probes write (the endpointslice controller leaves them alone). */
 export const PROBE_MANAGER = 'canary-verify.pr-canary.dev';
@@ -22,6 +22,21 @@ export function edgeServices(applied: readonly RenderedObject[]): ServiceKey[] {
         if (kind !== undefined && kind !== 'Service') continue;
         const ns = at(svc, 'namespace') ?? object.metadata.namespace;
         keys.add(`${String(ns)}/${String(at(svc, 'name'))}`);
+      }
+  }
+  return [...keys].sort();
+}
+
+/** The Services the applied GRPCRoutes and HTTPRoutes send to, as `namespace/name`. */
+export function meshServices(applied: readonly RenderedObject[]): ServiceKey[] {
+  const keys = new Set<ServiceKey>();
+  for (const { object } of applied) {
+    if (object.kind !== 'GRPCRoute' && object.kind !== 'HTTPRoute') continue;
+    for (const rule of asArray(at(object, 'spec', 'rules')))
+      for (const ref of asArray(at(rule, 'backendRefs'))) {
+        const kind = at(ref, 'kind');
+        if (kind !== undefined && kind !== 'Service') continue;
+        keys.add(`${String(at(ref, 'namespace') ?? object.metadata.namespace)}/${String(at(ref, 'name'))}`);
       }
   }
   return [...keys].sort();
@@ -51,7 +66,7 @@ export async function wireBackends(
     const ports = asArray(at(service, 'spec', 'ports')).map((p) => ({
       // Traefik matches the slice's port to the Service's port by name.
       name: typeof at(p, 'name') === 'string' ? String(at(p, 'name')) : '',
-      port: ECHO_PORT,
+      port: at(p, 'appProtocol') === 'kubernetes.io/h2c' ? ECHO_H2C_PORT : ECHO_PORT,
       protocol: 'TCP',
     }));
     const slice: K8sObject = {

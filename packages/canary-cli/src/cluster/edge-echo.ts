@@ -1,11 +1,10 @@
 // A backend for the edge probes: runs inside the test network namespace (test-hosts.ts) and
 // answers every request with what arrived, so a probe can tell which Service Traefik chose
 // (by the address the request was sent to) and which headers it added or removed.
-// It speaks HTTP/1.1 and, for gRPC backends (h2c), HTTP/2 with prior knowledge on the same
-// port. Usage: node edge-echo.ts <port>. Prints "ready" once listening.
+// HTTP/1.1 on one port and, for gRPC backends, h2c (HTTP/2 with prior knowledge) on another.
+// Usage: node edge-echo.ts <port> <h2c port>. Prints "ready" once both listen.
 import { createServer, type Server } from 'node:http';
 import { createServer as createH2Server } from 'node:http2';
-import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 
 export interface EchoReply {
   /** The address the request was sent to: one per Service in the probe's EndpointSlices. */
@@ -43,13 +42,11 @@ export function echoServer(): Server {
   return server;
 }
 
-const H2_PREFACE = 'PRI * HTTP/2.0';
-
 /**
  * An h2c echo for gRPC calls: answers every call with an empty message stream, OK status,
  * and the EchoReply (where it was sent, its metadata) in the `x-echo-reply` header.
  */
-function grpcEcho() {
+export function grpcEchoServer() {
   const server = createH2Server();
   server.on('stream', (stream, headers) => {
     const metadata: Record<string, string[]> = {};
@@ -78,24 +75,16 @@ function grpcEcho() {
   return server;
 }
 
-/** One port for both: a connection that opens with HTTP/2's preface goes to the h2c echo. */
-export function echoListener(): NetServer {
-  const http1 = echoServer();
-  const http2 = grpcEcho();
-  return createNetServer((socket) => {
-    socket.once('data', (first: Buffer) => {
-      socket.pause();
-      socket.unshift(first);
-      (first.toString('latin1').startsWith(H2_PREFACE) ? http2 : http1).emit('connection', socket);
-      socket.resume();
-    });
-  });
-}
-
-function main(port: number): void {
-  echoListener().listen(port, '0.0.0.0', () => process.stdout.write('ready\n'));
+function main(port: number, h2cPort: number): void {
+  let listening = 0;
+  const ready = () => {
+    if (++listening === 2) process.stdout.write('ready\n');
+  };
+  echoServer().listen(port, '0.0.0.0', ready);
+  grpcEchoServer().listen(h2cPort, '0.0.0.0', ready);
   process.stdin.on('end', () => process.exit(0));
   process.stdin.resume();
 }
 
-if (process.argv[1] !== undefined && import.meta.filename === process.argv[1]) main(Number(process.argv[2]));
+if (process.argv[1] !== undefined && import.meta.filename === process.argv[1])
+  main(Number(process.argv[2]), Number(process.argv[3]));

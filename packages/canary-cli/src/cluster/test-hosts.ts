@@ -4,8 +4,10 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const ECHO = fileURLToPath(new URL('./edge-echo.ts', import.meta.url));
-/** The port every echo backend listens on inside the namespace. */
+/** The port every echo backend listens on inside the namespace (HTTP/1.1). */
 export const ECHO_PORT = 8080;
+/** ... and for Service ports whose appProtocol is kubernetes.io/h2c (gRPC). */
+export const ECHO_H2C_PORT = 8082;
 const PREFIX = 'canary-edge-';
 
 /**
@@ -82,9 +84,13 @@ export async function createTestHosts(index: number): Promise<TestHosts> {
     // The namespace's own address (.254) gives it the route back to the host side.
     await ip('-n', namespace, 'addr', 'add', `${subnet}.254/24`, 'dev', inside);
     await ip('-n', namespace, 'link', 'set', inside, 'up');
-    echo = spawn('ip', ['netns', 'exec', namespace, process.execPath, ECHO, String(ECHO_PORT)], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    echo = spawn(
+      'ip',
+      ['netns', 'exec', namespace, process.execPath, ECHO, String(ECHO_PORT), String(ECHO_H2C_PORT)],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     const started = echo;
     await new Promise<void>((resolve, reject) => {
       let output = '';

@@ -103,7 +103,7 @@ export class MeshRouter {
   }
 
   /** Which backend a call would go to, and by which rule. */
-  decide(path: string, headers: IncomingHttpHeaders) {
+  decide(path: string, headers: Readonly<Record<string, string | readonly string[] | undefined>>) {
     const [, service = '', method = ''] = path.split('/');
     return routeMeshCall(this.#table, this.#parent, { service, method, headers });
   }
@@ -120,9 +120,16 @@ export class MeshRouter {
     return session;
   }
 
-  #handle(stream: ServerHttp2Stream, headers: IncomingHttpHeaders) {
+  #handle(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: readonly string[]) {
     const path = String(headers[':path'] ?? '');
-    const { rule, backend } = this.decide(path, headers);
+    // Repeated metadata is a list, each value matched on its own (as Traefik's GRPCRoute
+    // implementation does: the edge differential test's mesh cross-check).
+    const distinct: Record<string, string[]> = {};
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      const name = String(rawHeaders[i]).toLowerCase();
+      distinct[name] = [...(distinct[name] ?? []), String(rawHeaders[i + 1])];
+    }
+    const { rule, backend } = this.decide(path, distinct);
     if (backend === undefined) {
       fail(
         stream,
@@ -193,7 +200,7 @@ export class MeshRouter {
 
   async listen(port = 0, host = '127.0.0.1'): Promise<number> {
     const server = createServer();
-    server.on('stream', (stream, headers) => this.#handle(stream, headers));
+    server.on('stream', (stream, headers, _flags, rawHeaders) => this.#handle(stream, headers, rawHeaders));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
