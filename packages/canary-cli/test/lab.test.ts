@@ -97,7 +97,7 @@ describe('the lab', { skip: kubectlMissing }, () => {
       ]);
     });
 
-    it('a preview hostname pr-123.localhost reaches PR 123 at every hop; a PR without an edge canary has none', async () => {
+    it('a preview hostname pr-123.localhost reaches PR 123 at every hop; a store-only PR has one too, through the stable api', async () => {
       const token = await lab.token('lab');
       const viaHost = (host: string) =>
         new Promise<{ status: number; servedBy: string }>((resolve, reject) => {
@@ -119,7 +119,12 @@ describe('the lab', { skip: kubectlMissing }, () => {
       const preview = await viaHost('pr-123.localhost');
       assert.equal(preview.status, 200);
       assert.match(preview.servedBy, /^api-service@pr-123 \(.*\), store-service@pr-123 /);
-      assert.equal((await viaHost('pr-7.localhost')).status, 404, 'PR 7 deploys no edge service');
+      // PR 7 deploys only store-service: its preview enters through the stable api with
+      // X-Canary: 7 set (components/canary-route-mesh/preview.yaml), so the mesh sends the
+      // api's call to PR 7's store.
+      const storeOnly = await viaHost('pr-7.localhost');
+      assert.equal(storeOnly.status, 200);
+      assert.match(storeOnly.servedBy, /^api-service@stable \(.*\), store-service@pr-7 /);
       assert.equal((await viaHost('pr-999.localhost')).status, 404);
       const publicPort = await new Promise<number>((resolve, reject) => {
         const req = request(
