@@ -20,6 +20,11 @@ export {
 export { edgeFactory, TRAEFIK_EDGE_DIR } from './edges.ts';
 export { type AddOptions, Lab, LabError, type LabOptions, type LabStatus, type RouteSource } from './lab.ts';
 export {
+  CANARY_PROFILE_FILE,
+  type CanaryProfile,
+  type CanaryRun,
+  canaryProfile,
+  canaryRun,
   forgetLabProcessEnv,
   LAB_NODE_FLAGS,
   labProcessEnv,

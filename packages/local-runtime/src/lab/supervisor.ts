@@ -1,6 +1,7 @@
-import type { ServiceEntry } from 'service-catalogue';
+import { type ServiceEntry, STABLE_TRACK } from 'service-catalogue';
 import { type ServiceProcess, startService } from '../process.ts';
 import { type BackendResolver, type Resolution, serviceKey } from './backends.ts';
+import { type CanaryRun, canaryRun } from './node-flags.ts';
 
 /** What runs one Service of the lab: which catalogue service, where, and how it is wired. */
 export interface InstanceSpec {
@@ -23,6 +24,8 @@ export interface InstanceStatus {
   readonly restarts: number;
   /** How the last instance ended, e.g. `SIGKILL` or `code 1`; null when none has. */
   readonly lastExit: string | null;
+  /** What its current process runs: the sources, or (a PR canary) the bundle, and why. */
+  readonly run: CanaryRun | null;
 }
 
 export interface SupervisorOptions {
@@ -43,6 +46,7 @@ interface Instance {
   lastExit: string | null;
   timer: NodeJS.Timeout | undefined;
   removed: boolean;
+  run: CanaryRun | null;
 }
 
 const describeExit = (p: ServiceProcess) =>
@@ -76,6 +80,7 @@ export class Supervisor {
       lastExit: null,
       timer: undefined,
       removed: false,
+      run: null,
     };
     instance.process = await this.#spawn(instance);
     this.#instances.set(key, instance);
@@ -85,13 +90,20 @@ export class Supervisor {
 
   #name = (spec: InstanceSpec) => `${spec.entry.name}@${spec.track}`;
 
+  /**
+   * Stable runs from the sources; a PR canary runs what ships, its bundle with the canary
+   * profile's heap flags, when it is built and current (canaryRun), else the sources.
+   */
   #spawn(instance: Instance): Promise<ServiceProcess> {
     const { spec } = instance;
     const name = this.#name(spec);
+    const run = spec.track === STABLE_TRACK ? null : canaryRun(spec.root, spec.entry.workspace);
+    instance.run = run;
     return startService(spec.entry.name, {
       name,
-      env: { ...spec.env },
+      env: { ...spec.env, ...(run?.nodeOptions === undefined ? {} : { NODE_OPTIONS: run.nodeOptions }) },
       root: spec.root,
+      build: run?.build ?? 'sources',
       onLog: (line) => this.#options.onLog?.(name, line),
     });
   }
@@ -206,6 +218,7 @@ export class Supervisor {
       up: running(i.process),
       restarts: i.restarts,
       lastExit: i.lastExit,
+      run: i.run,
     }));
   }
 
