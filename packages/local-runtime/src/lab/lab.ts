@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { canaryImageTag, isPrNumber, MAX_PR_NUMBER } from 'canary-context';
 import type { PlatformObject } from 'routing-model';
 import { GUARDED_ENTRYPOINT, PUBLIC_ENTRYPOINT } from 'routing-model/traefik';
@@ -541,7 +541,10 @@ export class Lab {
     const worktrees = new Set([...this.#canaries.values()].flatMap((c) => c.worktree ?? []));
     if (this.#stableRoot !== '' && this.#stableRoot !== this.#options.repoRoot)
       worktrees.add(this.#stableRoot);
-    for (const root of worktrees) await removeWorktree(this.#options.repoRoot, root);
+    for (const root of worktrees) {
+      this.#say(`removing the worktree ${relative(this.#options.repoRoot, root)} ...`);
+      await removeWorktree(this.#options.repoRoot, root);
+    }
     await this.#routers.closeMesh();
     await this.#dynamo?.close().catch(() => undefined);
     await this.#issuer?.close().catch(() => undefined);
