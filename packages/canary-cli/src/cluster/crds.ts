@@ -4,6 +4,9 @@ import { asArray, at, isK8sObject, type K8sObject } from '../gitops/objects.ts';
 import type { KubeApi } from './kube-api.ts';
 import { waitFor } from './wait.ts';
 
+/** How long the installed definitions may take to be established and served. */
+const ESTABLISH_TIMEOUT_MS = 180_000;
+
 /** A kind whose upstream definitions the module proxy does not serve: installed as a schema-less stand-in. */
 interface StandIn {
   readonly group: string;
@@ -119,8 +122,9 @@ export async function installCrds(
   await Promise.all(objects.map((o) => api.apply(o)));
   const definitions = objects.filter((o) => o.kind === 'CustomResourceDefinition');
   // One deadline for both waits: Established, then served by discovery (Established comes
-  // first; a lookup in the gap between would read as "no such kind").
-  const deadline = Date.now() + 60_000;
+  // first; a lookup in the gap between would read as "no such kind"). About 35 s on two idle
+  // cores; a busy machine (a load average of 20 measured) needs more than 60 s.
+  const deadline = Date.now() + ESTABLISH_TIMEOUT_MS;
   let pending = definitions.map((o) => o.metadata.name);
   const established = await waitFor(async () => {
     const live = await api.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
@@ -136,7 +140,10 @@ export async function installCrds(
     pending = pending.filter((name) => !done.has(name));
     return pending.length === 0;
   }, deadline - Date.now());
-  if (!established) throw new Error(`cluster: CRDs not established after 60 s: ${pending.join(', ')}`);
+  if (!established)
+    throw new Error(
+      `cluster: CRDs not established after ${ESTABLISH_TIMEOUT_MS / 1000} s: ${pending.join(', ')}`,
+    );
   let missing = definitions.flatMap((o) => {
     const spec = o.spec as {
       group: string;
@@ -160,7 +167,7 @@ export async function installCrds(
   );
   if (!served)
     throw new Error(
-      `cluster: CRDs not served after 60 s: ${missing.map((k) => `${k.kind} ${k.apiVersion}`).join(', ')}`,
+      `cluster: CRDs not served after ${ESTABLISH_TIMEOUT_MS / 1000} s: ${missing.map((k) => `${k.kind} ${k.apiVersion}`).join(', ')}`,
     );
   return {
     sources: [...perSource].map(([k, n]) => `${k} (${n})`),
