@@ -20,6 +20,7 @@ import { kubectlMissing } from './kubectl.ts';
 const run = promisify(execFile);
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const bin = fileURLToPath(new URL('../bin/canary.js', import.meta.url));
+const canaryScript = fileURLToPath(new URL('../../../canary', import.meta.url));
 
 interface LabProcess {
   readonly child: ChildProcess;
@@ -107,7 +108,7 @@ describe('lab up as a process', { skip: kubectlMissing }, () => {
     await repo?.remove();
   });
 
-  it('npx canary works from a node older than 22: lab status answers, through the project’s node', async () => {
+  it('the CLI works from a node older than 22 (bin/canary.js and ./canary): lab status answers, through the project’s node', async () => {
     const node = await oldNode();
     const env = { PATH: `${dirname(node)}:/usr/bin:/bin`, HOME: process.env.HOME ?? '' };
     const { stdout: version } = await run(node, ['--version'], { env });
@@ -129,6 +130,9 @@ describe('lab up as a process', { skip: kubectlMissing }, () => {
       const { stdout } = await run(node, [bin, 'lab', 'status', '--repo', repo.root], { env });
       assert.match(stdout, /store-service\s+stable/);
       assert.match(stdout, /restarts/);
+      // ./canary, the documented way, under the same old node.
+      const script = await run(canaryScript, ['lab', 'status', '--repo', repo.root], { env });
+      assert.match(script.stdout, /store-service\s+stable/);
     } finally {
       lab.child.kill('SIGTERM');
       assert.equal(await lab.exited, 0);
