@@ -32,10 +32,13 @@ const lines = (file: string) =>
     .map((text, i) => ({ file, line: i + 1, text }));
 
 describe('commands in the docs', () => {
-  it('no documented or printed command runs npx canary (npx would fetch the registry package of that name)', () => {
+  it('no documented or printed command runs npx canary (npx would fetch the registry package of that name) or node on main.ts', () => {
+    // Nor node on main.ts directly: under the machine's Node 20 that fails on the .ts file.
     const found = [...docs(), ...PRINTED]
       .flatMap(lines)
-      .filter(({ text }) => /npx\s+canary\s+[a-z-]/.test(text))
+      .filter(({ text }) =>
+        /npx\s+canary\s+[a-z-]|(?:^|[\s`(])node packages\/canary-cli\/src\/main\.ts/.test(text),
+      )
       .map(({ file, line, text }) => `${file}:${line}: ${text.trim()}`);
     assert.deepEqual(found, []);
     assert.ok(statSync(join(repoRoot, 'canary')).mode & 0o100, './canary is executable');
