@@ -31,11 +31,6 @@ const shape = {
   DYNAMODB_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   DYNAMODB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   /**
-   * The DynamoDB client: thin (the store's own, dynamo/thin.ts); sdk, sdk-tuned and aws-lite
-   * are the candidates it was measured against, for the bench only (docs/benchmarks.md).
-   */
-  DYNAMODB_CLIENT: z.enum(['thin', 'sdk', 'sdk-tuned', 'aws-lite']).default('thin'),
-  /**
    * Keys that seal page tokens: base64 of 32 random bytes each, comma-separated; the first
    * seals, all open (rotation). Every replica needs the same keys (a Secret). Unset: a key
    * of this process only, and a token is good on this replica until it restarts.

@@ -7,12 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
 import { type FaultProxy, startFaultProxy } from 'test-harness/dynamo-faults';
 import { waitFor } from 'test-harness/wait';
-import type { StoreConfig } from '../src/config.ts';
 import { ensureTable } from '../src/data/table.ts';
+import { CANDIDATES, createCandidate } from '../src/dynamo/candidates/index.ts';
 import type { DynamoDocuments } from '../src/dynamo/documents.ts';
 import { marshall, unmarshall } from '../src/dynamo/marshal.ts';
 import { signDynamoRequest, signRequest } from '../src/dynamo/thin.ts';
-import { createDynamo } from '../src/dynamodb.ts';
+import { createDynamo, type DynamoConfig } from '../src/dynamodb.ts';
 
 // The AWS Signature Version 4 test suite's credentials, scope and time (its post-vanilla
 // case: POST / to example.amazonaws.com, no body, service "service" in us-east-1).
@@ -145,21 +145,22 @@ describe('marshalling', () => {
   });
 });
 
-for (const kind of ['thin', 'sdk', 'sdk-tuned', 'aws-lite'] as const)
+for (const kind of ['thin', ...CANDIDATES] as const)
   describe(`DynamoDB client ${kind}: deadlines, timeouts, lost answers, throttling`, () => {
     const table = 'client-items';
     let dynamo: EmbeddedDynamo;
     let faults: FaultProxy;
     let db: DynamoDocuments;
-    const open = (config: Partial<StoreConfig> = {}) =>
-      createDynamo({
+    const open = (settings: Partial<DynamoConfig> = {}) => {
+      const config: DynamoConfig = {
         DYNAMODB_ENDPOINT: faults.endpoint,
         AWS_REGION: 'us-east-1',
         DYNAMODB_TIMEOUT_MS: 5000,
         DYNAMODB_MAX_ATTEMPTS: 3,
-        DYNAMODB_CLIENT: kind,
-        ...config,
-      });
+        ...settings,
+      };
+      return kind === 'thin' ? createDynamo(config) : createCandidate(kind, config);
+    };
     before(async () => {
       dynamo = await startEmbeddedDynamo();
       faults = await startFaultProxy(dynamo.endpoint);

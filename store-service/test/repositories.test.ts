@@ -1,24 +1,25 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
-import type { StoreConfig } from '../src/config.ts';
 import { DynamoItemRepository } from '../src/data/dynamo-repository.ts';
 import { keys } from '../src/data/item-row.ts';
 import { InMemoryItemRepository } from '../src/data/memory-repository.ts';
 import { ensureTable } from '../src/data/table.ts';
+import { CANDIDATES, type Candidate, createCandidate } from '../src/dynamo/candidates/index.ts';
 import type { DynamoDocuments } from '../src/dynamo/documents.ts';
-import { createDynamo } from '../src/dynamodb.ts';
+import { createDynamo, type DynamoConfig } from '../src/dynamodb.ts';
 import { item, repositoryContract } from './repository-contract.ts';
 
-/** A client of the given kind on a local endpoint, as the store makes it. */
-const localClient = (endpoint: string, kind: StoreConfig['DYNAMODB_CLIENT'] = 'thin') =>
-  createDynamo({
+/** The store's client (thin) or a candidate it was measured against, on a local endpoint. */
+const localClient = (endpoint: string, kind: 'thin' | Candidate = 'thin') => {
+  const config: DynamoConfig = {
     DYNAMODB_ENDPOINT: endpoint,
     AWS_REGION: 'us-east-1',
     DYNAMODB_TIMEOUT_MS: 10_000,
     DYNAMODB_MAX_ATTEMPTS: 3,
-    DYNAMODB_CLIENT: kind,
-  });
+  };
+  return kind === 'thin' ? createDynamo(config) : createCandidate(kind, config);
+};
 
 repositoryContract('in memory', async () => ({
   repository: new InMemoryItemRepository(),
@@ -26,8 +27,8 @@ repositoryContract('in memory', async () => ({
   close: async () => {},
 }));
 
-// The store's client and every candidate it was measured against (dynamodb.ts).
-for (const kind of ['thin', 'sdk', 'sdk-tuned', 'aws-lite'] as const)
+// The store's client and every candidate it was measured against (dynamo/candidates).
+for (const kind of ['thin', ...CANDIDATES] as const)
   repositoryContract(`DynamoDB (dynalite), client ${kind}`, async () => {
     const dynamo = await startEmbeddedDynamo();
     const client = await localClient(dynamo.endpoint, kind);

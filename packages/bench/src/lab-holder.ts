@@ -4,9 +4,10 @@
 //   (start)  {"event":"ready","internal":<port>,"pid":<pid>}
 //   mem      {"event":"mem","lab":{"pid":…,"rss":…,"heapUsed":…,…},"dynamo":{"pid":…,"rss":…,…}}
 //            (both processes after a full GC; the store's open LevelDB iterators)
-//   add <N> <service,…>   {"event":"added","pr":N,"pids":{"api-service":…,…}}
+//   add <N> <service,…>   {"event":"added","pr":N,"ms":…,"pids":{"api-service":…,…},"builds":{"api-service":"bundle"|"sources",…}}
 //   stop     stops the lab and exits (so does the end of stdin)
 // Progress goes to stderr. BENCH_LAB_DATA: data directory; BENCH_LAB_KEY: issuer key file.
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { manifestRoutes } from 'canary-cli/lab-routes';
 import { forgetLabProcessEnv, Lab } from 'local-runtime/lab';
@@ -51,12 +52,20 @@ for await (const line of createInterface({ input: process.stdin })) {
   } else if (command === 'add') {
     const pr = Number(args[0]);
     const services = (args[1] ?? '').split(',').filter((s) => s !== '');
+    const t0 = performance.now();
     await lab.add(pr, { services });
-    reply({
-      event: 'added',
-      pr,
-      pids: Object.fromEntries(services.map((s) => [s, lab.backend(s, pr)?.pid ?? -1])),
-    });
+    const ms = performance.now() - t0;
+    const pids = Object.fromEntries(services.map((s) => [s, lab.backend(s, pr)?.pid ?? -1]));
+    // What each runs: its bundle (dist/main.js, as a canary does when it is built) or the sources.
+    const builds = Object.fromEntries(
+      Object.entries(pids).map(([s, pid]) => {
+        const cmdline = existsSync(`/proc/${pid}/cmdline`)
+          ? readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+          : '';
+        return [s, cmdline.includes('/dist/main.js') ? 'bundle' : 'sources'];
+      }),
+    );
+    reply({ event: 'added', pr, ms, pids, builds });
   } else if (command === 'stop') {
     break;
   }

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { signToken } from 'local-runtime/issuer';
 import { LAB_NODE_FLAGS, labProcessEnv } from 'local-runtime/lab';
 import { repoRoot } from 'local-runtime/paths';
-import { requests, rssMiB } from './load.ts';
+import { median, pssMiB, requests, rssMiB } from './load.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const MiB = 2 ** 20;
@@ -17,17 +17,33 @@ const TENANT = 'labmem';
 const ITEMS = 2000;
 const CANARY_REQUESTS = 2000;
 const CANARY_SERVICES = ['api-service', 'store-service'];
-const CANARIES = [101, 102];
+/** The first PR number the bench adds; the others follow it. */
+const FIRST_PR = 101;
+/** Open PR canaries at which the lab's cost is reported. */
+const OPEN_CANARIES = [1, 5, 10];
+/** Sequential list requests timed through the lab at each count. */
+const LATENCY_REQUESTS = 200;
 const CATEGORIES = ['books', 'electronics', 'clothing', 'home', 'toys', 'food', 'other'];
 
 export interface LabMemoryFigures {
   readonly lines: string[];
   /** RSS growth per 10k list requests over the last half of the rounds, MiB: the embedded DynamoDB's process and the lab's. */
   readonly growthPer10k: { readonly dynamo: number; readonly lab: number };
-  /** RSS of one PR canary's processes (api + store) once ready, MiB (mean of the PRs). */
+  /** RSS of the first PR canary's processes (api + store) once ready, MiB. */
   readonly canaryMiB: number;
-  /** The same after 2,000 list requests through the canary, MiB (mean of the PRs). */
+  /** Their PSS (shared pages in proportion), MiB. */
+  readonly canaryPssMiB: number;
+  /** Their RSS after 2,000 list requests through the canary, MiB. */
   readonly canaryLoadedMiB: number;
+  /** The lab with N two-service PR canaries open. */
+  readonly open: Array<{
+    canaries: number;
+    rssMiB: number;
+    pssMiB: number;
+    addMs: number;
+    p50Canary: number;
+    p50Stable: number;
+  }>;
 }
 
 interface Holder {
@@ -224,50 +240,101 @@ export async function labMemory(
     ];
     const growthPer10k = { dynamo: db.last, lab: lab.last };
 
-    // What one PR canary costs: lab add N for a two-service PR, then its own traffic.
+    // What PR canaries cost: lab add of two-service PRs one after the other up to the most
+    // open at once; the first also under traffic of its own; at each count, the canaries'
+    // memory, the time lab add took and a request's time through the lab to the newest.
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     const canaryRows = [
       '',
-      '| PR canary (`lab add N api-service store-service`) | api-service RSS | store-service RSS | canary total | after 2k list requests through it | lab + DynamoDB processes RSS |',
+      '| PR canary (`lab add N`, api-service + store-service) | runs | api-service RSS / PSS | store-service RSS / PSS | canary RSS / PSS | after 2k list requests through it, RSS / PSS |',
       '|---|---|---|---|---|---|',
     ];
-    const totals: number[] = [];
-    const loadedTotals: number[] = [];
+    const added: Array<{ pr: number; ms: number; pids: Record<string, number> }> = [];
     let canaryFailures = 0;
-    for (const pr of CANARIES) {
-      say(`bench: lab memory: lab add ${pr} ${CANARY_SERVICES.join(' ')} ...`);
-      const added = await holder.ask(`add ${pr} ${CANARY_SERVICES.join(',')}`, 'added');
-      const pids = added.pids as Record<string, number>;
+    let firstCanary = { rss: 0, pss: 0, loadedRss: 0, loadedPss: 0 };
+    const openRows = [
+      '',
+      '| open PR canaries | their RSS (sum) | their PSS (sum) | lab + DynamoDB processes RSS | `lab add` (mean of the last ones, ms) | list request through the lab, p50: to the newest canary / to stable |',
+      '|---|---|---|---|---|---|',
+    ];
+    const open: LabMemoryFigures['open'] = [];
+    const latency = async (extra: Record<string, string>) => {
+      const times: number[] = [];
+      for (let i = 0; i < LATENCY_REQUESTS; i += 1) {
+        const t0 = performance.now();
+        const r = await fetch(`${base}/v1/items?page_size=20`, { headers: { ...headers, ...extra } });
+        await r.arrayBuffer();
+        times.push(performance.now() - t0);
+      }
+      return median(times);
+    };
+    for (let n = 1; n <= Math.max(...OPEN_CANARIES); n += 1) {
+      const pr = FIRST_PR + n - 1;
+      say(`bench: lab memory: lab add ${pr} ${CANARY_SERVICES.join(' ')} (${n} open) ...`);
+      const reply = await holder.ask(`add ${pr} ${CANARY_SERVICES.join(',')}`, 'added');
+      const pids = reply.pids as Record<string, number>;
+      const builds = reply.builds as Record<string, string>;
+      added.push({ pr, ms: Number(reply.ms), pids });
+      if (n === 1) {
+        await sleep(1000);
+        const probe = await fetch(`${base}/v1/items?page_size=20`, {
+          headers: { ...headers, 'x-canary': String(pr) },
+        });
+        const servedBy = probe.headers.get('x-served-by') ?? '';
+        if (!servedBy.includes(`@pr-${pr}`))
+          throw new Error(`lab memory: PR ${pr} not reached (X-Served-By: ${servedBy})`);
+        const idleRss = CANARY_SERVICES.map((s) => rssMiB(pids[s] ?? 0));
+        const idlePss = CANARY_SERVICES.map((s) => pssMiB(pids[s] ?? 0));
+        const r = await requests(`${base}/v1/items?page_size=20`, {
+          headers: { ...headers, 'x-canary': String(pr) },
+          amount: CANARY_REQUESTS,
+          connections,
+          maxSeconds: 60,
+        });
+        canaryFailures += r.failures;
+        const loadedRss = CANARY_SERVICES.map((s) => rssMiB(pids[s] ?? 0));
+        const loadedPss = CANARY_SERVICES.map((s) => pssMiB(pids[s] ?? 0));
+        firstCanary = {
+          rss: sum(idleRss),
+          pss: sum(idlePss),
+          loadedRss: sum(loadedRss),
+          loadedPss: sum(loadedPss),
+        };
+        canaryRows.push(
+          `| PR ${pr} | ${CANARY_SERVICES.map((s) => builds[s]).join(', ')} | ${idleRss[0]} / ${idlePss[0]} MiB | ${idleRss[1]} / ${idlePss[1]} MiB | ${firstCanary.rss} / ${firstCanary.pss} MiB | ${firstCanary.loadedRss} / ${firstCanary.loadedPss} MiB (${loadedRss.join(' + ')} RSS) |`,
+        );
+        say(
+          `bench: lab memory: PR ${pr}: ${firstCanary.rss} MiB RSS (${firstCanary.pss} PSS) once ready, ${firstCanary.loadedRss} MiB after its traffic`,
+        );
+      }
+      if (!OPEN_CANARIES.includes(n)) continue;
       await sleep(1000);
-      const idle = CANARY_SERVICES.map((s) => rssMiB(pids[s] ?? 0));
-      const probe = await fetch(`${base}/v1/items?page_size=20`, {
-        headers: { ...headers, 'x-canary': String(pr) },
-      });
-      const servedBy = probe.headers.get('x-served-by') ?? '';
-      if (!servedBy.includes(`@pr-${pr}`))
-        throw new Error(`lab memory: PR ${pr} not reached (X-Served-By: ${servedBy})`);
-      const r = await requests(`${base}/v1/items?page_size=20`, {
-        headers: { ...headers, 'x-canary': String(pr) },
-        amount: CANARY_REQUESTS,
-        connections,
-        maxSeconds: 60,
-      });
-      canaryFailures += r.failures;
-      const loaded = CANARY_SERVICES.map((s) => rssMiB(pids[s] ?? 0));
-      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-      totals.push(sum(idle));
-      loadedTotals.push(sum(loaded));
+      const all = added.flatMap((a) => Object.values(a.pids));
+      const rss = sum(all.map(rssMiB));
+      const pss = sum(all.map(pssMiB));
       const lab = await mem();
-      canaryRows.push(
-        `| PR ${pr} | ${idle[0]} MiB | ${idle[1]} MiB | ${sum(idle)} MiB | ${sum(loaded)} MiB (${loaded.join(' + ')}) | ${lab.lab + lab.rss} MiB |`,
+      const since = OPEN_CANARIES[OPEN_CANARIES.indexOf(n) - 1] ?? 0;
+      const addMs = Math.round(sum(added.slice(since).map((a) => a.ms)) / (n - since));
+      const toCanary = await latency({ 'x-canary': String(pr) });
+      const toStable = await latency({});
+      open.push({ canaries: n, rssMiB: rss, pssMiB: pss, addMs, p50Canary: toCanary, p50Stable: toStable });
+      openRows.push(
+        `| ${n} | ${rss} MiB | ${pss} MiB | ${lab.lab + lab.rss} MiB | ${addMs} ms | ${toCanary.toFixed(1)} ms / ${toStable.toFixed(1)} ms |`,
       );
-      say(`bench: lab memory: PR ${pr}: ${sum(idle)} MiB once ready, ${sum(loaded)} MiB after its traffic`);
+      say(`bench: lab memory: ${n} open: ${rss} MiB RSS, ${pss} MiB PSS, lab add ${addMs} ms`);
     }
-    canaryRows.push('', `${canaryFailures} failures in the canaries' traffic.`);
+    canaryRows.push(
+      '',
+      `${canaryFailures} failures in the canary's traffic. RSS counts every page a process maps, the node binary and libraries shared with the other node processes too; PSS (\`/proc/<pid>/smaps_rollup\`) counts a shared page in proportion, what the canary adds to the machine. Request times: ${LATENCY_REQUESTS} sequential list requests (20 items) through the guarded entrypoint.`,
+      ...openRows,
+    );
     return {
       lines: [...lines, ...canaryRows],
       growthPer10k,
-      canaryMiB: Math.round(totals.reduce((a, b) => a + b, 0) / totals.length),
-      canaryLoadedMiB: Math.round(loadedTotals.reduce((a, b) => a + b, 0) / loadedTotals.length),
+      canaryMiB: firstCanary.rss,
+      canaryPssMiB: firstCanary.pss,
+      canaryLoadedMiB: firstCanary.loadedRss,
+      open,
     };
   } finally {
     await holder.stop();

@@ -37,6 +37,16 @@ export function rssMiB(pid: number): number {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
+/**
+ * Proportional set size: the process's private memory plus its share of pages it shares
+ * with others (the node binary, libraries), what it adds to the machine among processes of
+ * the same binary.
+ */
+export function pssMiB(pid: number): number {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  return Math.round(Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0) / 1024);
+}
+
 interface AutocannonJson {
   requests: { average: number; total: number };
   latency: { p50: number; p99: number };

@@ -6,19 +6,21 @@
 //   BENCH_TRACING_ROUNDS      side-by-side rounds of each tracing variant (default 16, 3 s each)
 //   BENCH_LAB_ROUNDS          rounds of list traffic on the lab (default 10, BENCH_LAB_REQUESTS each)
 //   BENCH_LAB_REQUESTS        list requests per round (default 5000)
-//   BENCH_ONLY     comma-separated sections to run (start, plateau, path, propagation, routers,
-//                  tracing, lookup, store, lab); with it the figures are printed, docs/benchmarks.md is kept
+//   BENCH_ONLY     comma-separated sections to run (start, plateau, path, clients, propagation,
+//                  routers, tracing, lookup, store, lab); with it the figures are printed,
+//                  docs/benchmarks.md is kept
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedDynamo } from 'local-runtime/dynalite';
 import { repoRoot } from 'local-runtime/paths';
+import { type ClientFigures, dynamoClients } from './dynamo-clients.ts';
 import { type LabMemoryFigures, labMemory } from './lab-memory.ts';
 import { lookups } from './lookup.ts';
 import { type PropagationFigures, propagation } from './propagation.ts';
 import { type PathFigures, requestPath } from './request-path.ts';
 import { type RouterFigures, routers } from './routers.ts';
-import { buildBundles, shippedSettings } from './shipped.ts';
+import { buildBundles, canarySettings, shippedSettings } from './shipped.ts';
 import { FIRST_WARMUP_SECONDS, formatEstimate, ROUND_WARMUP_SECONDS } from './side-by-side.ts';
 import { type PlateauFigures, plateau, type StartFigures, startAndIdle } from './start-memory.ts';
 import { storeScale } from './store-scale.ts';
@@ -31,6 +33,7 @@ const SECTIONS = [
   'start',
   'plateau',
   'path',
+  'clients',
   'propagation',
   'routers',
   'tracing',
@@ -133,6 +136,7 @@ interface Figures {
   start?: StartFigures;
   plateau?: PlateauFigures;
   path?: PathFigures;
+  clients?: ClientFigures;
   routers?: RouterFigures;
   tracing?: TracingFigures;
   propagation?: PropagationFigures;
@@ -150,19 +154,28 @@ function targets(f: Figures): string[] {
         `| ${service} idle RSS ≤ 100 MiB (image) | ${b.idleMiB} MiB | ${verdict(b.idleMiB <= 100)} |`,
       );
     }
-  if (f.plateau)
+  if (f.plateau) {
     for (const [service, share] of Object.entries(f.plateau.share))
       rows.push(
         `| ${service} RSS plateau ≤ 75% of its limit (traced, flags as shipped) | ${pct(share)} | ${verdict(share <= 0.75)} |`,
       );
+    for (const [service, share] of Object.entries(f.plateau.canaryShare))
+      rows.push(
+        `| ${service} RSS plateau ≤ 75% of the canary profile's limit (traced, the profile's flags) | ${pct(share)} | ${verdict(share <= 0.75)} |`,
+      );
+  }
   if (f.path) {
     rows.push(
       `| full path ≥ 90% of the pass-through (in-memory store, req/s) | ${pct(f.path.vsPassThrough)} | ${verdict(f.path.vsPassThrough >= 0.9)} |`,
     );
     rows.push(
-      `| store CPU/req on DynamoDB ≤ 2× in memory | ${f.path.dynamoFactor.toFixed(2)}× | ${verdict(f.path.dynamoFactor <= 2)} |`,
+      `| store CPU/req on DynamoDB ≤ 2.5× in memory (request path, plain HTTP) | ${f.path.dynamoFactor.toFixed(2)}× | ${verdict(f.path.dynamoFactor <= 2.5)} |`,
     );
   }
+  if (f.clients)
+    rows.push(
+      `| store CPU/req on DynamoDB ≤ 2.5× in memory (the store's client behind TLS, side by side) | ${f.clients.thinTlsFactor.toFixed(2)}× | ${verdict(f.clients.thinTlsFactor <= 2.5)} |`,
+    );
   if (f.propagation) {
     const e = f.propagation.estimate;
     rows.push(
@@ -197,9 +210,14 @@ function targets(f: Figures): string[] {
     rows.push(
       `| lab process's (routers') RSS grows ≤ 1 MiB per 10k list requests (last half of the rounds) | ${signedMiB(lab)} | ${verdict(lab <= 1)} |`,
     );
+    const mb = (mib: number) => Math.round((mib * 2 ** 20) / 1e6);
     rows.push(
-      `| memory of a PR canary in the lab reported (api + store from the sources: once ready; after 2k requests) | ${f.lab.canaryMiB} MiB; ${f.lab.canaryLoadedMiB} MiB | met |`,
+      `| a two-service PR canary in the lab ≤ 150 MB (api + store as built, RSS once ready; PSS; RSS after 2k requests) | ${mb(f.lab.canaryMiB)} MB (${f.lab.canaryMiB} MiB); PSS ${mb(f.lab.canaryPssMiB)} MB; ${mb(f.lab.canaryLoadedMiB)} MB | ${verdict(mb(f.lab.canaryMiB) <= 150)} |`,
     );
+    for (const o of f.lab.open)
+      rows.push(
+        `| ${o.canaries} open PR canaries in the lab: memory, \`lab add\`, a request to the newest (reported) | ${o.rssMiB} MiB RSS, ${o.pssMiB} MiB PSS; ${o.addMs} ms; p50 ${o.p50Canary.toFixed(1)} ms | reported |`,
+      );
   }
   return rows;
 }
@@ -231,7 +249,7 @@ Latest \`npm run bench\` run: ${new Date().toISOString().slice(0, 16).replace('T
   if (f.plateau)
     sections.push(
       '## Memory under sustained load',
-      `api → store → dynalite, three rounds of ${SECONDS * 3} s, tracing as the manifests ship it (sampling ${api.sampling.OTEL_TRACES_SAMPLER_ARG ?? '?'}, exported to a local sink); RSS sampled every 250 ms. The limit and flags are read from \`kustomize/<service>/base/deployment.yaml\`; \`canary verify\` (rule \`node-memory-fits\`) checks that old space + 3 × semi-space + 128 MiB outside the heap (${api.ceilingMiB} MiB) fits the limit.`,
+      `api → store → dynalite, three rounds of ${SECONDS * 3} s, tracing as the manifests ship it (sampling ${api.sampling.OTEL_TRACES_SAMPLER_ARG ?? '?'}, exported to a local sink); RSS sampled every 250 ms. The limit and flags are read from \`kustomize/<service>/base/deployment.yaml\`; \`canary verify\` (rule \`node-memory-fits\`) checks that old space + 3 × semi-space + 128 MiB outside the heap (${api.ceilingMiB} MiB) fits the limit. The same load on the canary profile (\`manifests-microservices/canary/profile.yaml\`, every PR canary's: \`${canarySettings().nodeOptions}\`, limit ${canarySettings().limitMiB} MiB, ceiling ${canarySettings().ceilingMiB} MiB).`,
       f.plateau.lines.join('\n'),
     );
   if (f.path)
@@ -239,6 +257,12 @@ Latest \`npm run bench\` run: ${new Date().toISOString().slice(0, 16).replace('T
       '## Request path',
       'The store with `STORE_BACKEND=memory` (no database) against the bare pass-through (`passthrough-api.ts` → `passthrough-store.ts`: Fastify → one grpc-js call, fixed answer, no validation, context or metrics; run with the same heap flags as the services); (f) is the same services on dynalite (in the benchmark process).',
       f.path.lines.join('\n'),
+    );
+  if (f.clients)
+    sections.push(
+      '## DynamoDB client',
+      `The store's client (\`store-service/src/dynamo/thin.ts\`) and the candidates it was chosen over (\`dynamo/candidates/\`), each built into a store bundle of its own with the shipped build's settings (\`dynamo-clients.ts\`). Every candidate passes the repository contract (\`store-service/test/repositories.test.ts\`) and the client tests (SigV4 against the AWS test suite's vector, abort, timeout, a lost answer, throttling: \`dynamo-client.test.ts\`). The stores reach the embedded DynamoDB through a TLS hop (a Node TLS server in the bench process, P-256 certificate, trusted with \`NODE_EXTRA_CA_CERTS\`); the api in front of each as shipped; \`GET /v1/items/{id}\` (one consistent GetItem per request); ${CONNECTIONS} connections, ${SECONDS} s per measurement after a 2 s warm-up, all scenarios once per round in rotating order, ${ROUNDS} rounds. Ready and idle RSS: the bundle started three times (the clients taking turns), RSS one second after its ready line (its table checked through the TLS hop).`,
+      f.clients.lines.join('\n'),
     );
   if (f.propagation)
     sections.push(
@@ -271,7 +295,7 @@ Latest \`npm run bench\` run: ${new Date().toISOString().slice(0, 16).replace('T
   if (f.lab)
     sections.push(
       "## The lab's memory under list traffic, and per PR canary",
-      `A lab as \`canary lab up\` runs it, in a process of its own (\`lab-holder.ts\`: the edge and mesh routers and the supervisor; the embedded DynamoDB, data on disk, in a process of its own with \`MALLOC_ARENA_MAX=2\` and \`--max-semi-space-size=8\`; the stable services from the sources). ${LAB_ROUNDS} rounds of ${LAB_REQUESTS} list requests through its guarded entrypoint (autocannon, counted requests, ${LAB_CONNECTIONS} connections; a quarter each of a first page, a later page (\`page_token\`), a category (an index query) and a search (a filter), 20 items a page, on a tenant of 2,000 items created first through the lab). Half a second after each round: the RSS of both processes, their JS heap after a full GC and the store's open LevelDB iterators. Growth per 10k requests is the least-squares slope over the first and the last half of the rounds. Then \`lab add\` of two PRs with api-service and store-service: the RSS of each canary's processes once ready, and after 2,000 list requests routed to it with \`X-Canary\`.`,
+      `A lab as \`canary lab up\` runs it, in a process of its own (\`lab-holder.ts\`: the edge and mesh routers and the supervisor; the embedded DynamoDB, data on disk, in a process of its own with \`MALLOC_ARENA_MAX=2\` and \`--max-semi-space-size=8\`; the stable services from the sources). ${LAB_ROUNDS} rounds of ${LAB_REQUESTS} list requests through its guarded entrypoint (autocannon, counted requests, ${LAB_CONNECTIONS} connections; a quarter each of a first page, a later page (\`page_token\`), a category (an index query) and a search (a filter), 20 items a page, on a tenant of 2,000 items created first through the lab). Half a second after each round: the RSS of both processes, their JS heap after a full GC and the store's open LevelDB iterators. Growth per 10k requests is the least-squares slope over the first and the last half of the rounds. Then \`lab add\` of two-service PRs (api-service and store-service) one after the other up to 10 open: a canary runs its bundle with the canary profile's heap flags when the bundle is built and newer than its sources (the bench builds them first), which the table says; the first canary's memory once ready and after 2,000 list requests routed to it with \`X-Canary\`; with 1, 5 and 10 open, the memory of all canaries, the mean time of the \`lab add\`s since the previous count, and the median time of a list request through the lab to the newest canary and to stable.`,
       f.lab.lines.join('\n'),
       LAB_BEFORE,
     );
@@ -293,6 +317,7 @@ async function main() {
     if (only.has('start')) f.start = await startAndIdle(dynamo);
     if (only.has('plateau')) f.plateau = await plateau(dynamo, SECONDS * 3, CONNECTIONS);
     if (only.has('path')) f.path = await requestPath(dynamo, ROUNDS, SECONDS, CONNECTIONS);
+    if (only.has('clients')) f.clients = await dynamoClients(dynamo, ROUNDS, SECONDS, CONNECTIONS);
     if (only.has('propagation'))
       f.propagation = await propagation(PROPAGATION_ROUNDS, SIDE_BY_SIDE_SECONDS, CONNECTIONS);
     if (only.has('routers'))

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { containerMemory, type HeapFlags, memoryCeiling } from 'canary-cli/node-memory';
+import { CANARY_PROFILE_FILE, canaryProfile } from 'local-runtime/lab';
 import { repoRoot } from 'local-runtime/paths';
 import { type ServiceProcess, startService } from 'local-runtime/process';
 import { LOCAL, TRUST_HEADERS } from 'local-runtime/services';
@@ -30,6 +31,28 @@ export interface ShippedSettings {
 interface Container {
   name: string;
   env?: Array<{ name: string; value?: string }>;
+}
+
+/** The canary profile (manifests-microservices/canary/profile.yaml) read the same way: every PR canary's. */
+export function canarySettings(): Omit<ShippedSettings, 'sampling'> {
+  const profile = canaryProfile(repoRoot);
+  if (profile === undefined) throw new Error(`${CANARY_PROFILE_FILE} is missing`);
+  const { nodeOptions, flags, limit, request } = containerMemory({
+    env: [{ name: 'NODE_OPTIONS', value: profile.nodeOptions }],
+    resources: profile.resources,
+  });
+  if (nodeOptions === undefined || flags.oldSpaceMiB === undefined || flags.semiSpaceMiB === undefined)
+    throw new Error(`${CANARY_PROFILE_FILE}: NODE_OPTIONS sets no heap flags`);
+  if (limit === undefined || request === undefined)
+    throw new Error(`${CANARY_PROFILE_FILE}: no memory request or limit`);
+  const complete = { oldSpaceMiB: flags.oldSpaceMiB, semiSpaceMiB: flags.semiSpaceMiB };
+  return {
+    nodeOptions,
+    flags: complete,
+    limitMiB: limit / MiB,
+    requestMiB: request / MiB,
+    ceilingMiB: memoryCeiling(complete) / MiB,
+  };
 }
 
 export function shippedSettings(service: string): ShippedSettings {
@@ -72,10 +95,16 @@ export type Build = 'sources' | 'bundle';
 export function startShipped(
   service: string,
   env: Record<string, string>,
-  options: { build?: Build; heapFlags?: boolean; telemetry?: boolean } = {},
+  options: { build?: Build; heapFlags?: boolean | string; telemetry?: boolean } = {},
 ): Promise<ServiceProcess> {
+  // heapFlags: the manifests' (default), none (false), or these NODE_OPTIONS.
   const flags: Record<string, string> =
-    options.heapFlags === false ? {} : { NODE_OPTIONS: shippedSettings(service).nodeOptions };
+    options.heapFlags === false
+      ? {}
+      : {
+          NODE_OPTIONS:
+            typeof options.heapFlags === 'string' ? options.heapFlags : shippedSettings(service).nodeOptions,
+        };
   return startService(service, {
     // The bench sends X-Tenant-ID without tokens (the store ignores the switch).
     env: { ...LOCAL, ...TRUST_HEADERS, ...flags, ...env },

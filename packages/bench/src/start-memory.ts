@@ -3,7 +3,7 @@
 import type { EmbeddedDynamo } from 'local-runtime/dynalite';
 import type { ServiceProcess } from 'local-runtime/process';
 import { load, median, rssMiB } from './load.ts';
-import { type Build, shippedSettings, startShipped, startSpanSink } from './shipped.ts';
+import { type Build, canarySettings, shippedSettings, startShipped, startSpanSink } from './shipped.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const SERVICES = ['store-service', 'api-service'] as const;
@@ -55,6 +55,8 @@ export interface PlateauFigures {
   readonly lines: string[];
   /** Per service: plateau as a share of the container limit, with the shipped flags. */
   readonly share: Record<string, number>;
+  /** Per service: plateau as a share of the canary profile's limit, with its flags. */
+  readonly canaryShare: Record<string, number>;
 }
 
 /**
@@ -74,8 +76,12 @@ export async function plateau(
     '|---|---|---|---|---|---|',
   ];
   const share: Record<string, number> = {};
+  const canaryShare: Record<string, number> = {};
+  const canary = canarySettings();
   try {
-    for (const withFlags of [true, false]) {
+    for (const variant of ['shipped', 'canary', 'none'] as const) {
+      const withFlags = variant !== 'none';
+      const heapFlags = variant === 'canary' ? canary.nodeOptions : withFlags;
       const otel = (service: string) => ({
         OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
         ...shippedSettings(service).sampling,
@@ -83,12 +89,12 @@ export async function plateau(
       const store = await startShipped(
         'store-service',
         { ...wiring('store-service', dynamo), TABLE_NAME: 'bench-plateau', ...otel('store-service') },
-        { heapFlags: withFlags },
+        { heapFlags },
       );
       const api = await startShipped(
         'api-service',
         { STORE_ADDRESS: `127.0.0.1:${store.ports.port}`, ...otel('api-service') },
-        { heapFlags: withFlags },
+        { heapFlags },
       );
       const id = await createItem(api, 'plateau');
       const max: Record<string, number> = { 'api-service': 0, 'store-service': 0 };
@@ -102,7 +108,7 @@ export async function plateau(
       const after: Record<string, number[]> = { 'api-service': [], 'store-service': [] };
       const rounds = withFlags ? 3 : 1;
       for (let round = 0; round < rounds; round += 1) {
-        say(`bench: plateau ${withFlags ? 'with' : 'without'} heap flags, round ${round + 1}/${rounds} ...`);
+        say(`bench: plateau (${variant} heap flags), round ${round + 1}/${rounds} ...`);
         await load(`http://127.0.0.1:${api.ports.port}/v1/items/${id}`, {
           headers: { 'x-tenant-id': 'plateau' },
           seconds,
@@ -113,11 +119,16 @@ export async function plateau(
       }
       clearInterval(sampler);
       for (const [name] of procs) {
-        const settings = shippedSettings(name);
+        const settings = variant === 'canary' ? canary : shippedSettings(name);
         const peak = max[name] ?? 0;
-        if (withFlags) share[name] = peak / settings.limitMiB;
+        if (variant === 'shipped') share[name] = peak / settings.limitMiB;
+        if (variant === 'canary') canaryShare[name] = peak / settings.limitMiB;
+        const flags =
+          variant === 'none'
+            ? 'none (V8 sizes the heap from the machine)'
+            : `\`${settings.nodeOptions}\`${variant === 'canary' ? ' (the canary profile)' : ''}`;
         lines.push(
-          `| ${name} | ${withFlags ? `\`${settings.nodeOptions}\`` : 'none (V8 sizes the heap from the machine)'} | ${settings.limitMiB} MiB | ${peak} MiB | ${Math.round((peak / settings.limitMiB) * 100)}% | ${after[name]?.join(' / ')} MiB |`,
+          `| ${name} | ${flags} | ${settings.limitMiB} MiB | ${peak} MiB | ${Math.round((peak / settings.limitMiB) * 100)}% | ${after[name]?.join(' / ')} MiB |`,
         );
       }
       await api.stop();
@@ -126,7 +137,7 @@ export async function plateau(
   } finally {
     sink.close();
   }
-  return { lines, share };
+  return { lines, share, canaryShare };
 }
 
 export async function createItem(api: ServiceProcess, tenant: string): Promise<string> {

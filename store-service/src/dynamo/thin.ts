@@ -2,7 +2,10 @@
 // with SigV4 by aws4, marshalled by marshal.ts. Chosen by measurement against the AWS SDK
 // v3 (as configured before, and tuned) and aws-lite: docs/benchmarks.md, "DynamoDB client".
 import aws4 from 'aws4';
-import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+// undici's pool alone: its index also loads fetch, WebSocket, the cache and more (about
+// 0.8 MB of bundle and 9 MiB of memory the store has no use for).
+import Pool from 'undici/lib/dispatcher/pool.js';
 import {
   type CallOptions,
   ConditionFailed,
@@ -128,15 +131,7 @@ export class ThinDynamo implements DynamoDocuments {
     let status: number;
     let text: string;
     try {
-      const response = await this.#pool.request({
-        path: '/',
-        method: 'POST',
-        headers,
-        body,
-        ...(signal === undefined ? {} : { signal }),
-      });
-      status = response.statusCode;
-      text = await response.body.text();
+      ({ status, text } = await this.#send(body, headers, signal));
     } catch (err) {
       throw transportFailure(err, signal, this.#options.timeoutMs);
     }
@@ -148,6 +143,47 @@ export class ThinDynamo implements DynamoDocuments {
     if (name === 'ConditionalCheckFailedException')
       throw new ConditionFailed(message, parsed.Item === undefined ? undefined : unmarshall(parsed.Item));
     throw new DynamoError(name, message, status);
+  }
+
+  /** One request on the pool (undici's dispatch: no stream objects), the answer's status and body. */
+  #send(
+    body: string,
+    headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      let status = 0;
+      const chunks: Buffer[] = [];
+      let controller: Dispatcher.DispatchController | undefined;
+      const onAbort = () => controller?.abort(signal?.reason ?? new Error('aborted'));
+      const done = () => signal?.removeEventListener('abort', onAbort);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#pool.dispatch(
+        { path: '/', method: 'POST', headers, body },
+        {
+          onRequestStart(c) {
+            controller = c;
+            if (signal?.aborted) c.abort(signal.reason);
+          },
+          onResponseStart(_c, statusCode) {
+            status = statusCode;
+          },
+          onResponseData(_c, chunk) {
+            chunks.push(chunk);
+          },
+          onResponseEnd() {
+            done();
+            const text =
+              chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks).toString();
+            resolve({ status, text });
+          },
+          onResponseError(_c, error) {
+            done();
+            reject(error);
+          },
+        },
+      );
+    });
   }
 
   async get(input: GetInput, options?: CallOptions): Promise<Doc | undefined> {

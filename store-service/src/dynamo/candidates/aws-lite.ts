@@ -1,4 +1,4 @@
-// Bench candidate (DYNAMODB_CLIENT=aws-lite): @aws-lite/client with its DynamoDB plugin
+// Candidate (dynamo/candidates/index.ts: aws-lite): @aws-lite/client with its DynamoDB plugin
 // behind the store's client interface, to measure against the thin client. It has no
 // AbortSignal and no request timeout: here the call stops waiting at the caller's
 // deadline or the attempt timeout, but the request itself runs on (one of the reasons it
@@ -6,6 +6,7 @@
 // would be retried, writes too); policy.ts retries as for the other clients.
 import awsLite from '@aws-lite/client';
 import dynamodbPlugin from '@aws-lite/dynamodb';
+import type { DynamoConfig } from '../../dynamodb.ts';
 import {
   type CallOptions,
   ConditionFailed,
@@ -16,7 +17,16 @@ import {
   type TableOperation,
 } from '../documents.ts';
 import { type AttributeValue, marshall, unmarshall } from '../marshal.ts';
-import { backoffMs, type CredentialSource, retryable, sleep } from '../policy.ts';
+import { backoffMs, type CredentialSource, credentialSource, retryable, sleep } from '../policy.ts';
+
+export const createAwsLite = (config: DynamoConfig) =>
+  awsLiteClient({
+    endpoint: config.DYNAMODB_ENDPOINT,
+    region: config.AWS_REGION,
+    timeoutMs: config.DYNAMODB_TIMEOUT_MS,
+    maxAttempts: config.DYNAMODB_MAX_ATTEMPTS,
+    credentials: credentialSource({ local: config.DYNAMODB_ENDPOINT !== undefined }),
+  });
 
 export interface AwsLiteOptions {
   readonly endpoint: string | undefined;

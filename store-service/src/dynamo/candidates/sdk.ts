@@ -1,4 +1,4 @@
-// Bench candidates (DYNAMODB_CLIENT=sdk | sdk-tuned): the AWS SDK v3 behind the store's
+// Candidates (dynamo/candidates/index.ts: sdk, sdk-tuned): the AWS SDK v3 behind the store's
 // client interface, to measure against the thin client (docs/benchmarks.md).
 // - sdk: as the store ran it before: two DynamoDBClients (reads retried by the standard
 //   strategy, writes only after throttling), NodeHttpHandler with the per-attempt
@@ -31,6 +31,7 @@ import { StandardRetryStrategy } from '@smithy/core/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { RetryStrategyV2 } from '@smithy/types';
 import { Pool } from 'undici';
+import type { DynamoConfig } from '../../dynamodb.ts';
 import {
   type CallOptions,
   ConditionFailed,
@@ -45,6 +46,17 @@ import {
   type UpdateInput,
 } from '../documents.ts';
 import { type AttributeValue, marshall, unmarshall } from '../marshal.ts';
+
+/** SdkOptions from the store's settings. */
+const optionsOf = (config: DynamoConfig): SdkOptions => ({
+  endpoint: config.DYNAMODB_ENDPOINT,
+  region: config.AWS_REGION,
+  timeoutMs: config.DYNAMODB_TIMEOUT_MS,
+  maxAttempts: config.DYNAMODB_MAX_ATTEMPTS,
+  local: config.DYNAMODB_ENDPOINT !== undefined,
+});
+export const createSdk = async (config: DynamoConfig) => sdkAsBefore(optionsOf(config));
+export const createSdkTuned = async (config: DynamoConfig) => sdkTuned(optionsOf(config));
 
 export interface SdkOptions {
   readonly endpoint: string | undefined;
