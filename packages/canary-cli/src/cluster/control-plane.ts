@@ -141,6 +141,21 @@ export interface StartOptions {
  * account tokens are signed with a key made here; clients use a static admin token.
  */
 export async function startControlPlane(options: StartOptions): Promise<ControlPlane> {
+  // The ports are picked free, then bound by the programs: on a busy machine another process
+  // can take one in between. That start fails with "address already in use"; try new ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test((err as Error).message)) throw err;
+      options.progress?.(
+        `a port was taken while starting (attempt ${attempt} of 3); starting again on new ports`,
+      );
+    }
+  }
+}
+
+async function startOnce(options: StartOptions): Promise<ControlPlane> {
   const progress = options.progress ?? (() => {});
   const dir = options.dir;
   const stateFile = join(dir, 'state.json');
@@ -211,30 +226,29 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
       ),
     );
     const server = `https://127.0.0.1:${apiPort}`;
-    children.push(
-      launch(
-        apiserver.path,
-        [
-          `--etcd-servers=${etcdUrl}`,
-          '--bind-address=127.0.0.1',
-          '--advertise-address=127.0.0.1',
-          `--secure-port=${apiPort}`,
-          `--cert-dir=${certs}`,
-          `--token-auth-file=${tokens}`,
-          '--authorization-mode=RBAC',
-          `--enable-admission-plugins=${ADMISSION_PLUGINS.join(',')}`,
-          '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-          `--service-account-key-file=${saPub}`,
-          `--service-account-signing-key-file=${saKey}`,
-          // Cluster-internal Service addresses the apiserver allocates (never dialled here).
-          '--service-cluster-ip-range=10.96.0.0/16',
-          // No kubelet or node: the `kubernetes` Service's endpoints are not reconciled.
-          '--endpoint-reconciler-type=none',
-          '--profiling=false',
-        ],
-        logs.apiserver,
-      ),
+    const apiChild = launch(
+      apiserver.path,
+      [
+        `--etcd-servers=${etcdUrl}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${apiPort}`,
+        `--cert-dir=${certs}`,
+        `--token-auth-file=${tokens}`,
+        '--authorization-mode=RBAC',
+        `--enable-admission-plugins=${ADMISSION_PLUGINS.join(',')}`,
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--service-account-key-file=${saPub}`,
+        `--service-account-signing-key-file=${saKey}`,
+        // Cluster-internal Service addresses the apiserver allocates (never dialled here).
+        '--service-cluster-ip-range=10.96.0.0/16',
+        // No kubelet or node: the `kubernetes` Service's endpoints are not reconciled.
+        '--endpoint-reconciler-type=none',
+        '--profiling=false',
+      ],
+      logs.apiserver,
     );
+    children.push(apiChild);
     // The apiserver writes its self-signed serving chain into --cert-dir as it starts.
     const caFile = join(certs, 'apiserver.crt');
     const kubeconfig = join(dir, 'kubeconfig');
@@ -255,10 +269,17 @@ export async function startControlPlane(options: StartOptions): Promise<ControlP
       { mode: 0o600 },
     );
     const api = clientOf(kubeconfig);
-    await ready('kube-apiserver', async () => existsSync(caFile) && (await answers(api, '/readyz')), 90_000, [
-      logs.etcd,
-      logs.apiserver,
-    ]);
+    // An apiserver that exits (a port taken meanwhile) ends the wait at once.
+    await ready(
+      'kube-apiserver',
+      async () => apiChild.exitCode !== null || (existsSync(caFile) && (await answers(api, '/readyz'))),
+      90_000,
+      [logs.etcd, logs.apiserver],
+    );
+    if (apiChild.exitCode !== null)
+      throw new Error(
+        `cluster: kube-apiserver exited with ${apiChild.exitCode}\n--- ${logs.apiserver}\n${readFileSync(logs.apiserver, 'utf8').split('\n').slice(-12).join('\n')}`,
+      );
     children.push(
       launch(
         kcm.path,
