@@ -297,7 +297,8 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'canary quota shrunk below app + proxy + surge',
     rule: 'quota-fits-rollout',
-    edits: [{ find: '    limits.cpu: "2"', replace: '    limits.cpu: "1"' }],
+    // Below the canary profile's app container alone (250m), let alone its proxy and surge pod.
+    edits: [{ find: '    limits.cpu: "2"', replace: '    limits.cpu: 100m' }],
   },
   {
     name: 'ReferenceGrant for the wrong route kind',
@@ -350,9 +351,10 @@ export const MUTATIONS: readonly Mutation[] = [
     rule: 'no-secrets-in-git',
     edits: [
       {
-        find: '      # platform setting internal-cidr\n      - 127.0.0.1/32\n',
+        find: '---\napiVersion: traefik.io/v1alpha1\nkind: Middleware\nmetadata:\n  name: canary-guard\n',
         replace:
-          '      # platform setting internal-cidr\n      - 127.0.0.1/32\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: registry\n  namespace: apps\nstringData:\n  token: not-a-real-token\n',
+          '---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: registry\n  namespace: apps\nstringData:\n  token: not-a-real-token\n---\napiVersion: traefik.io/v1alpha1\nkind: Middleware\nmetadata:\n  name: canary-guard\n',
+        within: 'shared/middlewares.yaml',
       },
     ],
   },
@@ -491,13 +493,47 @@ export const MUTATIONS: readonly Mutation[] = [
     ],
   },
   {
-    name: "the store's heap flags dropped (V8 sizes its heap from the node)",
+    // NODE_OPTIONS stays: the canary profile replaces its value, and fails the render without it.
+    name: "the store's old-space cap dropped (V8 sizes its heap from the node)",
     rule: 'node-memory-fits',
     edits: [
       {
-        find: '            - name: NODE_OPTIONS\n              value: --max-old-space-size=128 --max-semi-space-size=32\n',
-        replace: '',
+        find: '              value: --max-old-space-size=128 --max-semi-space-size=32\n',
+        replace: '              value: --max-semi-space-size=32\n',
         within: 'kustomize/store-service/base/deployment.yaml',
+      },
+    ],
+  },
+  {
+    name: "canary:isolated-data changes the canary's table but no longer its pod template (the pods would not roll)",
+    rule: 'settings-roll-pods',
+    edits: [
+      {
+        find: '      - select: { kind: Application, labelSelector: config.pr-canary.dev/data=true }\n        fieldPaths: ["spec.source.kustomize.commonAnnotations.[config.pr-canary.dev/env.TABLE_NAME]"]\n',
+        replace: '',
+        within: 'canary/kustomization.yaml',
+      },
+    ],
+  },
+  {
+    name: 'a new issuer in the platform settings reaches the stable ConfigMaps but not the pod templates',
+    rule: 'settings-roll-pods',
+    edits: [
+      {
+        find: '  - source: { kind: ConfigMap, name: platform, fieldPath: data.auth-issuer }\n    targets:\n      - select: { kind: Deployment }\n        fieldPaths: ["spec.template.metadata.annotations.[config.pr-canary.dev/env.AUTH_ISSUER]"]\n        options: { create: true }\n',
+        replace: '',
+        within: 'stable/kustomization.yaml',
+      },
+    ],
+  },
+  {
+    name: "a store-only PR's preview hostname sent to a stable service that is not an edge service",
+    rule: 'preview-hostname',
+    edits: [
+      {
+        find: '  preview-service: api-service',
+        replace: '  preview-service: store-service',
+        within: 'platform/platform.yaml',
       },
     ],
   },
