@@ -10,7 +10,7 @@
 //                  routers, tracing, lookup, store, lab); with it the figures are printed,
 //                  docs/benchmarks.md is kept
 import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedDynamo } from 'local-runtime/dynalite';
 import { repoRoot } from 'local-runtime/paths';
@@ -66,7 +66,7 @@ function selected(): Set<Section> {
   return new Set(names as Section[]);
 }
 
-// From \`--cpu-prof\` runs on this machine (2026-11-27), not from this run's figures.
+// From \`--cpu-prof\` runs on this machine (2026-11-27; the store's client 2026-12-04), not from this run's figures.
 const PROFILES = `- **Idle RSS ≤ 100 MiB**: the runtime sets most of it. The same api bundle idles at
   83 MiB under Node 20.20 and 111 MiB under Node 24.21 (the images' Node): 42 vs 52 MiB
   of the binary mapped in, 42 vs 64 MiB anonymous, the JS heap the same (37–38 MiB
@@ -90,12 +90,23 @@ const PROFILES = `- **Idle RSS ≤ 100 MiB**: the runtime sets most of it. The s
   8% of the api's CPU), semi-spaces of 16 MiB (14% more api and 25% more store CPU per
   request than 32 MiB; the pass-through runs with the same flags), grpc-js interceptors,
   the store's log line per successful call, the automatic tracing instrumentation.
-- **Store on DynamoDB ≤ 2×**: profiled, the store spends about 1,185 µs per request on
-  dynalite against 185 µs in memory: the write of each request to the database's socket
-  (writev, 147 µs of kernel time), SigV4 signing (about 100 µs of hashing and key
-  objects, per request), Node's HTTP client and agent (about 75 µs), and the AWS SDK's
-  middleware, signer and serde in JavaScript (most of the remaining 400 µs, none of it
-  the project's code). Only replacing the SDK's client would change this.
+- **Store on DynamoDB ≤ 2.5×**: with the AWS SDK the store spent about 1,185 µs per
+  request on dynalite against 185 µs in memory (SigV4 about 100 µs, Node's HTTP client
+  75 µs, the SDK's middleware, signer and serde most of the remaining 400 µs). The store's
+  own client (\`dynamo/thin.ts\`: aws4 + undici's pool, no streams) profiled under the
+  bench's load (2026-12-04, one GetItem per request): the DynamoDB call is about 16% of
+  the store's busy CPU, SigV4 by aws4 10% of it (two SHA-256 hashes and an HMAC, whose
+  key object Node imports again on every request, and aws4's canonical request built from
+  the headers), the exchange on undici's pool about 6%; garbage collection 8.5% and the
+  kernel's socket writes 4% of the whole. The rest is the gRPC path the in-memory store
+  runs too. What is left in the client is mostly signing: a signer that keeps the day's
+  signing key as a KeyObject and writes the canonical request directly would cut most of
+  it (not done: the client signs with aws4, as chosen). Why not the others (the client
+  table): the SDK tuned (its own undici handler, account-id endpoints off) still runs its
+  middleware stack and serde (3× the thin client's CPU per call alone); aws-lite signs with
+  aws4 too but over Node's HTTP agent, has no AbortSignal or request timeout (its adapter
+  stops waiting at the deadline while the request runs on), retries any failure unless
+  told not to, and hides the socket error code in its message.
 - **Lab routers ≤ 1.5× nginx**: the routers proxy in JavaScript (http-proxy-3 for
   HTTP/1.1, a Node http2 server and client for gRPC); nginx does both in C. A profile of
   the router process shows socket writes 10.5% of its wall time, Node's HTTP client and
@@ -222,6 +233,9 @@ function targets(f: Figures): string[] {
   return rows;
 }
 
+/** 1-minute load average at the start of the run and at its end. */
+const load = { start: loadavg()[0] ?? 0, end: 0 };
+
 function markdown(f: Figures, seconds: number): string {
   const cpu = cpus();
   const api = shippedSettings('api-service');
@@ -237,7 +251,8 @@ Latest \`npm run bench\` run: ${new Date().toISOString().slice(0, 16).replace('T
 - Load: autocannon in a child process of its own (\`--json\`), ${CONNECTIONS} connections, ${SECONDS} s per measurement after a 2 s warm-up. Request: \`GET /v1/items/{id}\` of one existing item.
 - CPU per request: user + system time of each process (\`/proc/<pid>/stat\`) over the measurement, divided by the requests served. On a shared 2-core machine this is steadier than req/s.
 - Comparisons alternate: every scenario runs once per round, the order rotates each round, ${ROUNDS} rounds; medians are reported with the spread ((max − min) / median).
-- No tracing unless stated (the services start with the telemetry preload but no OTLP endpoint, so the SDK is not loaded); metrics on.`,
+- No tracing unless stated (the services start with the telemetry preload but no OTLP endpoint, so the SDK is not loaded); metrics on.
+- Load: the 1-minute load average was ${load.start.toFixed(1)} when the run started and ${load.end.toFixed(1)} when it ended, on ${cpu.length} cores.${load.start > cpu.length || load.end > cpu.length ? ' Other work shared the machine during the run: absolute figures (CPU µs per request, req/s, latency) are inflated and move between rounds; ratios taken side by side or in alternating rounds (× in-memory, propagation, tracing) are steadier than the absolute figures, and the spreads say how far rounds were apart.' : ''}`,
   ];
   sections.push('## Targets', targets(f).join('\n'));
   if (f.start)
@@ -329,6 +344,7 @@ async function main() {
   } finally {
     await dynamo.close();
   }
+  load.end = loadavg()[0] ?? 0;
   const md = markdown(f, Math.round((Date.now() - started) / 1000));
   say(md);
   if (only.size === SECTIONS.length) {

@@ -29,6 +29,16 @@ describe('a PR canary in the lab', () => {
   });
 
   it('runs the sources without a bundle, and when the bundle is older than a source it is built from', () => {
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ workspaces: ['packages/*', '*-service'] }));
+    mkdirSync(join(root, 'store-service'), { recursive: true });
+    writeFileSync(
+      join(root, 'store-service/package.json'),
+      JSON.stringify({ name: 'store-service', dependencies: { 'service-kit': '^0.1.0' } }),
+    );
+    mkdirSync(join(root, 'packages/service-kit'), { recursive: true });
+    writeFileSync(join(root, 'packages/service-kit/package.json'), JSON.stringify({ name: 'service-kit' }));
+    mkdirSync(join(root, 'packages/lab-only'), { recursive: true });
+    writeFileSync(join(root, 'packages/lab-only/package.json'), JSON.stringify({ name: 'lab-only' }));
     touch('store-service/src/main.ts', 1000);
     assert.deepEqual(
       { ...canaryRun(root, 'store-service'), reason: undefined },
@@ -41,10 +51,11 @@ describe('a PR canary in the lab', () => {
     assert.match(stale.reason, /older than its sources/);
   });
 
-  it('runs a current bundle with the profile heap flags', () => {
+  it('runs a current bundle with the profile heap flags; a package it does not run with may be newer', () => {
     mkdirSync(join(root, CANARY_PROFILE_FILE, '..'), { recursive: true });
     cpSync(join(repoRoot, CANARY_PROFILE_FILE), join(root, CANARY_PROFILE_FILE));
     touch('store-service/dist/main.js', 4000);
+    touch('packages/lab-only/src/index.ts', 5000);
     const run = canaryRun(root, 'store-service');
     assert.equal(run.build, 'bundle');
     assert.equal(run.nodeOptions, canaryProfile(repoRoot)?.nodeOptions);

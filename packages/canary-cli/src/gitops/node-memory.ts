@@ -14,6 +14,13 @@ const MiB = 2 ** 20;
  */
 export const OUTSIDE_HEAP_MIB = 128;
 
+/**
+ * The canary resource profile: the canary layer patches every PR workload with its
+ * NODE_OPTIONS and resources (so a PR canary's figures come from there, not from its
+ * Deployment). The lab and the bench read it too (local-runtime's canaryProfile).
+ */
+export const CANARY_PROFILE = 'manifests-microservices/canary/profile.yaml';
+
 export interface HeapFlags {
   /** --max-old-space-size, MiB. */
   readonly oldSpaceMiB: number;

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { readWorkspaces } from 'service-catalogue';
 import { parse } from 'yaml';
 
 /**
@@ -106,8 +107,9 @@ function newest(dir: string): number {
 /**
  * A PR canary runs its workspace's bundle (`<workspace>/dist/main.js`, what `npm run
  * build` makes and the image runs) with the canary profile's heap flags when the bundle is
- * newer than every source it is built from (the workspace's and the shared packages'
- * `src/`, package-lock.json); otherwise it runs the sources, as stable does.
+ * newer than every source it is built from (the `src/` of the workspace and of the
+ * workspace packages it depends on, package-lock.json); otherwise it runs the sources, as
+ * stable does.
  */
 export function canaryRun(root: string, workspace: string): CanaryRun {
   const bundle = join(root, workspace, 'dist', 'main.js');
@@ -118,14 +120,23 @@ export function canaryRun(root: string, workspace: string): CanaryRun {
       reason: `no bundle (${workspace}/dist/main.js; npm run build makes it)`,
     };
   const built = statSync(bundle).mtimeMs;
-  const packages = join(root, 'packages');
-  const sources = [
-    join(root, workspace, 'src'),
-    ...(existsSync(packages) ? readdirSync(packages).map((p) => join(packages, p, 'src')) : []),
-  ];
+  // The workspace and the workspace packages it runs with (dependencies, transitively).
+  const workspaces = readWorkspaces(root);
+  const dirs = new Set<string>();
+  const visit = (dir: string) => {
+    if (dirs.has(dir)) return;
+    dirs.add(dir);
+    const ws = workspaces.find((w) => w.dir === dir);
+    for (const name of ws?.dependsOn ?? []) {
+      const dep = workspaces.find((w) => w.name === name);
+      if (dep !== undefined) visit(dep.dir);
+    }
+  };
+  visit(workspace);
+  const lock = join(root, 'package-lock.json');
   const changed = Math.max(
-    ...sources.map(newest),
-    existsSync(join(root, 'package-lock.json')) ? statSync(join(root, 'package-lock.json')).mtimeMs : 0,
+    ...[...dirs].map((dir) => newest(join(root, dir, 'src'))),
+    existsSync(lock) ? statSync(lock).mtimeMs : 0,
   );
   if (changed > built)
     return {
