@@ -288,4 +288,41 @@ export const CLUSTER_MUTATIONS: readonly ClusterMutation[] = [
       },
     ],
   },
+  {
+    // Every rule passes statically (a PR's preview may send to its own namespace), but a
+    // store-only PR's preview hostname now reaches the store canary's gRPC port instead of
+    // the stable api with the key set: the real Traefik answers pr-<N> with no api at all.
+    name: "a store-only PR's preview hostname routed to its own canary instead of the stable edge",
+    rule: 'cluster-edge',
+    edits: [
+      {
+        find: '        reject: [{ labelSelector: config.pr-canary.dev/backend=stable-edge }]\n        fieldPaths: [spec.routes.0.services.0.namespace]',
+        replace: '        fieldPaths: [spec.routes.0.services.0.namespace]',
+        within: 'canary/kustomization.yaml',
+      },
+      {
+        find: '        reject: [{ labelSelector: config.pr-canary.dev/backend=stable-edge }]\n        fieldPaths: [spec.routes.0.services.0.name]',
+        replace: '        fieldPaths: [spec.routes.0.services.0.name]',
+        within: 'canary/kustomization.yaml',
+      },
+      {
+        find: '        reject: [{ labelSelector: config.pr-canary.dev/backend=stable-edge }]\n        fieldPaths: [spec.routes.0.services.0.port]',
+        replace: '        fieldPaths: [spec.routes.0.services.0.port]',
+        within: 'canary/kustomization.yaml',
+      },
+    ],
+  },
+  {
+    // The mesh preview's priority above the edge canary's own preview: a PR that deploys
+    // both answers its preview hostname with the stable api, not its api canary.
+    name: "the mesh services' preview hostname outranks the edge canary's own",
+    rule: 'cluster-edge',
+    edits: [
+      {
+        find: '      match: placeholder\n      priority: 800',
+        replace: '      match: placeholder\n      priority: 1900',
+        within: 'components/canary-route-mesh/preview.yaml',
+      },
+    ],
+  },
 ];

@@ -39,6 +39,7 @@ import {
 } from './projects.ts';
 import { allApplications, checkedObjects } from './scene.ts';
 import { schemaRule } from './schema.ts';
+import { settingsRollPods } from './settings.ts';
 import {
   type ApplicationScope,
   appItem,
@@ -86,6 +87,7 @@ export const RULES: readonly Rule[] = [
   routesFromDefaultBranch,
   routesAfterWorkload,
   environmentTrack,
+  settingsRollPods,
   isolatedTable,
   immutableImageTag,
   podHardening,
