@@ -13,7 +13,14 @@ import type { RenderedApplication } from '../argo.ts';
 import { asArray, at, isClusterScoped, type K8sObject, type RenderedObject, syncWave } from '../objects.ts';
 import { MANIFESTS } from '../render.ts';
 import { allObjects, containers, headerMatchers, hostOf, middlewareOf, traefikRoutes } from './scene.ts';
-import { type ApplicationRule, appItem, type ObjectRule, type Problem, type Scene } from './types.ts';
+import {
+  type ApplicationRule,
+  appItem,
+  type ObjectRule,
+  type Problem,
+  perKind,
+  type Scene,
+} from './types.ts';
 
 /** The platform settings file (the default branch, the registry …). */
 export const PLATFORM_FILE = `${MANIFESTS}/platform/platform.yaml`;
@@ -27,60 +34,73 @@ export const isPreview = (object: K8sObject) =>
   (at(object, 'metadata', 'labels') as Record<string, string> | undefined)?.[PREVIEW_LABEL] === 'preview';
 const ROUTE_KINDS = new Set(['IngressRoute', 'GRPCRoute']);
 
+/** PR N's key and namespace, for a route its PR Application renders (undefined for any other route). */
+function prKey(scene: Scene, app: RenderedApplication | undefined) {
+  if (app === undefined || !scene.canary.includes(app)) return undefined;
+  const pr = String(app.pullRequest);
+  const ns = app.destinationNamespace;
+  const fix = `match header ${CANARY_HEADER} with value ${pr} and send to ${ns}`;
+  return { pr, ns, wrong: (path: string, message: string): Problem => ({ path, message, fix }) };
+}
+
+function* keyedIngressRoute(
+  item: RenderedObject,
+  scene: Scene,
+  app?: RenderedApplication,
+): Generator<Problem> {
+  const key = prKey(scene, app);
+  // Preview hostnames are keyed by their host (rule preview-hostname), not a header.
+  if (key === undefined || isPreview(item.object)) return;
+  const { pr, ns, wrong } = key;
+  for (const [i, route] of traefikRoutes(item.object).entries()) {
+    const headers = headerMatchers(route.match);
+    if (headers.some((h) => h.name === pr))
+      yield wrong(`spec.routes[${i}].match`, `"${route.match}" uses the PR number ${pr} as a header name`);
+    const keys = headers.filter((h) => h.name.toLowerCase() === CANARY_HEADER);
+    if (keys.length !== 1 || keys[0]?.value !== pr)
+      yield wrong(
+        `spec.routes[${i}].match`,
+        `"${route.match}" must match Header(\`X-Canary\`, \`${pr}\`) exactly once for PR ${pr}`,
+      );
+    for (const [j, s] of (route.services ?? []).entries())
+      if (s.namespace !== ns)
+        yield wrong(
+          `spec.routes[${i}].services[${j}].namespace`,
+          `sends PR ${pr}'s requests to ${s.namespace ?? '(route namespace)'}`,
+        );
+  }
+}
+
+function* keyedGrpcRoute(item: RenderedObject, scene: Scene, app?: RenderedApplication): Generator<Problem> {
+  const key = prKey(scene, app);
+  if (key === undefined) return;
+  const { pr, ns, wrong } = key;
+  for (const [r, rule] of asArray(at(item.object, 'spec', 'rules')).entries()) {
+    const matches = asArray(at(rule, 'matches'));
+    if (matches.length === 0) continue; // the catch-all to stable
+    for (const [m, match] of matches.entries()) {
+      const headers = asArray(at(match, 'headers')) as Array<{ name?: string; value?: string }>;
+      const path = `spec.rules[${r}].matches[${m}].headers`;
+      if (headers.some((h) => h.name === pr)) yield wrong(path, `uses the PR number ${pr} as a metadata key`);
+      const keys = headers.filter((h) => (h.name ?? '').toLowerCase() === CANARY_METADATA_KEY);
+      if (keys.length !== 1 || keys[0]?.value !== pr)
+        yield wrong(path, `must match ${CANARY_METADATA_KEY}: ${pr} exactly once for PR ${pr}`);
+    }
+    for (const [b, ref] of asArray(at(rule, 'backendRefs')).entries())
+      if (at(ref, 'namespace') !== ns)
+        yield wrong(
+          `spec.rules[${r}].backendRefs[${b}].namespace`,
+          `sends PR ${pr}'s calls to ${String(at(ref, 'namespace'))}`,
+        );
+  }
+}
+
 export const canaryKeyValue: ObjectRule = {
   id: 'canary-key-value',
   description:
     "for PR N, every route rendered for it matches the header X-Canary (x-canary in gRPC) with value N, never N as a header name, and sends to PR N's namespace",
   remediation: 'correct the rule composed in applications/canary/pr-canaries.yaml',
-  kinds: ['IngressRoute', 'GRPCRoute'],
-  *check(item, scene, app) {
-    if (app === undefined || !scene.canary.includes(app)) return;
-    const pr = String(app.pullRequest);
-    const fix = `match header ${CANARY_HEADER} with value ${pr} and send to ${app.destinationNamespace}`;
-    const wrong = (path: string, message: string): Problem => ({ path, message, fix });
-    // Preview hostnames are keyed by their host (rule preview-hostname), not a header.
-    if (item.object.kind === 'IngressRoute' && !isPreview(item.object))
-      for (const [i, route] of traefikRoutes(item.object).entries()) {
-        const headers = headerMatchers(route.match);
-        if (headers.some((h) => h.name === pr))
-          yield wrong(
-            `spec.routes[${i}].match`,
-            `"${route.match}" uses the PR number ${pr} as a header name`,
-          );
-        const keys = headers.filter((h) => h.name.toLowerCase() === CANARY_HEADER);
-        if (keys.length !== 1 || keys[0]?.value !== pr)
-          yield wrong(
-            `spec.routes[${i}].match`,
-            `"${route.match}" must match Header(\`X-Canary\`, \`${pr}\`) exactly once for PR ${pr}`,
-          );
-        for (const [j, s] of (route.services ?? []).entries())
-          if (s.namespace !== app.destinationNamespace)
-            yield wrong(
-              `spec.routes[${i}].services[${j}].namespace`,
-              `sends PR ${pr}'s requests to ${s.namespace ?? '(route namespace)'}`,
-            );
-      }
-    if (item.object.kind === 'GRPCRoute')
-      for (const [r, rule] of asArray(at(item.object, 'spec', 'rules')).entries()) {
-        const matches = asArray(at(rule, 'matches'));
-        if (matches.length === 0) continue; // the catch-all to stable
-        for (const [m, match] of matches.entries()) {
-          const headers = asArray(at(match, 'headers')) as Array<{ name?: string; value?: string }>;
-          const path = `spec.rules[${r}].matches[${m}].headers`;
-          if (headers.some((h) => h.name === pr))
-            yield wrong(path, `uses the PR number ${pr} as a metadata key`);
-          const keys = headers.filter((h) => (h.name ?? '').toLowerCase() === CANARY_METADATA_KEY);
-          if (keys.length !== 1 || keys[0]?.value !== pr)
-            yield wrong(path, `must match ${CANARY_METADATA_KEY}: ${pr} exactly once for PR ${pr}`);
-        }
-        for (const [b, ref] of asArray(at(rule, 'backendRefs')).entries())
-          if (at(ref, 'namespace') !== app.destinationNamespace)
-            yield wrong(
-              `spec.rules[${r}].backendRefs[${b}].namespace`,
-              `sends PR ${pr}'s calls to ${String(at(ref, 'namespace'))}`,
-            );
-      }
-  },
+  ...perKind({ IngressRoute: keyedIngressRoute, GRPCRoute: keyedGrpcRoute }),
 };
 
 const syncOptions = (app: RenderedApplication) =>

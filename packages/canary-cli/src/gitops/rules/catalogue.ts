@@ -1,7 +1,7 @@
 import { CATALOGUE_FILE, canaryNamespace, clusterAddress, STABLE_NAMESPACE } from 'service-catalogue';
 import { asArray, at, type RenderedObject } from '../objects.ts';
 import { containers, ofKind } from './scene.ts';
-import { appItem, type ObjectRule, type Problem, type Scene } from './types.ts';
+import { appItem, type ObjectRule, type Problem, perKind, type Scene } from './types.ts';
 
 const imageRepository = (image: string) => image.replace(/[:@][^/]*$/, '');
 
@@ -87,9 +87,7 @@ export const catalogueAgreement: ObjectRule = {
   description:
     'the manifests agree with the service catalogue: one stable Application per service, names, ports, images, downstream addresses, and canaries exactly for the labels a PR carries, in <prefix>-canary-pr-<N>',
   remediation: 'make the manifests (or catalogue.yaml) say the same',
-  kinds: ['Deployment', 'Service'],
-  check: (item, scene) =>
-    item.object.kind === 'Deployment' ? deploymentProblems(item, scene) : serviceProblems(item, scene),
+  ...perKind({ Deployment: deploymentProblems, Service: serviceProblems }),
   *acrossScene(scene) {
     const { catalogue } = scene.context;
     const services = ofKind(scene.argo, 'ApplicationSet').find(

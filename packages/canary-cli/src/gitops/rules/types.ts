@@ -90,6 +90,21 @@ export interface ObjectRule extends RuleInfo {
   readonly acrossScene?: (scene: Scene) => Iterable<ScopedProblem>;
 }
 
+/** An object rule's check for one kind. */
+export type KindCheck = (
+  item: RenderedObject,
+  scene: Scene,
+  app: RenderedApplication | undefined,
+) => Iterable<Problem>;
+
+/** An object rule's kinds and check from one check per kind: the runner's scoping does the dispatch. */
+export const perKind = (
+  checks: Readonly<Record<string, KindCheck>>,
+): Pick<ObjectRule, 'kinds' | 'check'> => ({
+  kinds: Object.keys(checks),
+  check: (item, scene, app) => checks[item.object.kind]?.(item, scene, app) ?? [],
+});
+
 /** Which Applications an Application rule is called for. */
 export type ApplicationScope =
   /** Every Application of the scene: stable, PR, and the workload Applications inside PR ones. */

@@ -1,8 +1,8 @@
 import { CANARY_IMAGE_TAG, STABLE_TRACK, TRACK } from 'canary-context';
 import { LINKERD_INJECT } from 'routing-model/mesh';
-import { asArray, at, type K8sObject, quantity, type RenderedObject } from '../objects.ts';
+import { asArray, at, type K8sObject, quantity } from '../objects.ts';
 import { allObjects, containers, findObject, ofKind } from './scene.ts';
-import type { ObjectRule, Problem, Scene } from './types.ts';
+import { type KindCheck, type ObjectRule, type Problem, perKind, type Scene } from './types.ts';
 
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet'];
 
@@ -260,7 +260,7 @@ function* serviceRef(
 }
 
 /** What each kind ports-resolve reads refers to. */
-const PORT_REFERENCES: Record<string, (item: RenderedObject, scene: Scene) => Iterable<Problem>> = {
+const PORT_REFERENCES: Record<string, KindCheck> = {
   *GRPCRoute({ object }, scene) {
     const ns = object.metadata.namespace;
     for (const [i, ref] of asArray(at(object, 'spec', 'parentRefs')).entries())
@@ -351,6 +351,5 @@ export const portsResolve: ObjectRule = {
   description:
     'route ports resolve to ports of the Service they name, in its namespace; Service selectors and target ports match a Deployment; ServiceMonitors select a Service and its port',
   remediation: 'use the ports and labels the objects really have',
-  kinds: Object.keys(PORT_REFERENCES),
-  check: (item, scene) => PORT_REFERENCES[item.object.kind]?.(item, scene) ?? [],
+  ...perKind(PORT_REFERENCES),
 };
