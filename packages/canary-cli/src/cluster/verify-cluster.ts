@@ -60,6 +60,19 @@ export async function resetCluster(api: KubeApi): Promise<void> {
         },
       })
       .catch(() => undefined);
+  // A finalizer nothing removes (what cluster-prune reports) would hold its namespace, and
+  // every later scene, in Terminating: the previous scene's findings are already taken.
+  for (const map of await api.list('v1', 'ConfigMap').catch(() => [])) {
+    const meta = map.metadata as { name: string; namespace: string; finalizers?: string[] };
+    if ((meta.finalizers ?? []).length === 0 || PROTECTED_NAMESPACES.has(meta.namespace)) continue;
+    await api
+      .clearFinalizers({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: meta.name, namespace: meta.namespace },
+      })
+      .catch(() => undefined);
+  }
   for (const name of namespaces)
     await api.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).catch(() => undefined);
   // Deletion is foreground (the garbage collector finishes it): wait until all of it is gone,
