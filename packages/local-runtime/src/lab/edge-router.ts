@@ -11,6 +11,7 @@ import { type EdgeMiddleware, type EdgeRoute, selectEdgeRoute } from 'routing-mo
 import { lingeringClose } from 'service-kit/lingering-close';
 import { errors, Pool } from 'undici';
 import { type BackendResolver, downMessage } from './backends.ts';
+import { labHost } from './edge-decision.ts';
 
 export interface EdgeRouterOptions {
   /** Entrypoint name → port (0: any free port). */
@@ -28,8 +29,6 @@ export interface EdgeRouterOptions {
   /** How long a backend may take to start its answer before the client gets 504 (default 300 s). */
   readonly responseHeaderTimeoutMs?: number;
 }
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 /**
  * Headers that belong to one connection (RFC 9110 §7.6.1), never forwarded either way; the
@@ -150,13 +149,7 @@ export class EdgeRouter {
    * `<name>.<API host>`: `pr-123.localhost` is PR 123's preview hostname.
    */
   hostOf(hostHeader: string | undefined): string {
-    const raw = (hostHeader ?? '').toLowerCase();
-    const named = raw.startsWith('[') ? raw.slice(0, raw.indexOf(']') + 1) : (raw.split(':')[0] ?? '');
-    // A fully qualified name (trailing dot) is the same host, as Traefik matches it.
-    const host = named.endsWith('.') ? named.slice(0, -1) : named;
-    if (LOOPBACK.has(host)) return this.#options.host;
-    if (host.endsWith('.localhost')) return `${host.slice(0, -'localhost'.length)}${this.#options.host}`;
-    return host;
+    return labHost(hostHeader, this.#options.host);
   }
 
   /** An error answer; `detail` (which may name services and the request) only on a guarded entrypoint. */

@@ -1,6 +1,7 @@
 import type { PlatformObject } from 'routing-model';
-import { buildEdgeTable, forwardedHeaders, outrankedRoutes, selectEdgeRoute } from 'routing-model/traefik';
+import { buildEdgeTable } from 'routing-model/traefik';
 import type { EdgeDecision, EdgeOptions, EdgeRequest, LabEdge } from './edge.ts';
+import { decideEdge } from './edge-decision.ts';
 import { EdgeRouter } from './edge-router.ts';
 
 /**
@@ -11,8 +12,10 @@ import { EdgeRouter } from './edge-router.ts';
 export class EmulatedEdge implements LabEdge {
   readonly kind = 'emulated';
   readonly #router: EdgeRouter;
+  readonly #host: string;
 
   constructor(options: EdgeOptions) {
+    this.#host = options.host;
     this.#router = new EdgeRouter({
       entryPoints: options.entryPoints,
       host: options.host,
@@ -48,23 +51,7 @@ export class EmulatedEdge implements LabEdge {
   }
 
   explain(request: EdgeRequest): EdgeDecision | null {
-    const table = this.#router.table;
-    const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
-    const view = { host: this.#router.hostOf(request.host), path: request.path, headers };
-    const edge = selectEdgeRoute(table, request.entryPoint, view);
-    if (edge === undefined) return null;
-    const outranked = outrankedRoutes(table, edge, request.entryPoint, view);
-    const forwarded = forwardedHeaders(edge, headers);
-    return {
-      route: edge.id,
-      rule: edge.rule,
-      priority: edge.priority,
-      explicitPriority: edge.explicitPriority,
-      backend: edge.backend,
-      middlewares: edge.middlewares.map((m) => m.name),
-      outranked: outranked.map((r) => `${r.id} (priority ${r.priority})`),
-      forwarded,
-    };
+    return decideEdge(this.#router.table, request, this.#host);
   }
 
   close(): Promise<void> {

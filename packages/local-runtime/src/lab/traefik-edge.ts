@@ -2,9 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type PlatformObject, readPlatform } from 'routing-model';
-import { buildEdgeTable, forwardedHeaders, outrankedRoutes, selectEdgeRoute } from 'routing-model/traefik';
+import { buildEdgeTable } from 'routing-model/traefik';
 import { ensureTool, freePort } from 'upstream-tools';
 import type { EdgeDecision, EdgeOptions, EdgeRequest, LabEdge } from './edge.ts';
+import { decideEdge } from './edge-decision.ts';
 
 /** One router of the file provider's dynamic configuration. */
 interface FileRouter {
@@ -200,29 +201,7 @@ export class TraefikEdge implements LabEdge {
    * to real Traefik request by request).
    */
   explain(request: EdgeRequest): EdgeDecision | null {
-    const table = buildEdgeTable(this.#objects);
-    const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
-    const host = request.host.replace(/:\d+$/, '').toLowerCase();
-    const apex = this.#options.host.toLowerCase();
-    const view = {
-      host: host === 'localhost' || host === '127.0.0.1' ? apex : host.replace(/\.localhost$/, `.${apex}`),
-      path: request.path,
-      headers,
-    };
-    const edge = selectEdgeRoute(table, request.entryPoint, view);
-    if (edge === undefined) return null;
-    return {
-      route: edge.id,
-      rule: edge.rule,
-      priority: edge.priority,
-      explicitPriority: edge.explicitPriority,
-      backend: edge.backend,
-      middlewares: edge.middlewares.map((m) => m.name),
-      outranked: outrankedRoutes(table, edge, request.entryPoint, view).map(
-        (r) => `${r.id} (priority ${r.priority})`,
-      ),
-      forwarded: forwardedHeaders(edge, headers),
-    };
+    return decideEdge(buildEdgeTable(this.#objects), request, this.#options.host);
   }
 
   async close(): Promise<void> {
