@@ -194,12 +194,7 @@ export async function verifyApplicationSets(
 
     const redisPort = await freePort();
     const repoPort = await freePort();
-    const [metrics, probe, webhook, repoMetrics] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
+    const repoMetrics = await freePort();
     const logs = (name: string) => join(work, `${name}.log`);
     children.push(
       launch(
@@ -276,37 +271,42 @@ export async function verifyApplicationSets(
         ),
       });
 
+    let controller: ReturnType<typeof launch> | undefined;
+    let restarts = 0;
+    const startController = async () => {
+      const [metrics, probe, webhook] = [await freePort(), await freePort(), await freePort()];
+      const child = launch(
+        argocd.path,
+        [
+          '--kubeconfig',
+          kubeconfig,
+          '--namespace',
+          namespace,
+          '--argocd-repo-server',
+          `127.0.0.1:${repoPort}`,
+          '--repo-server-plaintext',
+          '--metrics-addr',
+          `127.0.0.1:${metrics}`,
+          '--probe-addr',
+          `127.0.0.1:${probe}`,
+          '--webhook-addr',
+          `127.0.0.1:${webhook}`,
+          '--logformat',
+          'text',
+        ],
+        logs('applicationset-controller'),
+        // The manager reads KUBECONFIG, not its --kubeconfig flag.
+        { ...env, KUBECONFIG: kubeconfig, ARGOCD_BINARY_NAME: 'argocd-applicationset-controller' },
+      );
+      children.push(child);
+      return child;
+    };
     for (const [index, round] of plan.entries()) {
       fake.setPulls(round.pulls.map((pr) => asPull(pr, base)));
       const want = await expected(emulated(round.pulls));
       const started = performance.now();
-      if (index === 0) {
-        children.push(
-          launch(
-            argocd.path,
-            [
-              '--kubeconfig',
-              kubeconfig,
-              '--namespace',
-              namespace,
-              '--argocd-repo-server',
-              `127.0.0.1:${repoPort}`,
-              '--repo-server-plaintext',
-              '--metrics-addr',
-              `127.0.0.1:${metrics}`,
-              '--probe-addr',
-              `127.0.0.1:${probe}`,
-              '--webhook-addr',
-              `127.0.0.1:${webhook}`,
-              '--logformat',
-              'text',
-            ],
-            logs('applicationset-controller'),
-            // The manager reads KUBECONFIG, not its --kubeconfig flag.
-            { ...env, KUBECONFIG: kubeconfig, ARGOCD_BINARY_NAME: 'argocd-applicationset-controller' },
-          ),
-        );
-      } else {
+      if (index === 0) controller = await startController();
+      else {
         // What the GitHub webhook does: a refresh of the ApplicationSet.
         await api.request(
           'PATCH',
@@ -316,6 +316,15 @@ export async function verifyApplicationSets(
         );
       }
       const matches = async () => {
+        // Its ports are picked free, then bound: if another process took one meanwhile the
+        // controller exits at start. Start it again on new ports (twice at most).
+        if (controller?.exitCode !== null && controller !== undefined && restarts < 2) {
+          restarts++;
+          progress(
+            `ApplicationSet controller exited (${controller.exitCode}) at start; starting it again on new ports`,
+          );
+          controller = await startController();
+        }
         const apps = await live();
         if (apps.length !== want.length) return false;
         return want.every((w) => {
