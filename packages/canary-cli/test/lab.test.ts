@@ -315,7 +315,7 @@ describe('the lab', { skip: kubectlMissing }, () => {
     before(async () => {
       repo = await fixtureRepo();
       // A commit whose api answers /healthz with an extra field, then back to the base.
-      const app = join(repo.root, 'api-service/src/app.ts');
+      const app = join(repo.root, 'api-service/src/plugins/readiness.ts');
       const text = await readFile(app, 'utf8');
       const changed = text.replace(
         "async () => ({ status: 'ok' })",
