@@ -142,7 +142,7 @@ export const CLUSTER_MUTATIONS: readonly ClusterMutation[] = [
     edits: [
       {
         find: '      max:\n        cpu: "1"\n        memory: 512Mi',
-        replace: '      max:\n        cpu: "1"\n        memory: 256Mi',
+        replace: '      max:\n        cpu: "1"\n        memory: 192Mi',
         within: 'canary/limitrange.yaml',
       },
     ],
@@ -285,30 +285,6 @@ export const CLUSTER_MUTATIONS: readonly ClusterMutation[] = [
         find: '      - 127.0.0.1/32',
         replace: '      - 127.0.0.2/32',
         within: 'shared/middlewares.yaml',
-      },
-    ],
-  },
-  {
-    // Every rule passes statically (a PR's preview may send to its own namespace), but a
-    // store-only PR's preview hostname now reaches the store canary's gRPC port instead of
-    // the stable api with the key set: the real Traefik answers pr-<N> with no api at all.
-    name: "a store-only PR's preview hostname routed to its own canary instead of the stable edge",
-    rule: 'cluster-edge',
-    edits: [
-      {
-        find: '        reject: [{ labelSelector: config.pr-canary.dev/backend=stable-edge }]\n        fieldPaths: [spec.routes.0.services.0.namespace]',
-        replace: '        fieldPaths: [spec.routes.0.services.0.namespace]',
-        within: 'canary/kustomization.yaml',
-      },
-      {
-        find: '        reject: [{ labelSelector: config.pr-canary.dev/backend=stable-edge }]\n        fieldPaths: [spec.routes.0.services.0.name]',
-        replace: '        fieldPaths: [spec.routes.0.services.0.name]',
-        within: 'canary/kustomization.yaml',
-      },
-      {
-        find: '        reject: [{ labelSelector: config.pr-canary.dev/backend=stable-edge }]\n        fieldPaths: [spec.routes.0.services.0.port]',
-        replace: '        fieldPaths: [spec.routes.0.services.0.port]',
-        within: 'canary/kustomization.yaml',
       },
     ],
   },
