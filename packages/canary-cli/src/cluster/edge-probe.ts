@@ -1,3 +1,5 @@
+import { previewHost } from 'canary-context';
+import { readIngressRoute } from 'routing-model/traefik';
 import { canaryNamespace, type ServiceEntry, STABLE_NAMESPACE } from 'service-catalogue';
 import { asArray, at, describe, type RenderedObject } from '../gitops/objects.ts';
 import type { Finding, Scene } from '../gitops/rules/types.ts';
@@ -21,8 +23,6 @@ export interface EdgeProbeSummary {
   readonly routers: number;
   readonly findings: Finding[];
 }
-
-const HOST_IN_RULE = /Host\(`([^`]+)`\)/;
 
 /** The router names Traefik gives an IngressRoute's routes: `<namespace>-<name>-<hash>@kubernetescrd`. */
 const routerPrefix = (o: RenderedObject): string =>
@@ -118,26 +118,20 @@ function stableRoute(
   name: string,
   entrypoint: string,
 ): RenderedObject | undefined {
-  return applied.find(
-    (o) =>
-      o.object.kind === 'IngressRoute' &&
-      o.object.metadata.namespace === STABLE_NAMESPACE &&
-      asArray(at(o.object, 'spec', 'entryPoints')).includes(entrypoint) &&
-      asArray(at(o.object, 'spec', 'routes')).some((r) =>
-        asArray(at(r, 'services')).some(
-          (s) => at(s, 'name') === name && (at(s, 'namespace') ?? STABLE_NAMESPACE) === STABLE_NAMESPACE,
-        ),
-      ),
-  );
+  return applied.find((o) => {
+    if (o.object.kind !== 'IngressRoute') return false;
+    const ingress = readIngressRoute(o.object);
+    return (
+      ingress.namespace === STABLE_NAMESPACE &&
+      ingress.entryPoints.includes(entrypoint) &&
+      ingress.routes.some((r) => r.services.some((s) => s.name === name && s.namespace === STABLE_NAMESPACE))
+    );
+  });
 }
 
-const hostOf = (route: RenderedObject): string | undefined => {
-  const match = asArray(at(route.object, 'spec', 'routes'))
-    .map((r) => String(at(r, 'match') ?? ''))
-    .map((m) => HOST_IN_RULE.exec(m)?.[1])
-    .find((h) => h !== undefined);
-  return match;
-};
+/** The first Host() of an IngressRoute's routes (as routing-model reads the rule). */
+const hostOf = (route: RenderedObject): string | undefined =>
+  readIngressRoute(route.object).routes.flatMap((r) => r.hosts)[0];
 
 /**
  * What the edge must do in this scene, derived from the catalogue and the PRs' labels (not
@@ -180,10 +174,8 @@ export function expectations(scene: Scene, applied: readonly RenderedObject[]): 
           applied.find(
             (o) =>
               o.object.kind === 'IngressRoute' &&
-              asArray(at(o.object, 'spec', 'routes')).some((r) =>
-                asArray(at(r, 'services')).some(
-                  (s) => `${String(at(s, 'namespace'))}/${String(at(s, 'name'))}` === target,
-                ),
+              readIngressRoute(o.object).routes.some((r) =>
+                r.services.some((svc) => `${svc.namespace}/${svc.name}` === target),
               ) &&
               o.object.metadata.namespace === STABLE_NAMESPACE &&
               o !== internal,
@@ -197,8 +189,8 @@ export function expectations(scene: Scene, applied: readonly RenderedObject[]): 
             subject,
           },
           {
-            what: `PR ${n}'s preview hostname pr-${n}.${host} on the internal entrypoint`,
-            request: { entrypoint: 'internal', tls: false, host: `pr-${n}.${host}` },
+            what: `PR ${n}'s preview hostname ${previewHost(n, host)} on the internal entrypoint`,
+            request: { entrypoint: 'internal', tls: false, host: previewHost(n, host) },
             backend: target,
             canary: [n],
             subject,
