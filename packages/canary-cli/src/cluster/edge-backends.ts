@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { readPlatform } from 'routing-model';
 import { asArray, at, type K8sObject, type RenderedObject } from '../gitops/objects.ts';
 import type { EchoReply } from './edge-echo.ts';
 import type { KubeApi } from './kube-api.ts';
@@ -11,35 +12,28 @@ export const PROBE_MANAGER = 'canary-verify.pr-canary.dev';
 /** `namespace/name` of a Service. */
 export type ServiceKey = string;
 
+const isService = (kind: string | undefined) => kind === undefined || kind === 'Service';
+
 /** The Services the applied IngressRoutes send to, as `namespace/name`. */
 export function edgeServices(applied: readonly RenderedObject[]): ServiceKey[] {
-  const keys = new Set<ServiceKey>();
-  for (const { object } of applied) {
-    if (object.kind !== 'IngressRoute') continue;
-    for (const route of asArray(at(object, 'spec', 'routes')))
-      for (const svc of asArray(at(route, 'services'))) {
-        const kind = at(svc, 'kind');
-        if (kind !== undefined && kind !== 'Service') continue;
-        const ns = at(svc, 'namespace') ?? object.metadata.namespace;
-        keys.add(`${String(ns)}/${String(at(svc, 'name'))}`);
-      }
-  }
-  return [...keys].sort();
+  const { ingressRoutes } = readPlatform(applied.map((o) => o.object));
+  const keys = ingressRoutes.flatMap((i) =>
+    i.routes.flatMap((r) =>
+      r.services.filter((s) => isService(s.kind)).map((s) => `${s.namespace}/${s.name}`),
+    ),
+  );
+  return [...new Set(keys)].sort();
 }
 
 /** The Services the applied GRPCRoutes and HTTPRoutes send to, as `namespace/name`. */
 export function meshServices(applied: readonly RenderedObject[]): ServiceKey[] {
-  const keys = new Set<ServiceKey>();
-  for (const { object } of applied) {
-    if (object.kind !== 'GRPCRoute' && object.kind !== 'HTTPRoute') continue;
-    for (const rule of asArray(at(object, 'spec', 'rules')))
-      for (const ref of asArray(at(rule, 'backendRefs'))) {
-        const kind = at(ref, 'kind');
-        if (kind !== undefined && kind !== 'Service') continue;
-        keys.add(`${String(at(ref, 'namespace') ?? object.metadata.namespace)}/${String(at(ref, 'name'))}`);
-      }
-  }
-  return [...keys].sort();
+  const { gatewayRoutes } = readPlatform(applied.map((o) => o.object));
+  const keys = gatewayRoutes.flatMap((g) =>
+    g.rules.flatMap((r) =>
+      r.backendRefs.filter((b) => isService(b.kind)).map((b) => `${b.namespace}/${b.name}`),
+    ),
+  );
+  return [...new Set(keys)].sort();
 }
 
 /**
