@@ -67,16 +67,26 @@ describe('api in process', () => {
     return json<ItemJson>(r.body);
   };
 
-  it('serves liveness, readiness that follows the store and draining, and the OpenAPI document', async () => {
+  it('serves liveness, readiness that waits for the store once then follows draining only, and the OpenAPI document', async () => {
     assert.equal((await app.inject('/healthz')).statusCode, 200);
-    assert.equal((await app.inject('/readyz')).statusCode, 200);
     store.serving = false;
-    const notReady = await app.inject('/readyz');
-    assert.equal(notReady.statusCode, 503);
-    assert.deepEqual(json(notReady.body), { status: 'not ready', store: false });
+    const waiting = await app.inject('/readyz');
+    assert.equal(waiting.statusCode, 503);
+    assert.deepEqual(json(waiting.body), { status: 'waiting for the store', store: 'unreachable' });
+    store.serving = true;
+    assert.equal((await app.inject('/readyz')).statusCode, 200, 'the store answered once');
+    store.serving = false;
+    const outage = await app.inject('/readyz');
+    assert.equal(outage.statusCode, 200, 'a later store outage is not a reason to leave rotation');
+    assert.deepEqual(json(outage.body), { status: 'ready' });
+    const verbose = await app.inject('/readyz?verbose');
+    assert.equal(verbose.statusCode, 200);
+    assert.deepEqual(json(verbose.body), { status: 'ready', store: 'unreachable' }, 'but it is reported');
     store.serving = true;
     api.markNotReady();
-    assert.equal((await app.inject('/readyz')).statusCode, 503, 'draining');
+    const draining = await app.inject('/readyz');
+    assert.equal(draining.statusCode, 503);
+    assert.deepEqual(json(draining.body), { status: 'draining' });
     const doc = json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>(
       (await app.inject('/openapi.json')).body,
     );

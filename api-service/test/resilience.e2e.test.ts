@@ -7,6 +7,7 @@ import { service as healthService } from 'grpc-health-check';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from 'local-runtime/dynalite';
 import type { ServiceProcess } from 'local-runtime/process';
 import { startApi, startStore } from 'local-runtime/services';
+import { DATA_STORE_HEALTH } from 'store-contract';
 import { httpClient } from 'test-harness/http';
 import { startTcpProxy, type TcpProxy } from 'test-harness/tcp-proxy';
 import { waitFor } from 'test-harness/wait';
@@ -52,7 +53,7 @@ describe('resilience', () => {
     return thing;
   };
 
-  it('store stopped: 503 within the deadline and /readyz 503; store back: the API recovers by itself', async () => {
+  it('store stopped: 503 per call within the deadline, the api stays ready and says so; store back: the API recovers by itself', async () => {
     const dynamo: EmbeddedDynamo = track(await startEmbeddedDynamo());
     let store: ServiceProcess = track(await startStore(dynamo));
     const storePort = store.ports.port ?? 0;
@@ -63,6 +64,7 @@ describe('resilience', () => {
     });
     assert.equal(created.status, 201);
     const id = (created.body as { id: string }).id;
+    assert.equal((await http('GET', '/readyz')).status, 200, 'the store answered: ready');
 
     assert.equal(await store.stop(), 0);
     for (let i = 0; i < 5; i += 1) {
@@ -74,7 +76,9 @@ describe('resilience', () => {
       // The contract is "503 within the store deadline (1 s)", not a speed target.
       assert.ok(elapsed < 1000 + 500, `answered after ${elapsed} ms`);
     }
-    assert.equal((await http('GET', '/readyz')).status, 503);
+    const ready = await http('GET', '/readyz?verbose');
+    assert.equal(ready.status, 200, 'every api pod shares the store: none leaves rotation for it');
+    assert.deepEqual(ready.body, { status: 'ready', store: 'unreachable' });
     assert.equal((await http('GET', '/healthz')).status, 200, 'liveness does not depend on the store');
 
     store = track(await startStoreAt(dynamo, storePort));
@@ -83,10 +87,10 @@ describe('resilience', () => {
       interval: 100,
       what: 'the API to answer 200 again without a restart',
     });
-    assert.equal((await http('GET', '/readyz')).status, 200);
+    assert.deepEqual((await http('GET', '/readyz?verbose')).body, { status: 'ready', store: 'serving' });
   });
 
-  it('DynamoDB unreachable: the store stays live and leaves rotation, the api stays ready and answers 503 per call', async () => {
+  it('DynamoDB unreachable: the store stays live and ready and reports it, the api stays ready and answers 503 per call', async () => {
     const dynamo = track(await startEmbeddedDynamo());
     const db: TcpProxy = await startTcpProxy(dynamo.port);
     const store = track(await startStoreAt(`http://127.0.0.1:${db.port}`));
@@ -96,14 +100,19 @@ describe('resilience', () => {
 
     await db.close();
     const port = store.ports.port ?? 0;
-    const readiness = await waitFor(
+    const dataStore = await waitFor(
       async () => {
-        const status = await healthOf(port, 'store.v1.StoreService');
+        const status = await healthOf(port, DATA_STORE_HEALTH);
         return status !== 'SERVING' && status;
       },
-      { timeout: 10_000, interval: 100, what: 'readiness (store.v1.StoreService) to leave SERVING' },
+      { timeout: 10_000, interval: 100, what: `${DATA_STORE_HEALTH} to leave SERVING` },
     );
-    assert.equal(readiness, 'NOT_SERVING', 'readiness (store.v1.StoreService) follows DynamoDB');
+    assert.equal(dataStore, 'NOT_SERVING', 'the outage is reported');
+    assert.equal(
+      await healthOf(port, 'store.v1.StoreService'),
+      'SERVING',
+      'readiness (store.v1.StoreService) does not follow DynamoDB: every store pod shares it',
+    );
     assert.equal(
       await healthOf(port, ''),
       'SERVING',

@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   store.startHealthMonitor(2000);
 
   handleShutdownSignals(logger, async () => {
-    store.setServing(false);
+    store.markDraining();
     if (config.SHUTDOWN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, config.SHUTDOWN_DELAY_MS));
     await store.shutdown(config.SHUTDOWN_TIMEOUT_MS);
     await metrics.close();

@@ -5,6 +5,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { addReflection, HEALTH_DESCRIPTOR_SET } from 'service-kit';
 import {
+  DATA_STORE_HEALTH,
   DESCRIPTOR_SET_FILE,
   outOfRangeInt64Field,
   STORE_SERVICE_NAME,
@@ -47,12 +48,16 @@ export interface StoreServer {
   /** grpc.health.v1 alone (the same statuses), for a listener of its own (HEALTH_PORT). */
   readonly healthServer: grpc.Server;
   /**
-   * Marks store.v1.StoreService SERVING or NOT_SERVING in grpc.health.v1 (readiness). The
-   * server's overall status "" (liveness) stays SERVING while the process runs: a data store
-   * outage takes the store out of rotation, it never gets it restarted.
+   * Readiness is the pod's own ability to serve: store.v1.StoreService is NOT_SERVING until
+   * the data store has answered once since start (credentials, endpoint and table are this
+   * pod's own settings: a rollout that gets them wrong stops at its first pod), then SERVING
+   * until draining. A later data store outage is reported (DATA_STORE_HEALTH, the gauge
+   * store_data_store_up, a log line), never gating: every pod shares the data store, so
+   * taking them all out of rotation would answer nothing at all instead of 503 per call.
+   * The server's overall status "" (liveness) stays SERVING while the process runs.
    */
-  setServing(serving: boolean): void;
-  /** Pings the data store every interval and reports the result as the service's health. */
+  markDraining(): void;
+  /** Pings the data store every interval and reports the result (DATA_STORE_HEALTH). */
   startHealthMonitor(intervalMs: number): void;
   /** Stops accepting calls, lets in-flight calls finish (cancelling them after timeoutMs). */
   shutdown(timeoutMs: number): Promise<void>;
@@ -79,7 +84,11 @@ export function createStoreServer(deps: {
 
   // Health and reflection answer anyone: they hold no tenant data (the mesh decides who
   // reaches the port at all).
-  const health = new HealthImplementation({ '': 'SERVING', [STORE_SERVICE_NAME]: 'NOT_SERVING' });
+  const health = new HealthImplementation({
+    '': 'SERVING',
+    [STORE_SERVICE_NAME]: 'NOT_SERVING',
+    [DATA_STORE_HEALTH]: 'UNKNOWN',
+  });
   health.addToServer(server);
   const healthServer = new grpc.Server();
   health.addToServer(healthServer);
@@ -90,37 +99,43 @@ export function createStoreServer(deps: {
   );
 
   let monitor: NodeJS.Timeout | undefined;
-  let stopping = false;
-  const setServing = (serving: boolean) => {
-    health.setStatus(STORE_SERVICE_NAME, serving && !stopping ? 'SERVING' : 'NOT_SERVING');
+  let draining = false;
+  let reached = false;
+  const updateReadiness = () =>
+    health.setStatus(STORE_SERVICE_NAME, reached && !draining ? 'SERVING' : 'NOT_SERVING');
+  const markDraining = () => {
+    draining = true;
+    updateReadiness();
   };
   return {
     server,
     healthServer,
-    setServing,
+    markDraining,
     startHealthMonitor(intervalMs) {
       let healthy: boolean | undefined;
+      const report = (up: boolean, err?: unknown) => {
+        if (up && healthy !== true) deps.logger.info('data store reachable');
+        if (!up && healthy !== false) deps.logger.warn({ err }, 'data store unreachable');
+        healthy = up;
+        deps.metrics.dataStoreUp.set(up ? 1 : 0);
+        health.setStatus(DATA_STORE_HEALTH, up ? 'SERVING' : 'NOT_SERVING');
+        if (up && !reached) {
+          reached = true;
+          updateReadiness();
+        }
+      };
       const probe = () =>
         deps.repository.ping().then(
-          () => {
-            if (healthy !== true) deps.logger.info('data store reachable');
-            healthy = true;
-            setServing(true);
-          },
-          (err: unknown) => {
-            if (healthy !== false) deps.logger.warn({ err }, 'data store unreachable');
-            healthy = false;
-            setServing(false);
-          },
+          () => report(true),
+          (err: unknown) => report(false, err),
         );
       void probe();
       monitor = setInterval(probe, intervalMs);
       monitor.unref();
     },
     shutdown(timeoutMs) {
-      stopping = true;
       if (monitor !== undefined) clearInterval(monitor);
-      setServing(false);
+      markDraining();
       return new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           deps.logger.warn({ timeoutMs }, 'in-flight calls did not finish in time: cancelling them');

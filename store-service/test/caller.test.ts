@@ -78,7 +78,7 @@ describe('the store authenticates every StoreService call', () => {
         }),
       ),
     });
-    server.setServing(true);
+    server.startHealthMonitor(60_000);
     store = connectStore(await bindServer(server.server, '127.0.0.1', 0));
     tokenA = await sign({ tenant: 'tenant-a', sub: 'alice' });
     ({ response: created } = await store.call(

@@ -226,7 +226,7 @@ export const MUTATIONS: readonly Mutation[] = [
     ],
   },
   {
-    name: "the store's liveness probe pointed at the readiness service (follows DynamoDB)",
+    name: "the store's liveness probe pointed at the readiness service (waits for DynamoDB)",
     rule: 'liveness-independent',
     edits: [
       {

@@ -4,4 +4,4 @@ export * from './error-metadata.ts';
 export * from './files.ts';
 export { outOfRangeInt64Field } from './int64.ts';
 export * from './limits.ts';
-export { STORE_SERVICE_NAME } from './service.ts';
+export { DATA_STORE_HEALTH, STORE_SERVICE_NAME } from './service.ts';

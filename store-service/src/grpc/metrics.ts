@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { grpcServerMetrics } from 'service-kit';
 import { STORE_SERVICE_NAME } from 'store-contract';
 
@@ -23,6 +23,11 @@ export function storeMetrics(registry: Registry) {
       registers: [registry],
     }),
     versionConflicts,
+    dataStoreUp: new Gauge({
+      name: 'store_data_store_up',
+      help: "1 while the data store answers the store's pings, 0 while it does not (reported, not a readiness gate).",
+      registers: [registry],
+    }),
     observeCall(method: string, code: string, seconds: number) {
       const labels = { grpc_service: STORE_SERVICE_NAME, grpc_method: method, grpc_code: code };
       server.handled.inc(labels);

@@ -98,7 +98,7 @@ export const livenessIndependent: ObjectRule = {
   id: 'liveness-independent',
   description:
     "no liveness probe depends on a downstream: it probes the catalogue's liveness endpoint, never the readiness one",
-  remediation: "liveness probes the catalogue's health.liveness, readiness the dependency-aware check",
+  remediation: "liveness probes the catalogue's health.liveness, readiness the catalogue's health.readiness",
   kinds: WORKLOAD_KINDS,
   *check(item, scene) {
     const entry = scene.context.catalogue.find((e) => e.name === item.object.metadata.name);
@@ -111,7 +111,7 @@ export const livenessIndependent: ObjectRule = {
       if (liveness !== entry.health.liveness)
         yield {
           path: `spec.template.spec.containers[${i}].livenessProbe`,
-          message: `liveness probes ${show(liveness)}${liveness === entry.health.readiness ? ', the readiness endpoint, which follows downstreams: a downstream blip would restart every pod' : `, not the catalogue's ${show(entry.health.liveness)}`}`,
+          message: `liveness probes ${show(liveness)}${liveness === entry.health.readiness ? ', the readiness endpoint, which waits for downstreams: a pod started during a downstream outage would be restarted again and again' : `, not the catalogue's ${show(entry.health.liveness)}`}`,
           fix: `probe ${show(entry.health.liveness)} for liveness (catalogue health.liveness)`,
         };
       if (readiness !== entry.health.readiness)
