@@ -11,7 +11,8 @@ import { ensureTable } from '../src/data/table.ts';
 import { CANDIDATES, createCandidate } from '../src/dynamo/candidates/index.ts';
 import type { DynamoDocuments } from '../src/dynamo/documents.ts';
 import { marshall, unmarshall } from '../src/dynamo/marshal.ts';
-import { signDynamoRequest, signRequest } from '../src/dynamo/thin.ts';
+import { SigV4Signer } from '../src/dynamo/sigv4.ts';
+import { signDynamoRequest } from '../src/dynamo/thin.ts';
 import { createDynamo, type DynamoConfig } from '../src/dynamodb.ts';
 
 // The AWS Signature Version 4 test suite's credentials, scope and time (its post-vanilla
@@ -60,20 +61,19 @@ function specSignature(
 
 describe('SigV4 signing', () => {
   it("signs the test suite's post-vanilla request to its published signature", () => {
-    const headers = signRequest(
+    const headers = new SigV4Signer('us-east-1', 'service').sign(
       {
+        method: 'POST',
         host: 'example.amazonaws.com',
         path: '/',
-        method: 'POST',
-        service: 'service',
-        region: 'us-east-1',
-        headers: { 'X-Amz-Date': SUITE_DATE },
+        headers: {},
         body: '',
+        amzDate: SUITE_DATE,
       },
       SUITE,
     );
     assert.equal(
-      headers.Authorization,
+      headers.authorization,
       'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b',
     );
   });
@@ -85,22 +85,22 @@ describe('SigV4 signing', () => {
     });
     const credentials = { ...SUITE, sessionToken: 'session-token-example' };
     const headers = signDynamoRequest(
+      new SigV4Signer('eu-west-1', 'dynamodb'),
       {
         host: 'dynamodb.eu-west-1.amazonaws.com',
-        region: 'eu-west-1',
         target: 'DynamoDB_20120810.GetItem',
         body,
         amzDate: SUITE_DATE,
       },
       credentials,
     );
-    const { Authorization: authorization, ...sent } = headers;
+    const { authorization, ...sent } = headers;
     const signed = Object.keys(sent)
       .map((n) => n.toLowerCase())
       .sort()
       .join(';');
     assert.equal(signed, 'content-length;content-type;host;x-amz-date;x-amz-security-token;x-amz-target');
-    assert.equal(sent['X-Amz-Security-Token'], 'session-token-example');
+    assert.equal(sent['x-amz-security-token'], 'session-token-example');
     const expected = specSignature(
       sent,
       body,
@@ -111,6 +111,36 @@ describe('SigV4 signing', () => {
       authorization,
       `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/eu-west-1/dynamodb/aws4_request, SignedHeaders=${signed}, Signature=${expected}`,
     );
+  });
+
+  it('derives the signing key again when the day or the secret changes (midnight, rotated credentials)', () => {
+    const input = (amzDate: string) => ({
+      method: 'POST',
+      host: 'dynamodb.eu-west-1.amazonaws.com',
+      path: '/',
+      headers: { 'x-amz-target': 'DynamoDB_20120810.GetItem' },
+      body: '{}',
+      amzDate,
+    });
+    const kept = new SigV4Signer('eu-west-1', 'dynamodb');
+    const rotated = { accessKeyId: 'AKIDROTATED', secretAccessKey: 'another-secret' };
+    for (const [amzDate, credentials] of [
+      [SUITE_DATE, SUITE],
+      ['20150831T000001Z', SUITE],
+      ['20150831T000002Z', rotated],
+    ] as const) {
+      const headers = kept.sign(input(amzDate), credentials);
+      const fresh = new SigV4Signer('eu-west-1', 'dynamodb').sign(input(amzDate), credentials);
+      assert.equal(headers.authorization, fresh.authorization, `${amzDate} ${credentials.accessKeyId}`);
+      const { authorization, ...sent } = headers;
+      const spec = specSignature(
+        sent,
+        '{}',
+        { date: amzDate, region: 'eu-west-1', service: 'dynamodb' },
+        credentials.secretAccessKey,
+      );
+      assert.ok(authorization?.endsWith(`Signature=${spec}`), `${amzDate}: ${authorization}`);
+    }
   });
 
   it('the written-out specification reproduces the suite vector too (it checks what it checks)', () => {

@@ -29,7 +29,7 @@ const STORE = join(repoRoot, 'store-service');
 type Client = 'thin' | Candidate;
 const CLIENTS: readonly Client[] = ['thin', ...CANDIDATES];
 const NAMES: Record<Client, string> = {
-  thin: 'thin: aws4 + undici pool (the store’s)',
+  thin: 'thin: own SigV4 + undici pool (the store’s)',
   sdk: 'AWS SDK v3 as configured before',
   'sdk-tuned': 'AWS SDK v3 tuned',
   'aws-lite': '@aws-lite/client + @aws-lite/dynamodb',

@@ -66,7 +66,7 @@ function selected(): Set<Section> {
   return new Set(names as Section[]);
 }
 
-// From \`--cpu-prof\` runs on this machine (2026-11-27; the store's client 2026-12-04), not from this run's figures.
+// From \`--cpu-prof\` runs on this machine (2026-11-27; the store's client 2026-12-04; its signer's figures from a loop and the clients section, 2026-12-05), not from this run's figures.
 const PROFILES = `- **Idle RSS ≤ 100 MiB**: the runtime sets most of it. The same api bundle idles at
   83 MiB under Node 20.20 and 111 MiB under Node 24.21 (the images' Node): 42 vs 52 MiB
   of the binary mapped in, 42 vs 64 MiB anonymous, the JS heap the same (37–38 MiB
@@ -90,23 +90,24 @@ const PROFILES = `- **Idle RSS ≤ 100 MiB**: the runtime sets most of it. The s
   8% of the api's CPU), semi-spaces of 16 MiB (14% more api and 25% more store CPU per
   request than 32 MiB; the pass-through runs with the same flags), grpc-js interceptors,
   the store's log line per successful call, the automatic tracing instrumentation.
-- **Store on DynamoDB ≤ 2.5×**: with the AWS SDK the store spent about 1,185 µs per
-  request on dynalite against 185 µs in memory (SigV4 about 100 µs, Node's HTTP client
-  75 µs, the SDK's middleware, signer and serde most of the remaining 400 µs). The store's
-  own client (\`dynamo/thin.ts\`: aws4 + undici's pool, no streams) profiled under the
-  bench's load (2026-12-04, one GetItem per request): the DynamoDB call is about 16% of
-  the store's busy CPU, SigV4 by aws4 10% of it (two SHA-256 hashes and an HMAC, whose
-  key object Node imports again on every request, and aws4's canonical request built from
-  the headers), the exchange on undici's pool about 6%; garbage collection 8.5% and the
-  kernel's socket writes 4% of the whole. The rest is the gRPC path the in-memory store
-  runs too. What is left in the client is mostly signing: a signer that keeps the day's
-  signing key as a KeyObject and writes the canonical request directly would cut most of
-  it (not done: the client signs with aws4, as chosen). Why not the others (the client
-  table): the SDK tuned (its own undici handler, account-id endpoints off) still runs its
-  middleware stack and serde (3× the thin client's CPU per call alone); aws-lite signs with
-  aws4 too but over Node's HTTP agent, has no AbortSignal or request timeout (its adapter
-  stops waiting at the deadline while the request runs on), retries any failure unless
-  told not to, and hides the socket error code in its message.
+- **Store on DynamoDB ≤ 2.5×** (met since the store signs with its own SigV4): with the
+  AWS SDK the store spent about 1,185 µs per request on dynalite against 185 µs in memory
+  (SigV4 about 100 µs, Node's HTTP client 75 µs, the SDK's middleware, signer and serde
+  most of the remaining 400 µs). The store's own client (\`dynamo/thin.ts\`: undici's pool,
+  no streams) profiled under the bench's load (2026-12-04, one GetItem per request, signed
+  by aws4 then): the DynamoDB call was about 16% of the store's busy CPU, SigV4 10% of it
+  (two SHA-256 hashes and an HMAC whose key object Node imported again on every request,
+  and a canonical request built from the headers), the exchange on undici's pool about 6%;
+  garbage collection 8.5% and the kernel's socket writes 4% of the whole. Taken out: aws4,
+  for \`dynamo/sigv4.ts\`, which keeps the day's signing key as a KeyObject and writes the
+  canonical request of the one request shape DynamoDB's JSON API has (about 20 µs → 5 µs
+  per signature in a loop; the client alone 92 → 71 µs per GetItem). The rest is the gRPC
+  path the in-memory store runs too. Why not the others (the client table): the SDK tuned
+  (its own undici handler, account-id endpoints off) still runs its middleware stack and
+  serde (several times the thin client's CPU per call alone); aws-lite signs with aws4
+  over Node's HTTP agent, has no AbortSignal or request timeout (its adapter stops waiting
+  at the deadline while the request runs on), retries any failure unless told not to, and
+  hides the socket error code in its message.
 - **Lab routers ≤ 1.5× nginx**: the routers proxy in JavaScript (http-proxy-3 for
   HTTP/1.1, a Node http2 server and client for gRPC); nginx does both in C. A profile of
   the router process shows socket writes 10.5% of its wall time, Node's HTTP client and

@@ -1,7 +1,6 @@
 // The store's DynamoDB client: DynamoDB's JSON API over undici's connection pool, signed
-// with SigV4 by aws4, marshalled by marshal.ts. Chosen by measurement against the AWS SDK
-// v3 (as configured before, and tuned) and aws-lite: docs/benchmarks.md, "DynamoDB client".
-import aws4 from 'aws4';
+// with SigV4 by sigv4.ts, marshalled by marshal.ts. Chosen by measurement against the AWS
+// SDK v3 (as configured before, and tuned) and aws-lite: docs/benchmarks.md, "DynamoDB client".
 import type { Dispatcher } from 'undici';
 // undici's pool alone: its index also loads fetch, WebSocket, the cache and more (about
 // 0.8 MB of bundle and 9 MiB of memory the store has no use for).
@@ -22,6 +21,7 @@ import {
 } from './documents.ts';
 import { type AttributeValue, marshall, unmarshall } from './marshal.ts';
 import { backoffMs, type CredentialSource, type Credentials, retryable, sleep } from './policy.ts';
+import { SigV4Signer } from './sigv4.ts';
 
 export interface ThinOptions {
   /** http(s)://host[:port] of DynamoDB (DynamoDB Local, the embedded store, or AWS). */
@@ -39,46 +39,24 @@ export interface ThinOptions {
 const TARGET = 'DynamoDB_20120810.';
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
 
-/** One request to sign: aws4 adds the SigV4 headers to `headers`. */
-export interface SigningRequest {
-  host: string;
-  path: string;
-  method: string;
-  service: string;
-  region: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/**
- * Signs a request with SigV4 (aws4): adds Authorization and X-Amz-Date (and
- * X-Amz-Security-Token with temporary credentials) to its headers, which it returns. An
- * X-Amz-Date header already set fixes the time (tests against published vectors).
- */
-export function signRequest(request: SigningRequest, credentials: Credentials): Record<string, string> {
-  aws4.sign(request, credentials);
-  const headers = request.headers;
-  // aws4 sets Content-Length as a number.
-  if (headers['Content-Length'] !== undefined) headers['Content-Length'] = String(headers['Content-Length']);
-  return headers;
-}
-
-/** The headers of one signed DynamoDB JSON API call (`amzDate`: YYYYMMDDTHHMMSSZ, for tests). */
+/** The headers of one DynamoDB JSON API call, signed (`amzDate`: YYYYMMDDTHHMMSSZ, for tests). */
 export function signDynamoRequest(
-  request: { host: string; region: string; target: string; body: string; amzDate?: string },
+  signer: SigV4Signer,
+  request: { host: string; target: string; body: string; amzDate?: string },
   credentials: Credentials,
 ): Record<string, string> {
-  const headers: Record<string, string> = { 'content-type': CONTENT_TYPE, 'x-amz-target': request.target };
-  if (request.amzDate !== undefined) headers['X-Amz-Date'] = request.amzDate;
-  return signRequest(
+  return signer.sign(
     {
+      method: 'POST',
       host: request.host,
       path: '/',
-      method: 'POST',
-      service: 'dynamodb',
-      region: request.region,
-      headers,
+      headers: {
+        'content-length': String(Buffer.byteLength(request.body)),
+        'content-type': CONTENT_TYPE,
+        'x-amz-target': request.target,
+      },
       body: request.body,
+      ...(request.amzDate === undefined ? {} : { amzDate: request.amzDate }),
     },
     credentials,
   );
@@ -96,11 +74,13 @@ export class ThinDynamo implements DynamoDocuments {
   readonly #pool: Pool;
   readonly #host: string;
   readonly #options: ThinOptions;
+  readonly #signer: SigV4Signer;
 
   constructor(options: ThinOptions) {
     const url = new URL(options.endpoint);
     this.#host = url.host;
     this.#options = options;
+    this.#signer = new SigV4Signer(options.region, 'dynamodb');
     this.#pool = new Pool(url.origin, {
       connections: options.connections ?? 50,
       connect: { timeout: options.timeoutMs },
@@ -125,7 +105,8 @@ export class ThinDynamo implements DynamoDocuments {
   async #attempt(operation: string, body: string, signal: AbortSignal | undefined): Promise<Doc> {
     if (signal?.aborted) throw aborted(signal);
     const headers = signDynamoRequest(
-      { host: this.#host, region: this.#options.region, target: TARGET + operation, body },
+      this.#signer,
+      { host: this.#host, target: TARGET + operation, body },
       await this.#options.credentials(),
     );
     let status: number;
