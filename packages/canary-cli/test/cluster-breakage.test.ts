@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
+import { waitFor } from 'test-harness/wait';
 import { findGo, goSkipReason } from 'upstream-tools';
 import {
   type ApplicationSetReport,
@@ -17,6 +18,7 @@ import { type ControlPlane, startControlPlane } from '../src/cluster/control-pla
 import { installCrds } from '../src/cluster/crds.ts';
 import { type DryRunReport, dryRunScene } from '../src/cluster/dry-run.ts';
 import { KubeApi } from '../src/cluster/kube-api.ts';
+import { prerequisites } from '../src/cluster/prerequisites.ts';
 import { CLUSTER_RULE_DESCRIPTIONS, CLUSTER_RULES } from '../src/cluster/sync.ts';
 import { createTestHosts, type TestHosts, testHostsUnavailableReason } from '../src/cluster/test-hosts.ts';
 import { type RunningTraefik, startTraefik } from '../src/cluster/traefik.ts';
@@ -206,6 +208,55 @@ describe('canary verify --cluster: a real control plane', { skip: kubectlMissing
           (ns.metadata as { deletionTimestamp?: string }).deletionTimestamp !== undefined,
           `${name} is being deleted`,
         );
+    }
+  });
+
+  it("admission policy pr-canary-images, as make canary-admission installs it, refuses a PR namespace's public image and admits the platform registry's", async () => {
+    const admission = prerequisites(join(workDir, 'clean')).filter(
+      (o) =>
+        o.file.endsWith('canary-admission.yaml') ||
+        (o.object.kind === 'Namespace' && o.object.metadata.name === 'argocd'),
+    );
+    for (const { object } of admission) await api.apply(object);
+    const namespace = 'admission-check-canary-pr-1';
+    await api.apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: namespace, labels: { 'canary.pr-canary.dev/pr': '1' } },
+    });
+    const deployment = (image: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'store-service', namespace },
+      spec: {
+        selector: { matchLabels: { app: 'store-service' } },
+        template: {
+          metadata: { labels: { app: 'store-service' } },
+          spec: { containers: [{ name: 'store-service', image }] },
+        },
+      },
+    });
+    try {
+      // The policy and its parameter reach the API server's admission through informers.
+      const refusal = await waitFor(
+        () =>
+          api.apply(deployment('docker.io/evil/miner:pr-1-abcdef1'), { dryRun: true }).then(
+            () => '',
+            (err: unknown) => String(err),
+          ),
+        { timeout: 30_000, interval: 250, what: 'the admission policy to refuse a public image' },
+      );
+      assert.match(
+        refusal,
+        /a PR canary runs only images from ghcr\.io\/example-org\/pr-canary\/, not docker\.io\/evil\/miner/,
+      );
+      await api.apply(deployment('ghcr.io/example-org/pr-canary/store-service:pr-1-abcdef1'), {
+        dryRun: true,
+      });
+    } finally {
+      await api
+        .delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } })
+        .catch(() => undefined);
     }
   });
 

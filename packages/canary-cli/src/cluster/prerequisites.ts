@@ -2,18 +2,27 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { isK8sObject, type RenderedObject } from '../gitops/objects.ts';
+import { readPlatformSettings } from '../gitops/verify.ts';
 
 /**
  * What docs/real-cluster.md has a user install before Argo CD syncs anything, as far as
  * the rendered objects depend on it: the namespaces the Makefile creates, the platform's
- * TLS issuers, DynamoDB Local and Argo CD's settings (localdev/infrastructure). Read from
- * the repository's own files, so a renamed issuer is caught like any other reference.
+ * TLS issuers, DynamoDB Local, Argo CD's settings and the PR canaries' image admission
+ * (localdev/infrastructure). Read from the repository's own files, so a renamed issuer is
+ * caught like any other reference, and a PR Deployment the admission policy refuses is
+ * reported like any other refused object.
  */
 const FILES = [
   'localdev/infrastructure/cluster-issuer.yaml',
   'localdev/infrastructure/dynamodb-local.yaml',
   'localdev/infrastructure/argocd-config.yaml',
+  'localdev/infrastructure/canary-admission.yaml',
 ] as const;
+/**
+ * What `make canary-admission` replaces with the platform setting `registry` before it
+ * applies canary-admission.yaml.
+ */
+const REGISTRY_PLACEHOLDER = 'registry.invalid/placeholder';
 /** Namespaces the Makefile and Helm installs create (`kubectl create namespace`, chart namespaces). */
 export const PLATFORM_NAMESPACES = [
   'argocd',
@@ -35,8 +44,9 @@ export function prerequisites(root: string): RenderedObject[] {
     object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
     file: 'localdev/Makefile',
   }));
+  const registry = readPlatformSettings(root).registry ?? '';
   const fromFiles = FILES.flatMap((file) =>
-    parseAllDocuments(readFileSync(join(root, file), 'utf8'))
+    parseAllDocuments(readFileSync(join(root, file), 'utf8').replaceAll(REGISTRY_PLACEHOLDER, registry))
       .map((d) => d.toJS() as unknown)
       .filter(isK8sObject)
       .map((object) => {

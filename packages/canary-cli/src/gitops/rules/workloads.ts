@@ -9,7 +9,7 @@ const WORKLOAD_KINDS = ['Deployment', 'StatefulSet'];
 export const immutableImageTag: ObjectRule = {
   id: 'immutable-image-tag',
   description:
-    "images carry an explicit, immutable tag: no latest, no bare pr-<N> (nothing rolls on push); canaries use pr-<N>-<head sha>, stable images come from the platform's registry",
+    "images carry an explicit, immutable tag: no latest, no bare pr-<N> (nothing rolls on push); canaries use pr-<N>-<head sha>; every image, a PR's too, comes from the platform's registry (in a cluster, admission policy pr-canary-images refuses others in PR namespaces)",
   remediation:
     'set a version tag (canaries: pr-<N>-<head_short_sha>, stable: a version in the platform registry)',
   kinds: WORKLOAD_KINDS,
@@ -35,7 +35,7 @@ export const immutableImageTag: ObjectRule = {
           `${image}: PR ${pr}'s images are tagged pr-${pr}-<head sha>`,
           `set the image from the ApplicationSet's head_short_sha`,
         );
-      else if (pr === undefined && !image.startsWith(`${scene.context.registry}/`))
+      if (!image.startsWith(`${scene.context.registry}/`))
         yield bad(
           `${image} is not in the platform's registry ${scene.context.registry}`,
           'prefix the registry from manifests-microservices/platform',
