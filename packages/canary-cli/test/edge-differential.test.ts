@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { edgeFactory, type LabEdge, type LabObject } from 'local-runtime/lab';
 import { Routers } from 'local-runtime/routing';
+import { GUARDED_ENTRYPOINT, readIngressRoute } from 'routing-model/traefik';
 import { loadCatalogue, STABLE_NAMESPACE } from 'service-catalogue';
 import { findGo, goSkipReason } from 'upstream-tools';
 import { type ControlPlane, startControlPlane } from '../src/cluster/control-plane.ts';
@@ -139,13 +140,11 @@ describe('the lab edge against real Traefik, request by request', {
       labBackends.set((server.address() as AddressInfo).port, key);
     }
     const addressOf = new Map([...labBackends].map(([port, key]) => [key, `127.0.0.1:${port}`]));
-    const internal = edgeObjects.find(
-      (o) =>
-        o.object.kind === 'IngressRoute' &&
-        o.object.metadata.namespace === STABLE_NAMESPACE &&
-        JSON.stringify(o.object.spec).includes('"internal"'),
-    );
-    apiHost = /Host\(`([^`]+)`\)/.exec(JSON.stringify(internal?.object.spec))?.[1] ?? '';
+    const internal = edgeObjects
+      .filter((o) => o.object.kind === 'IngressRoute')
+      .map((o) => readIngressRoute(o.object))
+      .find((r) => r.namespace === STABLE_NAMESPACE && r.entryPoints.includes(GUARDED_ENTRYPOINT));
+    apiHost = internal?.routes.flatMap((r) => r.hosts)[0] ?? '';
     lab = edgeFactory('emulated')({
       entryPoints: { internal: 0, websecure: 0 },
       guardedEntryPoints: ['internal'],

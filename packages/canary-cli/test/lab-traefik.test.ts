@@ -3,10 +3,9 @@
 // the PR at every hop, the key stripped on the public entrypoint, preview hostnames, and
 // routes that follow lab add and lab rm.
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Lab } from 'local-runtime/lab';
-import { httpClient } from 'test-harness/http';
+import { getWithHost, httpClient } from 'test-harness/http';
 import { goSkipReason } from 'upstream-tools';
 import { manifestRoutes } from '../src/lab-routes.ts';
 import { repoRoot } from './fixture-repo.ts';
@@ -56,23 +55,12 @@ describe('the lab with real Traefik at the edge', { skip: kubectlMissing || (awa
 
   it("PR 123's preview hostname reaches PR 123 at every hop; a host no route names is Traefik's 404", async () => {
     const token = await lab.token('lab');
-    const viaHost = (host: string) =>
-      new Promise<{ status: number; servedBy: string }>((resolve, reject) => {
-        const req = request(
-          {
-            host: '127.0.0.1',
-            port: lab.ports.internal,
-            path: '/v1/items',
-            headers: { host: `${host}:${lab.ports.internal}`, authorization: `Bearer ${token}` },
-          },
-          (res) => {
-            res.resume();
-            resolve({ status: res.statusCode ?? 0, servedBy: String(res.headers['x-served-by'] ?? '') });
-          },
-        );
-        req.on('error', reject);
-        req.end();
+    const viaHost = async (host: string) => {
+      const r = await getWithHost(lab.ports.internal, `${host}:${lab.ports.internal}`, '/v1/items', {
+        authorization: `Bearer ${token}`,
       });
+      return { status: r.status, servedBy: r.headers['x-served-by'] ?? '' };
+    };
     const preview = await viaHost('pr-123.localhost');
     assert.equal(preview.status, 200);
     assert.match(preview.servedBy, /^api-service@pr-123 \(.*\), store-service@pr-123 /);

@@ -3,13 +3,12 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Lab } from 'local-runtime/lab';
-import { httpClient, rawHttp } from 'test-harness/http';
+import { getWithHost, httpClient, rawHttp } from 'test-harness/http';
 import { waitFor } from 'test-harness/wait';
 import { manifestRoutes } from '../src/lab-routes.ts';
 import { fixtureRepo, git, repoRoot } from './fixture-repo.ts';
@@ -99,23 +98,12 @@ describe('the lab', { skip: kubectlMissing }, () => {
 
     it('a preview hostname pr-123.localhost reaches PR 123 at every hop; a store-only PR has one too, through the stable api', async () => {
       const token = await lab.token('lab');
-      const viaHost = (host: string) =>
-        new Promise<{ status: number; servedBy: string }>((resolve, reject) => {
-          const req = request(
-            {
-              host: '127.0.0.1',
-              port: lab.ports.internal,
-              path: '/v1/items',
-              headers: { host: `${host}:${lab.ports.internal}`, authorization: `Bearer ${token}` },
-            },
-            (res) => {
-              res.resume();
-              resolve({ status: res.statusCode ?? 0, servedBy: String(res.headers['x-served-by'] ?? '') });
-            },
-          );
-          req.on('error', reject);
-          req.end();
+      const viaHost = async (host: string) => {
+        const r = await getWithHost(lab.ports.internal, `${host}:${lab.ports.internal}`, '/v1/items', {
+          authorization: `Bearer ${token}`,
         });
+        return { status: r.status, servedBy: r.headers['x-served-by'] ?? '' };
+      };
       const preview = await viaHost('pr-123.localhost');
       assert.equal(preview.status, 200);
       assert.match(preview.servedBy, /^api-service@pr-123 \(.*\), store-service@pr-123 /);
@@ -126,22 +114,7 @@ describe('the lab', { skip: kubectlMissing }, () => {
       assert.equal(storeOnly.status, 200);
       assert.match(storeOnly.servedBy, /^api-service@stable \(.*\), store-service@pr-7 /);
       assert.equal((await viaHost('pr-999.localhost')).status, 404);
-      const publicPort = await new Promise<number>((resolve, reject) => {
-        const req = request(
-          {
-            host: '127.0.0.1',
-            port: lab.ports.websecure,
-            path: '/v1/items',
-            headers: { host: 'pr-123.localhost' },
-          },
-          (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          },
-        );
-        req.on('error', reject);
-        req.end();
-      });
+      const publicPort = (await getWithHost(lab.ports.websecure, 'pr-123.localhost', '/v1/items')).status;
       assert.equal(publicPort, 404, 'no preview hostname on the public entrypoint');
     });
 

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { connect } from 'node:net';
 
 export interface HttpResult {
@@ -103,5 +104,29 @@ export function rawHttp(port: number, request: Buffer | string, timeoutMs = 5000
     });
     socket.on('end', finish);
     socket.write(request);
+  });
+}
+
+/**
+ * GET `path` from a server on loopback with the Host header given (fetch would send the
+ * URL's host; a preview hostname such as pr-123.localhost must reach the lab's port as it
+ * is): the status and the response headers (names lower-cased), the body read and dropped.
+ */
+export function getWithHost(
+  port: number,
+  host: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { ...headers, host } }, (res) => {
+      res.resume();
+      const flat: Record<string, string> = {};
+      for (const [name, value] of Object.entries(res.headers))
+        if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+      resolve({ status: res.statusCode ?? 0, headers: flat });
+    });
+    req.on('error', reject);
+    req.end();
   });
 }

@@ -6,23 +6,10 @@ import {
   selectEdgeRoute,
 } from 'routing-model/traefik';
 import type { EdgeDecision, EdgeRequest } from './edge.ts';
+import { hostFromLoopback } from './loopback-host.ts';
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-/**
- * The host a Host header addresses in the lab; localhost and loopback addresses stand for
- * the API host, and `<name>.localhost` (which browsers and curl resolve to loopback) for
- * `<name>.<API host>`: `pr-123.localhost` is PR 123's preview hostname. A fully qualified
- * name (trailing dot) is the same host, as Traefik matches it.
- */
-export function labHost(hostHeader: string | undefined, apiHost: string): string {
-  const raw = (hostHeader ?? '').toLowerCase();
-  const named = raw.startsWith('[') ? raw.slice(0, raw.indexOf(']') + 1) : (raw.split(':')[0] ?? '');
-  const host = named.endsWith('.') ? named.slice(0, -1) : named;
-  if (LOOPBACK.has(host)) return apiHost;
-  if (host.endsWith('.localhost')) return `${host.slice(0, -'localhost'.length)}${apiHost}`;
-  return host;
-}
+/** The host a Host header addresses in the lab (loopback-host.ts). */
+export const labHost = hostFromLoopback;
 
 /** The route an edge table gives a request, and what the backend gets; null when none matches. */
 export function decideEdge(

@@ -6,6 +6,7 @@ import { buildEdgeTable } from 'routing-model/traefik';
 import { ensureTool, freePort } from 'upstream-tools';
 import type { EdgeDecision, EdgeOptions, EdgeRequest, LabEdge } from './edge.ts';
 import { decideEdge } from './edge-decision.ts';
+import { loopbackAliases } from './loopback-host.ts';
 
 /** One router of the file provider's dynamic configuration. */
 interface FileRouter {
@@ -31,17 +32,15 @@ const serviceName = (namespace: string, name: string, port: string | number) =>
   `${namespace}-${name}-${port}`;
 
 /**
- * The lab answers for the manifests' API host on loopback too: `localhost` (and 127.0.0.1)
- * stands for the host, `<label>.localhost` for `<label>.<host>`. Each Host() of a rule
- * gets its loopback alias as an alternative; nothing else in the rule changes.
+ * A rule with each Host() given its loopback aliases as alternatives (loopback-host.ts);
+ * nothing else in the rule changes.
  */
 export function withLoopbackAliases(rule: string, host: string): string {
-  const apex = host.toLowerCase();
   return rule.replace(/Host\(`([^`]+)`\)/g, (whole, value: string) => {
-    const h = value.toLowerCase();
-    if (h === apex) return `(${whole} || Host(\`localhost\`) || Host(\`127.0.0.1\`))`;
-    if (h.endsWith(`.${apex}`)) return `(${whole} || Host(\`${h.slice(0, -apex.length)}localhost\`))`;
-    return whole;
+    const aliases = loopbackAliases(value, host);
+    return aliases.length === 0
+      ? whole
+      : `(${[whole, ...aliases.map((a) => `Host(\`${a}\`)`)].join(' || ')})`;
   });
 }
 
