@@ -37,7 +37,7 @@ esac
 need kubectl "https://kubernetes.io/docs/tasks/tools/ (1.27 or newer)"
 need helm "https://helm.sh/docs/intro/install/ (3.14 or newer)"
 need curl "your package manager (make linkerd downloads the pinned linkerd CLI with it)"
-need npm "https://nodejs.org/ (Node.js 22 or newer with npm: ./canary, make dev-issuer and make token run through it)"
+need npm "https://nodejs.org/ (Node.js 20 or newer with npm: ./canary, make dev-issuer and make token run through it and bring Node 24 into .tools/)"
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: missing prerequisites:" >&2
   for m in "${missing[@]}"; do echo "  - $m" >&2; done
