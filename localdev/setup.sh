@@ -7,6 +7,8 @@
 #                                        created beforehand (AWS Load Balancer Controller and
 #                                        EKS Pod Identity Agent add-on installed)
 # Then: make -C localdev infrastructure argocd-setup CLUSTER=<the same>
+#   (minikube/kind: infrastructure dev-issuer argocd-setup, the token issuer the default
+#   auth settings name)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
