@@ -8,9 +8,6 @@ import {
 import type { EdgeDecision, EdgeRequest } from './edge.ts';
 import { hostFromLoopback } from './loopback-host.ts';
 
-/** The host a Host header addresses in the lab (loopback-host.ts). */
-export const labHost = hostFromLoopback;
-
 /** The route an edge table gives a request, and what the backend gets; null when none matches. */
 export function decideEdge(
   table: readonly EdgeRoute[],
@@ -18,7 +15,11 @@ export function decideEdge(
   apiHost: string,
 ): EdgeDecision | null {
   const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
-  const view: HttpRequestView = { host: labHost(request.host, apiHost), path: request.path, headers };
+  const view: HttpRequestView = {
+    host: hostFromLoopback(request.host, apiHost),
+    path: request.path,
+    headers,
+  };
   const edge = selectEdgeRoute(table, request.entryPoint, view);
   if (edge === undefined) return null;
   return {

@@ -11,7 +11,7 @@ import { type EdgeMiddleware, type EdgeRoute, selectEdgeRoute } from 'routing-mo
 import { lingeringClose } from 'service-kit/lingering-close';
 import { errors, Pool } from 'undici';
 import { type BackendResolver, downMessage } from './backends.ts';
-import { labHost } from './edge-decision.ts';
+import { hostFromLoopback } from './loopback-host.ts';
 
 export interface EdgeRouterOptions {
   /** Entrypoint name → port (0: any free port). */
@@ -149,7 +149,7 @@ export class EdgeRouter {
    * `<name>.<API host>`: `pr-123.localhost` is PR 123's preview hostname.
    */
   hostOf(hostHeader: string | undefined): string {
-    return labHost(hostHeader, this.#options.host);
+    return hostFromLoopback(hostHeader, this.#options.host);
   }
 
   /** An error answer; `detail` (which may name services and the request) only on a guarded entrypoint. */
